@@ -1,0 +1,252 @@
+"""The admin: where office staff configure units, the index, sites, rules, calendar and users.
+
+Ledger records (findings, notices, submissions, sanctions) change only through the services,
+so here they are read-only; the audit log can be read by all who may see it and changed by no one.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
+
+from . import models as m
+
+
+class NoDeleteAdmin(admin.ModelAdmin):
+    """Nothing in the ledger is deleted; configuration rows are switched off instead."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(NoDeleteAdmin):
+    """Rows written only by the services: readable in the admin, never edited there."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(m.Policy)
+class PolicyAdmin(NoDeleteAdmin):
+    list_display = [
+        "__str__", "deadline_days_general", "deadline_days_major", "deadline_days_severe",
+        "next_notice_days", "relapse_window_days", "bottom_k", "next_assessment_date",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return not m.Policy.objects.exists() and super().has_add_permission(request)
+
+
+@admin.register(m.WorkCalendarDay)
+class WorkCalendarDayAdmin(admin.ModelAdmin):
+    """The one table an office may delete rows from: a wrongly entered calendar exception."""
+
+    list_display = ["date", "is_workday", "name", "source"]
+    list_filter = ["is_workday", "source"]
+    search_fields = ["name"]
+    date_hierarchy = "date"
+
+
+@admin.register(m.RankingGroup)
+class RankingGroupAdmin(NoDeleteAdmin):
+    list_display = ["name", "scheme", "min_units_factor", "order"]
+    search_fields = ["name"]
+
+
+class ProfileInline(admin.StackedInline):
+    model = m.Profile
+    can_delete = False
+    autocomplete_fields = ["unit"]
+    verbose_name_plural = _("用户资料")
+
+
+@admin.register(m.Unit)
+class UnitAdmin(NoDeleteAdmin):
+    list_display = [
+        "name", "kind", "parent", "ranking_group", "is_civilized", "civilized_since", "is_active",
+    ]
+    list_filter = ["kind", "ranking_group", "is_civilized", "is_active"]
+    search_fields = ["name", "short_names", "admin_leader_name", "party_leader_name"]
+    autocomplete_fields = ["parent"]
+    list_select_related = ["parent", "ranking_group"]
+
+
+@admin.register(m.SiteType)
+class SiteTypeAdmin(NoDeleteAdmin):
+    list_display = ["code", "name", "order"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(m.IndexSystem)
+class IndexSystemAdmin(NoDeleteAdmin):
+    list_display = ["name", "year", "is_current"]
+
+
+@admin.register(m.IndexCategory)
+class IndexCategoryAdmin(NoDeleteAdmin):
+    list_display = ["name", "system", "order"]
+    list_filter = ["system"]
+    search_fields = ["name"]
+
+
+class ResponsibilityInline(admin.StackedInline):
+    model = m.Responsibility
+    can_delete = False
+    autocomplete_fields = ["lead_unit", "co_units"]
+
+
+@admin.register(m.IndexItem)
+class IndexItemAdmin(NoDeleteAdmin):
+    list_display = ["code", "name", "category", "points", "is_key", "system"]
+    list_filter = ["system", "is_key", "category"]
+    search_fields = ["code", "name", "standard"]
+    filter_horizontal = ["site_types"]
+    list_select_related = ["category", "system"]
+    inlines = [ResponsibilityInline]
+
+
+@admin.register(m.Responsibility)
+class ResponsibilityAdmin(NoDeleteAdmin):
+    list_display = ["item", "lead_unit", "responsible_leader"]
+    search_fields = ["item__code", "item__name", "lead_unit__name", "responsible_leader"]
+    autocomplete_fields = ["item", "lead_unit", "co_units"]
+    list_select_related = ["item", "lead_unit"]
+
+
+@admin.register(m.Site)
+class SiteAdmin(NoDeleteAdmin):
+    list_display = ["name", "site_type", "address", "default_unit", "is_active"]
+    list_filter = ["site_type", "is_active"]
+    search_fields = ["name", "address"]
+    autocomplete_fields = ["default_unit"]
+    list_select_related = ["site_type", "default_unit"]
+
+
+@admin.register(m.InspectionRound)
+class InspectionRoundAdmin(NoDeleteAdmin):
+    list_display = ["name", "source", "held_on", "is_covert", "published_at"]
+    list_filter = ["source", "is_covert"]
+    search_fields = ["name", "inspectors"]
+    date_hierarchy = "held_on"
+    readonly_fields = ["created_by", "created_at"]
+
+
+class NoticeInline(admin.TabularInline):
+    model = m.Notice
+    fk_name = "finding"
+    extra = 0
+    can_delete = False
+    fields = ["seq", "unit", "issued_on", "deadline", "outcome", "outcome_on", "miss_kind"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(m.Finding)
+class FindingAdmin(ReadOnlyAdmin):
+    list_display = [
+        "display_number", "description_short", "lead_unit", "site", "status", "found_on",
+        "miss_count", "deduction",
+    ]
+    list_filter = ["status", "severity", "inspection_round__source", "lead_unit__kind"]
+    search_fields = ["number", "description", "address", "lead_unit__name", "site__name"]
+    date_hierarchy = "found_on"
+    list_select_related = ["lead_unit", "site"]
+    inlines = [NoticeInline]
+
+    @admin.display(description=_("问题描述"))
+    def description_short(self, obj) -> str:
+        return obj.description[:40]
+
+
+@admin.register(m.Photo)
+class PhotoAdmin(ReadOnlyAdmin):
+    list_display = ["finding", "kind", "original_name", "sha256", "uploaded_at"]
+    list_filter = ["kind"]
+    search_fields = ["sha256", "original_name"]
+    list_select_related = ["finding"]
+
+
+@admin.register(m.Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "unit", "issued_on", "deadline", "outcome", "outcome_on", "miss_kind"]
+    list_filter = ["outcome", "miss_kind"]
+    search_fields = ["finding__number", "unit__name"]
+    date_hierarchy = "deadline"
+    list_select_related = ["finding", "unit"]
+
+
+@admin.register(m.Submission)
+class SubmissionAdmin(ReadOnlyAdmin):
+    list_display = ["notice", "submitted_by", "submitted_at", "decision", "decided_by", "decided_on"]
+    list_filter = ["decision"]
+    list_select_related = ["notice__finding", "submitted_by", "decided_by"]
+
+
+@admin.register(m.TransferRequest)
+class TransferRequestAdmin(ReadOnlyAdmin):
+    list_display = ["finding", "from_unit", "to_unit", "status", "requested_at"]
+    list_filter = ["status"]
+    list_select_related = ["finding", "from_unit", "to_unit"]
+
+
+@admin.register(m.EscalationRule)
+class EscalationRuleAdmin(NoDeleteAdmin):
+    list_display = ["code", "name", "trigger", "threshold", "action", "duration_months", "is_active"]
+    list_filter = ["trigger", "action", "is_active"]
+    filter_horizontal = ["ranking_groups"]
+
+
+@admin.register(m.Sanction)
+class SanctionAdmin(ReadOnlyAdmin):
+    list_display = ["unit", "action", "rule", "decided_on", "effective_until", "status"]
+    list_filter = ["action", "status", "rule"]
+    search_fields = ["unit__name", "reason", "evidence_key"]
+    date_hierarchy = "decided_on"
+    list_select_related = ["unit", "rule"]
+
+
+@admin.register(m.RankingPeriod)
+class RankingPeriodAdmin(NoDeleteAdmin):
+    list_display = ["name", "kind", "start", "end", "status", "closed_on"]
+    list_filter = ["kind", "status"]
+    readonly_fields = ["status", "closed_on"]
+
+
+@admin.register(m.RankingEntry)
+class RankingEntryAdmin(ReadOnlyAdmin):
+    list_display = ["period", "group", "rank", "unit", "score", "in_bottom", "source"]
+    list_filter = ["period", "group", "in_bottom", "source"]
+    list_select_related = ["period", "group", "unit"]
+
+
+@admin.register(m.AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "action", "object_type", "object_id", "from_state", "to_state", "message"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_id", "message"]
+    date_hierarchy = "at"
+    list_select_related = ["actor"]
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    inlines = [ProfileInline]
+    list_display = ["username", "first_name", "email", "is_active", "is_staff", "unit_name"]
+    list_select_related = ["profile__unit"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Users have acted in the ledger; deactivate them instead.
+        return False
+
+    @admin.display(description=_("所属单位"))
+    def unit_name(self, obj) -> str:
+        profile = getattr(obj, "profile", None)
+        return profile.unit.name if profile and profile.unit else "—"

@@ -1,0 +1,13 @@
+from . import access
+
+
+def roles(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "user_is_office": access.is_office(user),
+        "user_is_unit": access.is_unit_user(user),
+        "user_unit": access.unit_of(user),
+        "user_roles": sorted(access.roles_of(user)),
+    }

@@ -1,0 +1,510 @@
+"""Every lifecycle verb of a finding (DOMAIN.md, "Lifecycle of a finding").
+
+Each function is one transaction that writes its audit row. Illegal steps raise
+TransitionNotAllowed; missing rights raise PermissionDenied; nothing is ever deleted.
+Functions take the date they act on (`issued_on`, `decided_on`, `missed_on`) so the nightly
+job and tests can fix time; they default to today's local date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import access
+from ..exceptions import LedgerError, TransitionNotAllowed
+from ..models import (
+    ALLOWED_TRANSITIONS,
+    AuditEvent,
+    Decision,
+    Finding,
+    FindingStatus,
+    IndexItem,
+    InspectionRound,
+    MissKind,
+    Notice,
+    NoticeOutcome,
+    PhotoKind,
+    Policy,
+    Severity,
+    Site,
+    Submission,
+    TransferRequest,
+    TransferStatus,
+    Unit,
+)
+from ..workcalendar import add_working_days
+from .photos import attach_photos
+
+
+def ensure_transition(finding: Finding, *, to: str, action: str) -> None:
+    if to not in ALLOWED_TRANSITIONS[finding.status]:
+        raise TransitionNotAllowed(finding, to, action)
+
+
+def _set_status(finding: Finding, to: str, *, fields: Sequence[str] = ()) -> str:
+    before = finding.status
+    finding.status = to
+    finding.save(update_fields=["status", *fields])
+    return before
+
+
+def _locked_finding(finding_id: int) -> Finding:
+    return Finding.objects.select_for_update().select_related("lead_unit").get(pk=finding_id)
+
+
+def find_relapse_origin(
+    *, site: Site | None, index_item: IndexItem | None, found_on: dt.date, exclude_pk=None
+) -> Finding | None:
+    """The closed finding this one repeats: same site and index item, closed within the window."""
+    if site is None or index_item is None:
+        return None
+    window = Policy.current().relapse_window_days
+    qs = Finding.objects.filter(
+        site=site,
+        index_item=index_item,
+        status=FindingStatus.CLOSED,
+        closed_on__lte=found_on,
+        closed_on__gte=found_on - dt.timedelta(days=window),
+    )
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.order_by("-closed_on", "-pk").first()
+
+
+def default_deadline(*, severity: str, issued_on: dt.date) -> dt.date:
+    return add_working_days(issued_on, Policy.current().deadline_days_for(severity))
+
+
+@transaction.atomic
+def register_finding(
+    *,
+    actor,
+    lead_unit: Unit,
+    description: str,
+    found_on: dt.date | None = None,
+    site: Site | None = None,
+    index_item: IndexItem | None = None,
+    co_units: Iterable[Unit] = (),
+    deduction: Decimal | int | str = 0,
+    severity: str = Severity.GENERAL,
+    inspection_round: InspectionRound | None = None,
+    address: str = "",
+    number: str | None = None,
+    remarks: str = "",
+    photos: Iterable = (),
+) -> Finding:
+    """Log a finding (登记问题); a repeat of a recently closed one is marked as its relapse."""
+    access.ensure_office(actor)
+    description = (description or "").strip()
+    if not description:
+        raise LedgerError(_("问题描述不能为空。"))
+    deduction = Decimal(str(deduction))
+    if deduction < 0:
+        raise LedgerError(_("扣分不能为负数。"))
+    found_on = found_on or timezone.localdate()
+    if number and Finding.objects.filter(number=number).exists():
+        raise LedgerError(_("问题编号 %(number)s 已存在。") % {"number": number})
+    finding = Finding.objects.create(
+        number=number or None,
+        inspection_round=inspection_round,
+        site=site,
+        address=address or (site.address if site else ""),
+        index_item=index_item,
+        description=description,
+        lead_unit=lead_unit,
+        deduction=deduction,
+        severity=severity,
+        found_on=found_on,
+        relapse_of=find_relapse_origin(site=site, index_item=index_item, found_on=found_on),
+        remarks=remarks,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    co = [u for u in co_units if u.pk != lead_unit.pk]
+    if co:
+        finding.co_units.set(co)
+    attach_photos(finding=finding, uploads=photos, kind=PhotoKind.BEFORE, actor=actor)
+    AuditEvent.record(
+        actor=actor, obj=finding, action="register", after=finding.status,
+        message=_("登记问题") + (_("（反弹）") if finding.relapse_of_id else ""),
+        data={"relapse_of": finding.relapse_of_id} if finding.relapse_of_id else None,
+    )
+    return finding
+
+
+def _new_notice(
+    *,
+    finding: Finding,
+    unit: Unit,
+    issued_on: dt.date,
+    deadline: dt.date,
+    requirement: str,
+    actor,
+) -> Notice:
+    if deadline < issued_on:
+        raise LedgerError(
+            _("整改时限 %(deadline)s 早于交办日期 %(issued)s。")
+            % {"deadline": deadline.isoformat(), "issued": issued_on.isoformat()}
+        )
+    seq = (finding.notices.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
+    notice = Notice.objects.create(
+        finding=finding,
+        seq=seq,
+        unit=unit,
+        issued_on=issued_on,
+        deadline=deadline,
+        requirement=requirement,
+        issued_by=actor if getattr(actor, "pk", None) else None,
+    )
+    finding.current_notice = notice
+    finding.save(update_fields=["current_notice"])
+    AuditEvent.record(
+        actor=actor, obj=finding, action="notice_issued",
+        message=_("第%(seq)d次整改通知：%(unit)s，时限 %(deadline)s")
+        % {"seq": seq, "unit": unit.name, "deadline": deadline.isoformat()},
+        data={"notice": notice.pk, "seq": seq, "deadline": deadline.isoformat()},
+    )
+    return notice
+
+
+@transaction.atomic
+def issue_notice(
+    *,
+    actor,
+    finding_id: int,
+    issued_on: dt.date | None = None,
+    deadline: dt.date | None = None,
+    working_days: int | None = None,
+    requirement: str = "",
+) -> Notice:
+    """Issue the first rectification notice (交办): by date, by N working days, or by severity."""
+    access.ensure_office(actor)
+    finding = _locked_finding(finding_id)
+    ensure_transition(finding, to=FindingStatus.ASSIGNED, action=_("交办"))
+    if finding.status != FindingStatus.REGISTERED:
+        raise TransitionNotAllowed(finding, FindingStatus.ASSIGNED, _("再次交办"))
+    issued_on = issued_on or timezone.localdate()
+    if deadline is None:
+        if working_days is not None:
+            deadline = add_working_days(issued_on, working_days)
+        else:
+            deadline = default_deadline(severity=finding.severity, issued_on=issued_on)
+    notice = _new_notice(
+        finding=finding, unit=finding.lead_unit, issued_on=issued_on, deadline=deadline,
+        requirement=requirement, actor=actor,
+    )
+    _set_status(finding, FindingStatus.ASSIGNED)
+    AuditEvent.record(
+        actor=actor, obj=finding, action="assign", before=FindingStatus.REGISTERED,
+        after=FindingStatus.ASSIGNED, message=_("交办至 %(unit)s") % {"unit": finding.lead_unit.name},
+    )
+    return notice
+
+
+@transaction.atomic
+def change_deadline(*, actor, notice_id: int, deadline: dt.date, reason: str = "") -> Notice:
+    """Staff set a notice's deadline by hand."""
+    access.ensure_office(actor)
+    notice = Notice.objects.select_for_update().select_related("finding").get(pk=notice_id)
+    if notice.outcome != NoticeOutcome.OPEN:
+        raise LedgerError(_("只能修改尚未办结的整改通知的时限。"))
+    if deadline < notice.issued_on:
+        raise LedgerError(_("整改时限不能早于交办日期 %(d)s。") % {"d": notice.issued_on.isoformat()})
+    old = notice.deadline
+    notice.deadline = deadline
+    notice.save(update_fields=["deadline"])
+    AuditEvent.record(
+        actor=actor, obj=notice.finding, action="deadline_changed",
+        message=_("第%(seq)d次通知时限 %(old)s → %(new)s %(reason)s")
+        % {"seq": notice.seq, "old": old.isoformat(), "new": deadline.isoformat(), "reason": reason},
+        data={"notice": notice.pk, "old": old.isoformat(), "new": deadline.isoformat()},
+    )
+    return notice
+
+
+@transaction.atomic
+def submit_fix(
+    *,
+    actor,
+    notice_id: int,
+    note: str,
+    photos: Iterable = (),
+    submitted_at: dt.datetime | None = None,
+) -> Submission:
+    """The unit reports its fix (整改反馈) with after-photos; the finding waits for review."""
+    notice = Notice.objects.select_for_update().select_related("finding", "unit").get(pk=notice_id)
+    access.ensure_acts_for_unit(actor, notice.unit)
+    finding = _locked_finding(notice.finding_id)
+    if notice.outcome != NoticeOutcome.OPEN:
+        raise LedgerError(_("第%(seq)d次整改通知已办结，不能再提交。") % {"seq": notice.seq})
+    ensure_transition(finding, to=FindingStatus.SUBMITTED, action=_("提交整改"))
+    if finding.status == FindingStatus.SUBMITTED:
+        raise LedgerError(_("已有一份整改反馈在等待复核。"))
+    note = (note or "").strip()
+    if not note:
+        raise LedgerError(_("请填写整改情况。"))
+    submitted_at = submitted_at or timezone.now()
+    submission = Submission.objects.create(
+        notice=notice,
+        note=note,
+        submitted_by=actor,
+        submitted_at=submitted_at,
+        submitted_on=timezone.localdate(submitted_at),
+    )
+    attach_photos(
+        finding=finding, uploads=photos, kind=PhotoKind.AFTER, actor=actor, submission=submission
+    )
+    before = _set_status(finding, FindingStatus.SUBMITTED)
+    AuditEvent.record(
+        actor=actor, obj=finding, action="submit", before=before, after=finding.status,
+        message=_("提交整改反馈（第%(seq)d次通知）") % {"seq": notice.seq},
+        data={"submission": submission.pk, "notice": notice.pk, "late": submission.submitted_on > notice.deadline},
+        at=submitted_at,
+    )
+    return submission
+
+
+def _locked_pending_submission(submission_id: int) -> Submission:
+    sub = Submission.objects.select_for_update().select_related("notice").get(pk=submission_id)
+    if sub.decision != Decision.PENDING:
+        raise LedgerError(
+            _("这份整改反馈已经复核过（%(decision)s），不能重复复核。") % {"decision": sub.get_decision_display()}
+        )
+    return sub
+
+
+@transaction.atomic
+def approve_submission(*, actor, submission_id: int, decided_on: dt.date | None = None) -> Submission:
+    """The office accepts the fix: the notice is met and the finding is closed (销号)."""
+    access.ensure_office(actor)
+    sub = _locked_pending_submission(submission_id)
+    finding = _locked_finding(sub.notice.finding_id)
+    ensure_transition(finding, to=FindingStatus.CLOSED, action=_("销号"))
+    now = timezone.now()
+    decided_on = decided_on or timezone.localdate(now)
+    updated = Submission.objects.filter(pk=sub.pk, decision=Decision.PENDING).update(
+        decision=Decision.APPROVED, decided_by=actor, decided_at=now, decided_on=decided_on
+    )
+    if not updated:
+        raise LedgerError(_("这份整改反馈已被他人复核。"))
+    Notice.objects.filter(pk=sub.notice_id, outcome=NoticeOutcome.OPEN).update(
+        outcome=NoticeOutcome.MET, outcome_on=decided_on
+    )
+    finding.closed_on = decided_on
+    before = _set_status(finding, FindingStatus.CLOSED, fields=["closed_on"])
+    AuditEvent.record(
+        actor=actor, obj=finding, action="approve", before=before, after=FindingStatus.CLOSED,
+        message=_("复核通过，销号"), data={"submission": sub.pk},
+    )
+    sub.refresh_from_db()
+    return sub
+
+
+@transaction.atomic
+def reject_submission(
+    *, actor, submission_id: int, reason: str, decided_on: dt.date | None = None
+) -> Notice:
+    """The office rejects the fix: a miss dated on the review, and the next notice at once."""
+    access.ensure_office(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError(_("退回整改反馈必须填写原因。"))
+    sub = _locked_pending_submission(submission_id)
+    finding = _locked_finding(sub.notice.finding_id)
+    ensure_transition(finding, to=FindingStatus.ASSIGNED, action=_("退回"))
+    now = timezone.now()
+    decided_on = decided_on or timezone.localdate(now)
+    updated = Submission.objects.filter(pk=sub.pk, decision=Decision.PENDING).update(
+        decision=Decision.REJECTED, decided_by=actor, decided_at=now, decided_on=decided_on, reason=reason
+    )
+    if not updated:
+        raise LedgerError(_("这份整改反馈已被他人复核。"))
+    AuditEvent.record(
+        actor=actor, obj=finding, action="reject", before=finding.status, after=FindingStatus.ASSIGNED,
+        message=_("复核不通过：%(reason)s") % {"reason": reason}, data={"submission": sub.pk},
+    )
+    return record_miss(
+        notice_id=sub.notice_id, missed_on=decided_on, kind=MissKind.REJECTED, actor=actor
+    )
+
+
+@transaction.atomic
+def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) -> Notice:
+    """Close a notice as missed and issue the next one of the chain at once (DOMAIN.md, "A miss").
+
+    The next deadline counts from the miss date, so the result does not depend on when the
+    nightly job runs. A submission made after the deadline, still waiting for review, moves
+    to the next notice: the office still reviews it, and the unit keeps its place.
+    """
+    access.ensure_office(actor)
+    notice = Notice.objects.select_for_update().get(pk=notice_id)
+    finding = _locked_finding(notice.finding_id)
+    if finding.status not in (FindingStatus.ASSIGNED, FindingStatus.SUBMITTED):
+        raise TransitionNotAllowed(finding, FindingStatus.ASSIGNED, _("记录未按期整改"))
+    updated = Notice.objects.filter(pk=notice.pk, outcome=NoticeOutcome.OPEN).update(
+        outcome=NoticeOutcome.MISSED, outcome_on=missed_on, miss_kind=kind
+    )
+    if not updated:
+        raise LedgerError(_("第%(seq)d次整改通知已办结。") % {"seq": notice.seq})
+    Finding.objects.filter(pk=finding.pk).update(miss_count=F("miss_count") + 1)
+    finding.refresh_from_db(fields=["miss_count"])
+    AuditEvent.record(
+        actor=actor, obj=finding, action="miss",
+        message=_("第%(seq)d次整改通知未按期整改（%(kind)s），记于 %(date)s，累计 %(count)d 次")
+        % {"seq": notice.seq, "kind": MissKind(kind).label, "date": missed_on.isoformat(),
+           "count": finding.miss_count},
+        data={"notice": notice.pk, "kind": kind, "missed_on": missed_on.isoformat(),
+              "miss_count": finding.miss_count},
+    )
+    deadline = add_working_days(missed_on, Policy.current().next_notice_days)
+    next_notice = _new_notice(
+        finding=finding, unit=finding.lead_unit, issued_on=missed_on, deadline=deadline,
+        requirement=notice.requirement, actor=None,
+    )
+    late = Submission.objects.filter(notice=notice, decision=Decision.PENDING)
+    carried = late.update(notice=next_notice)
+    to = FindingStatus.SUBMITTED if carried else FindingStatus.ASSIGNED
+    before = _set_status(finding, to)
+    if before != to:
+        AuditEvent.record(actor=actor, obj=finding, action="reassign", before=before, after=to)
+    return next_notice
+
+
+def notice_missed_deadline(notice: Notice) -> bool:
+    """A notice misses its deadline unless a submission was made on or before it (still pending)."""
+    return not notice.submissions.filter(
+        decision=Decision.PENDING, submitted_on__lte=notice.deadline
+    ).exists()
+
+
+def record_deadline_misses(*, due_on: dt.date) -> list[Notice]:
+    """Record the misses of every open notice whose deadline is `due_on`; returns the next notices."""
+    created = []
+    due = Notice.objects.filter(outcome=NoticeOutcome.OPEN, deadline=due_on).order_by("pk")
+    for notice in due:
+        if notice_missed_deadline(notice):
+            created.append(record_miss(notice_id=notice.pk, missed_on=due_on, kind=MissKind.DEADLINE))
+    return created
+
+
+@transaction.atomic
+def request_transfer(
+    *, actor, finding_id: int, reason: str, to_unit: Unit | None = None
+) -> TransferRequest:
+    """A unit says the finding belongs to another unit (申请转办)."""
+    finding = _locked_finding(finding_id)
+    notice = finding.current_notice
+    if notice is None or notice.outcome != NoticeOutcome.OPEN:
+        raise TransitionNotAllowed(finding, FindingStatus.ASSIGNED, _("申请转办"))
+    access.ensure_acts_for_unit(actor, notice.unit)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError(_("申请转办必须说明理由。"))
+    if to_unit is not None and to_unit.pk == finding.lead_unit_id:
+        raise LedgerError(_("建议的责任单位与现责任单位相同。"))
+    if finding.transfers.filter(status=TransferStatus.PENDING).exists():
+        raise LedgerError(_("该问题已有一份待审批的转办申请。"))
+    transfer = TransferRequest.objects.create(
+        finding=finding, notice=notice, from_unit=finding.lead_unit, to_unit=to_unit,
+        reason=reason, requested_by=actor,
+    )
+    AuditEvent.record(
+        actor=actor, obj=finding, action="transfer_requested",
+        message=_("申请转办：%(reason)s") % {"reason": reason}, data={"transfer": transfer.pk},
+    )
+    return transfer
+
+
+@transaction.atomic
+def decide_transfer(
+    *,
+    actor,
+    transfer_id: int,
+    approve: bool,
+    reason: str = "",
+    to_unit: Unit | None = None,
+    deadline: dt.date | None = None,
+    decided_on: dt.date | None = None,
+) -> TransferRequest:
+    """Approve (the open notice is superseded, no miss; a notice goes to the new unit) or refuse."""
+    access.ensure_office(actor)
+    transfer = TransferRequest.objects.select_for_update().get(pk=transfer_id)
+    if transfer.status != TransferStatus.PENDING:
+        raise LedgerError(_("这份转办申请已经审批过。"))
+    finding = _locked_finding(transfer.finding_id)
+    now = timezone.now()
+    decided_on = decided_on or timezone.localdate(now)
+    if not approve:
+        if not (reason or "").strip():
+            raise LedgerError(_("不同意转办必须填写理由。"))
+        transfer.status = TransferStatus.REFUSED
+    else:
+        target = to_unit or transfer.to_unit
+        if target is None:
+            raise LedgerError(_("请指定新的责任单位。"))
+        if target.pk == finding.lead_unit_id:
+            raise LedgerError(_("新的责任单位与现责任单位相同。"))
+        ensure_transition(finding, to=FindingStatus.ASSIGNED, action=_("转办"))
+        if finding.status != FindingStatus.ASSIGNED:
+            raise LedgerError(_("该问题有待复核的整改反馈，请先复核再转办。"))
+        old_unit = finding.lead_unit
+        Notice.objects.filter(finding=finding, outcome=NoticeOutcome.OPEN).update(
+            outcome=NoticeOutcome.SUPERSEDED, outcome_on=decided_on
+        )
+        finding.lead_unit = target
+        finding.save(update_fields=["lead_unit"])
+        _new_notice(
+            finding=finding, unit=target, issued_on=decided_on,
+            deadline=deadline or default_deadline(severity=finding.severity, issued_on=decided_on),
+            requirement=transfer.notice.requirement, actor=actor,
+        )
+        transfer.to_unit = target
+        AuditEvent.record(
+            actor=actor, obj=finding, action="transfer", before=finding.status, after=finding.status,
+            message=_("转办：%(old)s → %(new)s") % {"old": old_unit.name, "new": target.name},
+            data={"transfer": transfer.pk, "from_unit": old_unit.pk, "to_unit": target.pk},
+        )
+    transfer.decided_by = actor
+    transfer.decided_at = now
+    transfer.decision_reason = (reason or "").strip()
+    transfer.save(update_fields=["status", "to_unit", "decided_by", "decided_at", "decision_reason"])
+    if not approve:
+        AuditEvent.record(
+            actor=actor, obj=finding, action="transfer_refused",
+            message=_("不同意转办：%(reason)s") % {"reason": transfer.decision_reason},
+            data={"transfer": transfer.pk},
+        )
+    return transfer
+
+
+@transaction.atomic
+def void_finding(*, actor, finding_id: int, reason: str) -> Finding:
+    """Void a finding logged in error (作废); it stays in the ledger with its reason."""
+    access.ensure_office(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError(_("作废问题必须填写原因。"))
+    finding = _locked_finding(finding_id)
+    ensure_transition(finding, to=FindingStatus.VOID, action=_("作废"))
+    now = timezone.now()
+    Notice.objects.filter(finding=finding, outcome=NoticeOutcome.OPEN).update(
+        outcome=NoticeOutcome.VOID, outcome_on=timezone.localdate(now)
+    )
+    TransferRequest.objects.filter(finding=finding, status=TransferStatus.PENDING).update(
+        status=TransferStatus.REFUSED, decided_by=actor, decided_at=now,
+        decision_reason=_("问题已作废"),
+    )
+    finding.void_reason = reason
+    finding.voided_at = now
+    before = _set_status(finding, FindingStatus.VOID, fields=["void_reason", "voided_at"])
+    AuditEvent.record(
+        actor=actor, obj=finding, action="void", before=before, after=FindingStatus.VOID,
+        message=_("作废：%(reason)s") % {"reason": reason},
+    )
+    return finding
