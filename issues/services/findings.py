@@ -464,6 +464,7 @@ def decide_transfer(
             deadline=deadline or default_deadline(severity=finding.severity, issued_on=decided_on),
             requirement=transfer.notice.requirement, actor=actor,
         )
+        transfer.status = TransferStatus.APPROVED
         transfer.to_unit = target
         AuditEvent.record(
             actor=actor, obj=finding, action="transfer", before=finding.status, after=finding.status,
