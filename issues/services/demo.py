@@ -10,8 +10,8 @@ voids and relapses. Running it again adds nothing: every row has a natural key.
 from __future__ import annotations
 
 import csv
-import functools
 import datetime as dt
+import functools
 import io
 import random
 from dataclasses import dataclass
