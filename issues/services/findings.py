@@ -2,7 +2,8 @@
 
 Each function is one transaction that writes its audit row. Illegal steps raise
 TransitionNotAllowed; missing rights raise PermissionDenied; nothing is ever deleted.
-Functions take the date they act on (`issued_on`, `decided_on`, `missed_on`) so the nightly
+Audit messages are written in the ledger's official language, whatever the actor's UI
+language; errors raised to the user are translated. Functions take the date they act on (`issued_on`, `decided_on`, `missed_on`) so the nightly
 job and tests can fix time; they default to today's local date.
 """
 
@@ -12,9 +13,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .. import access
@@ -41,6 +43,11 @@ from ..models import (
 )
 from ..workcalendar import add_working_days
 from .photos import attach_photos
+
+
+def _official(label) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(label)
 
 
 def ensure_transition(finding: Finding, *, to: str, action: str) -> None:
@@ -132,7 +139,7 @@ def register_finding(
     attach_photos(finding=finding, uploads=photos, kind=PhotoKind.BEFORE, actor=actor)
     AuditEvent.record(
         actor=actor, obj=finding, action="register", after=finding.status,
-        message=_("登记问题") + (_("（反弹）") if finding.relapse_of_id else ""),
+        message="登记问题" + ("（反弹）" if finding.relapse_of_id else ""),
         data={"relapse_of": finding.relapse_of_id} if finding.relapse_of_id else None,
     )
     return finding
@@ -166,8 +173,7 @@ def _new_notice(
     finding.save(update_fields=["current_notice"])
     AuditEvent.record(
         actor=actor, obj=finding, action="notice_issued",
-        message=_("第%(seq)d次整改通知：%(unit)s，时限 %(deadline)s")
-        % {"seq": seq, "unit": unit.name, "deadline": deadline.isoformat()},
+        message=f"第{seq}次整改通知：{unit.name}，时限 {deadline.isoformat()}",
         data={"notice": notice.pk, "seq": seq, "deadline": deadline.isoformat()},
     )
     return notice
@@ -202,7 +208,7 @@ def issue_notice(
     _set_status(finding, FindingStatus.ASSIGNED)
     AuditEvent.record(
         actor=actor, obj=finding, action="assign", before=FindingStatus.REGISTERED,
-        after=FindingStatus.ASSIGNED, message=_("交办至 %(unit)s") % {"unit": finding.lead_unit.name},
+        after=FindingStatus.ASSIGNED, message=f"交办至 {finding.lead_unit.name}",
     )
     return notice
 
@@ -221,8 +227,7 @@ def change_deadline(*, actor, notice_id: int, deadline: dt.date, reason: str = "
     notice.save(update_fields=["deadline"])
     AuditEvent.record(
         actor=actor, obj=notice.finding, action="deadline_changed",
-        message=_("第%(seq)d次通知时限 %(old)s → %(new)s %(reason)s")
-        % {"seq": notice.seq, "old": old.isoformat(), "new": deadline.isoformat(), "reason": reason},
+        message=f"第{notice.seq}次通知时限 {old.isoformat()} → {deadline.isoformat()} {reason}".strip(),
         data={"notice": notice.pk, "old": old.isoformat(), "new": deadline.isoformat()},
     )
     return notice
@@ -263,7 +268,7 @@ def submit_fix(
     before = _set_status(finding, FindingStatus.SUBMITTED)
     AuditEvent.record(
         actor=actor, obj=finding, action="submit", before=before, after=finding.status,
-        message=_("提交整改反馈（第%(seq)d次通知）") % {"seq": notice.seq},
+        message=f"提交整改反馈（第{notice.seq}次通知）",
         data={"submission": submission.pk, "notice": notice.pk, "late": submission.submitted_on > notice.deadline},
         at=submitted_at,
     )
@@ -300,7 +305,7 @@ def approve_submission(*, actor, submission_id: int, decided_on: dt.date | None 
     before = _set_status(finding, FindingStatus.CLOSED, fields=["closed_on"])
     AuditEvent.record(
         actor=actor, obj=finding, action="approve", before=before, after=FindingStatus.CLOSED,
-        message=_("复核通过，销号"), data={"submission": sub.pk},
+        message="复核通过，销号", data={"submission": sub.pk},
     )
     sub.refresh_from_db()
     return sub
@@ -327,7 +332,7 @@ def reject_submission(
         raise LedgerError(_("这份整改反馈已被他人复核。"))
     AuditEvent.record(
         actor=actor, obj=finding, action="reject", before=finding.status, after=FindingStatus.ASSIGNED,
-        message=_("复核不通过：%(reason)s") % {"reason": reason}, data={"submission": sub.pk},
+        message=f"复核不通过：{reason}", data={"submission": sub.pk},
     )
     return record_miss(
         notice_id=sub.notice_id, missed_on=decided_on, kind=MissKind.REJECTED, actor=actor
@@ -356,9 +361,10 @@ def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) ->
     finding.refresh_from_db(fields=["miss_count"])
     AuditEvent.record(
         actor=actor, obj=finding, action="miss",
-        message=_("第%(seq)d次整改通知未按期整改（%(kind)s），记于 %(date)s，累计 %(count)d 次")
-        % {"seq": notice.seq, "kind": MissKind(kind).label, "date": missed_on.isoformat(),
-           "count": finding.miss_count},
+        message=(
+            f"第{notice.seq}次整改通知未按期整改（{_official(MissKind(kind).label)}），"
+            f"记于 {missed_on.isoformat()}，累计 {finding.miss_count} 次"
+        ),
         data={"notice": notice.pk, "kind": kind, "missed_on": missed_on.isoformat(),
               "miss_count": finding.miss_count},
     )
@@ -416,7 +422,7 @@ def request_transfer(
     )
     AuditEvent.record(
         actor=actor, obj=finding, action="transfer_requested",
-        message=_("申请转办：%(reason)s") % {"reason": reason}, data={"transfer": transfer.pk},
+        message=f"申请转办：{reason}", data={"transfer": transfer.pk},
     )
     return transfer
 
@@ -468,7 +474,7 @@ def decide_transfer(
         transfer.to_unit = target
         AuditEvent.record(
             actor=actor, obj=finding, action="transfer", before=finding.status, after=finding.status,
-            message=_("转办：%(old)s → %(new)s") % {"old": old_unit.name, "new": target.name},
+            message=f"转办：{old_unit.name} → {target.name}",
             data={"transfer": transfer.pk, "from_unit": old_unit.pk, "to_unit": target.pk},
         )
     transfer.decided_by = actor
@@ -478,7 +484,7 @@ def decide_transfer(
     if not approve:
         AuditEvent.record(
             actor=actor, obj=finding, action="transfer_refused",
-            message=_("不同意转办：%(reason)s") % {"reason": transfer.decision_reason},
+            message=f"不同意转办：{transfer.decision_reason}",
             data={"transfer": transfer.pk},
         )
     return transfer
@@ -499,13 +505,13 @@ def void_finding(*, actor, finding_id: int, reason: str) -> Finding:
     )
     TransferRequest.objects.filter(finding=finding, status=TransferStatus.PENDING).update(
         status=TransferStatus.REFUSED, decided_by=actor, decided_at=now,
-        decision_reason=_("问题已作废"),
+        decision_reason="问题已作废",
     )
     finding.void_reason = reason
     finding.voided_at = now
     before = _set_status(finding, FindingStatus.VOID, fields=["void_reason", "voided_at"])
     AuditEvent.record(
         actor=actor, obj=finding, action="void", before=before, after=FindingStatus.VOID,
-        message=_("作废：%(reason)s") % {"reason": reason},
+        message=f"作废：{reason}",
     )
     return finding

@@ -21,6 +21,7 @@ def home(request):
         for notice in notices:
             notice.days_left = cal.working_days_between(today, notice.deadline)
             notice.is_overdue = notice.deadline < today
+            notice.overdue_days = (today - notice.deadline).days
     counts = selectors.status_counts(user)
     context = {
         "today": today,

@@ -1,0 +1,146 @@
+"""Login, the landing page, /healthz and the admin, as a browser meets them."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from issues.models import AuditEvent, Finding, Notice
+from issues.services import findings as svc
+
+SH = zoneinfo.ZoneInfo("Asia/Shanghai")
+PASSWORD = "pw-for-tests-2026"
+
+
+def test_login_page_speaks_chinese_and_logs_in(client, city):
+    page = client.get("/accounts/login/")
+    assert page.status_code == 200 and "登录" in page.content.decode()
+    response = client.post("/accounts/login/", {"username": "clerk", "password": PASSWORD})
+    assert response.status_code == 302 and response.url == reverse("home")
+    assert client.get("/").status_code == 200
+
+
+def test_wrong_password_says_so(client, city):
+    response = client.post("/accounts/login/", {"username": "clerk", "password": "wrong"})
+    assert response.status_code == 200
+    assert "用户名或密码不正确" in response.content.decode()
+
+
+def test_english_is_available(client, city):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    page = client.get("/accounts/login/").content.decode()
+    assert "Log in" in page and "登录" not in page
+
+
+def test_anonymous_users_are_sent_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def test_unit_home_lists_only_its_open_notices_soonest_first(client, city):
+    _, late = city.assigned(unit=city.dongmen_sq, description="东门垃圾", deadline=dt.date(2026, 12, 20))
+    _, soon = city.assigned(unit=city.dongmen_sq, description="东门占道", deadline=dt.date(2026, 12, 10))
+    city.assigned(unit=city.xihu_sq, description="西湖乱停车")
+    client.force_login(city.dongmen_liaison)
+    page = client.get("/").content.decode()
+    assert "东门社区" in page
+    assert page.index("东门占道") < page.index("东门垃圾")
+    assert "西湖乱停车" not in page
+
+
+def test_overdue_notice_is_marked_with_days_overdue_and_days_left_in_working_days(client, city):
+    city.assigned(description="占道经营", issued_on=dt.date(2026, 10, 20), deadline=dt.date(2026, 10, 23))
+    city.assigned(description="垃圾清运", issued_on=dt.date(2026, 10, 30), deadline=dt.date(2026, 11, 9))
+    client.force_login(city.dongmen_liaison)
+    with time_machine.travel(dt.datetime(2026, 11, 2, 10, tzinfo=SH), tick=False):
+        page = client.get("/").content.decode()
+    overdue_row = page[page.index("占道经营"):page.index("垃圾清运")]
+    assert "超期 10 天" in overdue_row
+    assert page.count('class="overdue"') == 1
+    assert "<td>5</td>" in page[page.index("垃圾清运"):]  # Mon 11-02 to Mon 11-09: 5 working days
+
+
+def test_home_query_count_does_not_grow_with_rows(client, city, django_assert_max_num_queries):
+    for i in range(30):
+        city.assigned(description=f"问题{i}")
+    client.force_login(city.office)
+    with django_assert_max_num_queries(12):
+        assert client.get("/").status_code == 200
+
+
+def test_healthz_reports_database_and_redis(client, settings, redis_server, db):
+    settings.REDIS_URL = redis_server
+    body = client.get("/healthz").json()
+    assert body == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_healthz_says_when_redis_is_down(client, settings, db):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["redis"].startswith("error") and response.json()["status"] == "degraded"
+
+
+ADMIN_MODELS = [
+    "policy", "workcalendarday", "rankinggroup", "unit", "sitetype", "indexsystem", "indexcategory",
+    "indexitem", "responsibility", "site", "inspectionround", "finding", "photo", "notice", "submission",
+    "transferrequest", "escalationrule", "sanction", "rankingperiod", "rankingentry", "auditevent",
+]
+
+
+@pytest.mark.parametrize("model", ADMIN_MODELS)
+def test_every_model_has_a_working_admin_page_with_search_for_office_staff(client, city, model):
+    city.assigned()
+    city.office.is_staff = True
+    city.office.save()
+    client.force_login(city.office)
+    response = client.get(f"/admin/issues/{model}/?q=东门")
+    assert response.status_code == 200
+
+
+def test_audit_log_and_ledger_rows_are_read_only_in_the_admin(client, city):
+    finding, notice = city.assigned()
+    city.office.is_staff = True
+    city.office.save()
+    client.force_login(city.office)
+    event = AuditEvent.objects.filter(finding=finding).first()
+    page = client.get(f"/admin/issues/auditevent/{event.pk}/change/").content.decode()
+    assert 'type="submit"' not in page or "保存" not in page
+    assert client.post(f"/admin/issues/auditevent/{event.pk}/delete/").status_code == 403
+    assert client.post(f"/admin/issues/finding/{finding.pk}/delete/").status_code == 403
+    assert client.get("/admin/issues/finding/add/").status_code == 403
+    assert Finding.objects.count() == 1 and Notice.objects.count() == 1
+
+
+def test_office_edits_configuration_in_the_admin(client, city):
+    city.office.is_staff = True
+    city.office.save()
+    client.force_login(city.office)
+    response = client.post(f"/admin/issues/unit/{city.dongmen.pk}/change/", {
+        "name": "东门街道办事处", "short_names": "东门街道", "kind": "street", "parent": city.east.pk,
+        "ranking_group": "", "is_active": "on",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    city.dongmen.refresh_from_db()
+    assert city.dongmen.name == "东门街道办事处"
+
+
+def test_a_unit_cannot_become_its_own_ancestor(client, city):
+    city.office.is_staff = True
+    city.office.save()
+    client.force_login(city.office)
+    response = client.post(f"/admin/issues/unit/{city.east.pk}/change/", {
+        "name": "城东区", "kind": "district", "parent": city.dongmen_sq.pk, "is_active": "on",
+    })
+    assert response.status_code == 200 and "上级单位不能是本单位或其下级单位" in response.content.decode()
+
+
+def test_reviewing_through_services_shows_on_home_counts(client, city):
+    _, notice = city.assigned()
+    sub = svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已整改")
+    svc.approve_submission(actor=city.office, submission_id=sub.pk)
+    client.force_login(city.leader)
+    page = client.get("/").content.decode()
+    assert "已销号" in page
