@@ -3,7 +3,8 @@
 Office staff, leaders and supervision see everything; only office staff change the ledger.
 Unit heads and liaisons see their own unit and its descendants (a street sees its
 communities) and nothing else: an object of another unit answers 404, as if it did not exist.
-Findings of a covert round stay invisible to units until the office publishes the round.
+Units see a finding once it has been assigned to them (its first notice); findings of a
+covert round stay invisible to units until the office publishes the round.
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ def findings_for(user, queryset=None):
         return qs
     if not ids:
         return qs.none()
-    return qs.filter(lead_unit_id__in=ids).exclude(
+    # A unit learns of a finding through its first notice; a covert round's stay hidden until published.
+    return qs.filter(lead_unit_id__in=ids, current_notice__isnull=False).exclude(
         Q(inspection_round__is_covert=True) & Q(inspection_round__published_at__isnull=True)
     )
 

@@ -9,17 +9,26 @@ from django.utils import timezone
 
 from issues import access
 from issues.models import InspectionRound
+from issues.services import findings as svc
 
 
 def test_unit_users_see_their_unit_and_its_descendants_only(city):
-    own = city.finding(unit=city.dongmen_sq)
-    street = city.finding(unit=city.dongmen)
-    other = city.finding(unit=city.xihu_sq)
-    dept = city.finding(unit=city.chengguan)
+    own, _ = city.assigned(unit=city.dongmen_sq)
+    street, _ = city.assigned(unit=city.dongmen)
+    other, _ = city.assigned(unit=city.xihu_sq)
+    dept, _ = city.assigned(unit=city.chengguan)
     assert set(access.findings_for(city.dongmen_liaison)) == {own}
     assert set(access.findings_for(city.east_head)) == {own, street}
     assert set(access.findings_for(city.outsider)) == {other}
     assert set(access.findings_for(city.chengguan_head)) == {dept}
+
+
+def test_a_unit_sees_a_finding_from_its_first_notice_on(city):
+    finding = city.finding(unit=city.dongmen_sq)
+    assert not access.findings_for(city.dongmen_liaison).exists()
+    assert access.findings_for(city.office).get() == finding
+    svc.issue_notice(actor=city.office, finding_id=finding.pk)
+    assert access.findings_for(city.dongmen_liaison).get() == finding
 
 
 def test_city_wide_roles_see_everything(city):
@@ -29,7 +38,7 @@ def test_city_wide_roles_see_everything(city):
 
 
 def test_another_units_finding_answers_404_not_403(city):
-    other = city.finding(unit=city.xihu_sq)
+    other, _ = city.assigned(unit=city.xihu_sq)
     with pytest.raises(Http404):
         access.get_finding_for_user(city.dongmen_liaison, other.pk)
     with pytest.raises(Http404):
@@ -61,7 +70,7 @@ def test_a_deactivated_user_loses_every_role(city):
 def test_covert_round_findings_are_hidden_from_units_until_published(city):
     covert = InspectionRound.objects.create(name="省文明办暗访第一批", source="省文明办暗访",
                                             held_on=dt.date(2026, 11, 1), is_covert=True)
-    finding = city.finding(inspection_round=covert)
+    finding, _ = city.assigned(inspection_round=covert)
     assert not access.findings_for(city.dongmen_liaison).exists()
     assert access.findings_for(city.office).get() == finding
     covert.published_at = timezone.now()

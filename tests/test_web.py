@@ -59,7 +59,7 @@ def test_overdue_notice_is_marked_with_days_overdue_and_days_left_in_working_day
     overdue_row = page[page.index("占道经营"):page.index("垃圾清运")]
     assert "超期 10 天" in overdue_row
     assert page.count('class="overdue"') == 1
-    assert "<td>5</td>" in page[page.index("垃圾清运"):]  # Mon 11-02 to Mon 11-09: 5 working days
+    assert ">5</td>" in page[page.index("垃圾清运"):]  # Mon 11-02 to Mon 11-09: 5 working days
 
 
 def test_home_query_count_does_not_grow_with_rows(client, city, django_assert_max_num_queries):
@@ -144,3 +144,8 @@ def test_reviewing_through_services_shows_on_home_counts(client, city):
     client.force_login(city.leader)
     page = client.get("/").content.decode()
     assert "已销号" in page
+
+
+def test_chinese_is_the_default_even_for_an_english_browser(client, db):
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "登录" in page and "Log in" not in page
