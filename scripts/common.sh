@@ -26,9 +26,13 @@ setup_venv() {
   fi
   stamp="var/.installed-$(basename "$req")-$(cat requirements*.txt | sha256sum | cut -c1-16)"
   if [ ! -f "$stamp" ]; then
-    log "installing Python packages from $req"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
+    log "installing Python packages from $req (log: var/pip.log)"
+    if ! { .venv/bin/python -m pip install --disable-pip-version-check --upgrade pip &&
+           .venv/bin/python -m pip install --disable-pip-version-check -r "$req"; } >var/pip.log 2>&1; then
+      tail -30 var/pip.log >&2
+      log "pip install failed: see var/pip.log"
+      return 1
+    fi
     rm -f var/.installed-"$(basename "$req")"-*
     touch "$stamp"
   fi

@@ -51,4 +51,8 @@ pids+=($!)
 log "web server on http://127.0.0.1:${PORT}/  (logins: office / leader / supervisor / chengguan / gongan / dongmen …, password demo-pass-2026)"
 python manage.py runserver "127.0.0.1:${PORT}" --noreload &
 pids+=($!)
-wait -n "${pids[@]}" || true
+set +e
+wait -n "${pids[@]}"
+status=$?
+log "a process stopped (exit ${status}): see var/celery-worker.log and var/celery-beat.log; stopping the rest"
+exit "$status"
