@@ -158,6 +158,10 @@ class FindingAdmin(ReadOnlyAdmin):
     list_select_related = ["lead_unit", "site"]
     inlines = [NoticeInline]
 
+    @admin.display(description=_("问题编号"), ordering="number")
+    def display_number(self, obj) -> str:
+        return obj.display_number
+
     @admin.display(description=_("问题描述"))
     def description_short(self, obj) -> str:
         return obj.description[:40]

@@ -18,8 +18,9 @@ def status_counts(user) -> dict[str, int]:
 
 
 def overdue_count(user, today=None) -> int:
+    """Open notices past their deadline with no fix submitted (a fix awaiting review is not overdue)."""
     today = today or timezone.localdate()
-    return open_notices_for(user).filter(deadline__lt=today).count()
+    return open_notices_for(user).filter(deadline__lt=today, finding__status=FindingStatus.ASSIGNED).count()
 
 
 def open_notices_for(user) -> QuerySet[Notice]:

@@ -149,3 +149,14 @@ def test_reviewing_through_services_shows_on_home_counts(client, city):
 def test_chinese_is_the_default_even_for_an_english_browser(client, db):
     page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "登录" in page and "Log in" not in page
+
+
+def test_a_fix_waiting_for_review_is_not_shown_as_overdue(client, city):
+    _, notice = city.assigned(description="等待复核", issued_on=dt.date(2026, 10, 20), deadline=dt.date(2026, 10, 23))
+    svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已整改",
+                   submitted_at=dt.datetime(2026, 10, 22, 10, tzinfo=SH))
+    client.force_login(city.office)
+    with time_machine.travel(dt.datetime(2026, 11, 2, 10, tzinfo=SH), tick=False):
+        page = client.get("/").content.decode()
+    assert 'class="overdue"' not in page and "超期 10 天" not in page
+    assert "<b>0</b><span>已超期" in page

@@ -34,6 +34,8 @@ from ..models import (
     IndexItem,
     IndexSystem,
     InspectionRound,
+    MissKind,
+    NoticeOutcome,
     Policy,
     Profile,
     RankingGroup,
@@ -271,9 +273,27 @@ def build_rounds(today: dt.date, office: User) -> list[InspectionRound]:
     return rounds
 
 
+def _catch_up(finding: Finding, today: dt.date) -> None:
+    """What the nightly job does: every deadline before today is judged, misses recorded."""
+    while True:
+        finding.refresh_from_db()
+        notice = finding.current_notice
+        if notice is None or notice.outcome != NoticeOutcome.OPEN or notice.deadline >= today:
+            return
+        if not svc.notice_missed_deadline(notice):
+            return
+        svc.record_miss(notice_id=notice.pk, missed_on=notice.deadline, kind=MissKind.DEADLINE)
+
+
 def _walk(finding: Finding, rnd: random.Random, today: dt.date, office: User, unit_users: dict[int, User],
           units: list[Unit]) -> None:
-    """Take one registered finding through a plausible life up to today."""
+    """Take one registered finding through a plausible life up to today, then catch up as the job would."""
+    _live(finding, rnd, today, office, unit_users, units)
+    _catch_up(finding, today)
+
+
+def _live(finding: Finding, rnd: random.Random, today: dt.date, office: User, unit_users: dict[int, User],
+          units: list[Unit]) -> None:
     roll = rnd.random()
     if roll < 0.04 and (today - finding.found_on).days < 10:
         return  # logged, not yet assigned
@@ -293,28 +313,28 @@ def _walk(finding: Finding, rnd: random.Random, today: dt.date, office: User, un
         approve = rnd.random() < 0.6
         svc.decide_transfer(actor=office, transfer_id=transfer.pk, approve=approve, decided_on=decided_on,
                             reason="" if approve else "经核实属于本单位职责，请按期整改。")
-    for _step in range(5):
+    for _step in range(8):
         finding.refresh_from_db()
         notice = finding.current_notice
         if notice.issued_on > today or finding.status != FindingStatus.ASSIGNED:
             return
         behaviour = rnd.random()
         actor = unit_users.get(notice.unit_id, office)
-        if behaviour < 0.68:  # on time
+        if behaviour < 0.78:  # on time
             span = max((notice.deadline - notice.issued_on).days, 0)
             day = notice.issued_on + dt.timedelta(days=rnd.randint(0, span))
-        elif behaviour < 0.80:  # late
+        elif behaviour < 0.88:  # late
             day = notice.deadline + dt.timedelta(days=rnd.randint(1, 4))
         else:
             day = None
         if day is None or day > today:
             if notice.deadline < today:
-                svc.record_miss(notice_id=notice.pk, missed_on=notice.deadline, kind="deadline")
+                svc.record_miss(notice_id=notice.pk, missed_on=notice.deadline, kind=MissKind.DEADLINE)
                 continue
             return
         if day > notice.deadline and notice.deadline < today:
             # a late fix: the miss on the deadline comes first, the fix carries to the next notice
-            svc.record_miss(notice_id=notice.pk, missed_on=notice.deadline, kind="deadline")
+            svc.record_miss(notice_id=notice.pk, missed_on=notice.deadline, kind=MissKind.DEADLINE)
             finding.refresh_from_db()
             notice = finding.current_notice
             if day < notice.issued_on:

@@ -20,7 +20,7 @@ def home(request):
         cal = WorkCalendar.load(low, high)
         for notice in notices:
             notice.days_left = cal.working_days_between(today, notice.deadline)
-            notice.is_overdue = notice.deadline < today
+            notice.is_overdue = notice.deadline < today and notice.finding.status == FindingStatus.ASSIGNED
             notice.overdue_days = (today - notice.deadline).days
     counts = selectors.status_counts(user)
     context = {
