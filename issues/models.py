@@ -837,7 +837,7 @@ class EscalationRule(models.Model):
         verbose_name_plural = _("问责规则")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(trigger=RuleTrigger.UNIT_MISSES) | Q(window_days__gt=0),
+                condition=~Q(trigger=RuleTrigger.UNIT_MISSES) | Q(window_days__isnull=False, window_days__gt=0),
                 name="unit_rule_has_window",
             )
         ]
