@@ -132,6 +132,10 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "staticfiles
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Photos: the largest file accepted, and how many in one form.
+PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(15 * 1024 * 1024)))
+PHOTO_MAX_FILES = int(os.environ.get("PHOTO_MAX_FILES", "9"))
+DATA_UPLOAD_MAX_NUMBER_FILES = PHOTO_MAX_FILES + 1
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(40 * 1024 * 1024)))
 
 # Redis and Celery.

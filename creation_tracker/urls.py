@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,5 +11,4 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("issues.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Photos are never served from a public media URL: issues.views.photos checks who may see them.

@@ -622,7 +622,13 @@ class Photo(models.Model):
         related_name="photos",
     )
     kind = models.CharField(_("类型"), max_length=10, choices=PhotoKind.choices)
-    image = models.ImageField(_("照片"), upload_to="photos/%Y/%m/")
+    image = models.FileField(_("原始照片"), upload_to="photos/original/%Y/%m/")
+    display = models.ImageField(_("显示用照片"), upload_to="photos/display/%Y/%m/", blank=True)
+    thumbnail = models.ImageField(_("缩略图"), upload_to="photos/thumb/%Y/%m/", blank=True)
+    content_type = models.CharField(_("文件类型"), max_length=40, blank=True)
+    width = models.PositiveIntegerField(_("宽度"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("高度"), null=True, blank=True)
+    size_bytes = models.PositiveIntegerField(_("文件大小"), default=0)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(

@@ -62,7 +62,7 @@ def test_demo_logins_work_with_the_documented_password(client, settings):
     for username in DEMO_LOGINS:
         assert client.login(username=username, password=DEMO_PASSWORD), username
     client.login(username="dongmen", password=DEMO_PASSWORD)
-    page = client.get("/").content.decode()
+    page = client.get("/", follow=True).content.decode()
     assert "东门社区" in page and "西湖社区" not in page
 
 

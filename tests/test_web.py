@@ -1,6 +1,7 @@
 """Login, the landing page, /healthz and the admin, as a browser meets them."""
 
 import datetime as dt
+import re
 import zoneinfo
 
 import pytest
@@ -19,7 +20,7 @@ def test_login_page_speaks_chinese_and_logs_in(client, city):
     assert page.status_code == 200 and "登录" in page.content.decode()
     response = client.post("/accounts/login/", {"username": "clerk", "password": PASSWORD})
     assert response.status_code == 302 and response.url == reverse("home")
-    assert client.get("/").status_code == 200
+    assert client.get("/", follow=True).redirect_chain[-1][0] == "/findings/"
 
 
 def test_wrong_password_says_so(client, city):
@@ -39,35 +40,12 @@ def test_anonymous_users_are_sent_to_login(client):
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
 
 
-def test_unit_home_lists_only_its_open_notices_soonest_first(client, city):
-    _, late = city.assigned(unit=city.dongmen_sq, description="东门垃圾", deadline=dt.date(2026, 12, 20))
-    _, soon = city.assigned(unit=city.dongmen_sq, description="东门占道", deadline=dt.date(2026, 12, 10))
-    city.assigned(unit=city.xihu_sq, description="西湖乱停车")
-    client.force_login(city.dongmen_liaison)
-    page = client.get("/").content.decode()
-    assert "东门社区" in page
-    assert page.index("东门占道") < page.index("东门垃圾")
-    assert "西湖乱停车" not in page
-
-
-def test_overdue_notice_is_marked_with_days_overdue_and_days_left_in_working_days(client, city):
-    city.assigned(description="占道经营", issued_on=dt.date(2026, 10, 20), deadline=dt.date(2026, 10, 23))
-    city.assigned(description="垃圾清运", issued_on=dt.date(2026, 10, 30), deadline=dt.date(2026, 11, 9))
-    client.force_login(city.dongmen_liaison)
-    with time_machine.travel(dt.datetime(2026, 11, 2, 10, tzinfo=SH), tick=False):
-        page = client.get("/").content.decode()
-    overdue_row = page[page.index("占道经营"):page.index("垃圾清运")]
-    assert "超期 10 天" in overdue_row
-    assert page.count('class="overdue"') == 1
-    assert ">5</td>" in page[page.index("垃圾清运"):]  # Mon 11-02 to Mon 11-09: 5 working days
-
-
-def test_home_query_count_does_not_grow_with_rows(client, city, django_assert_max_num_queries):
+def test_dashboard_query_count_does_not_grow_with_rows(client, city, django_assert_max_num_queries):
     for i in range(30):
         city.assigned(description=f"问题{i}")
-    client.force_login(city.office)
+    client.force_login(city.leader)
     with django_assert_max_num_queries(12):
-        assert client.get("/").status_code == 200
+        assert client.get("/dashboard/").status_code == 200
 
 
 def test_healthz_reports_database_and_redis(client, settings, redis_server, db):
@@ -142,8 +120,8 @@ def test_reviewing_through_services_shows_on_home_counts(client, city):
     sub = svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已整改")
     svc.approve_submission(actor=city.office, submission_id=sub.pk)
     client.force_login(city.leader)
-    page = client.get("/").content.decode()
-    assert "已销号" in page
+    page = client.get("/dashboard/").content.decode()
+    assert re.search(r"<b>1</b><span>已销号", page)
 
 
 def test_chinese_is_the_default_even_for_an_english_browser(client, db):
@@ -157,6 +135,7 @@ def test_a_fix_waiting_for_review_is_not_shown_as_overdue(client, city):
                    submitted_at=dt.datetime(2026, 10, 22, 10, tzinfo=SH))
     client.force_login(city.office)
     with time_machine.travel(dt.datetime(2026, 11, 2, 10, tzinfo=SH), tick=False):
-        page = client.get("/").content.decode()
-    assert 'class="overdue"' not in page and "超期 10 天" not in page
-    assert "<b>0</b><span>已超期" in page
+        page = client.get("/dashboard/").content.decode()
+        inbox = client.get("/inbox/").content.decode()
+    assert 'class="overdue"' not in page and "<b>0</b><span>已超期" in page
+    assert "已提交，待复核" in inbox and "超期" not in inbox

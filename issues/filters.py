@@ -1,0 +1,88 @@
+"""The ledger's filters (django-filter). Every filter is a URL parameter, so a filtered
+ledger can be bookmarked, shared in a WeChat group, or linked from a dashboard figure."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters as df
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import access
+from .models import FindingStatus, IndexCategory, IndexItem, InspectionRound, SiteType
+
+ORDERING = (
+    ("found_on", "found_on"),
+    ("current_notice__deadline", "deadline"),
+    ("miss_count", "misses"),
+    ("deduction", "deduction"),
+    ("lead_unit__name", "unit"),
+    ("status", "status"),
+    ("id", "id"),
+)
+
+
+class FindingFilter(df.FilterSet):
+    q = df.CharFilter(label=_("关键词"), method="filter_keyword",
+                      widget=forms.TextInput(attrs={"placeholder": _("问题描述、地址、编号、点位")}))
+    status = df.MultipleChoiceFilter(label=_("状态"), choices=FindingStatus.choices,
+                                     widget=forms.CheckboxSelectMultiple)
+    unit = df.NumberFilter(label=_("责任单位（含下级）"), method="filter_unit")
+    overdue = df.BooleanFilter(label=_("只看超期"), method="filter_overdue",
+                               widget=forms.CheckboxInput)
+    due_within = df.NumberFilter(label=_("几天内到期"), method="filter_due_within", min_value=0)
+    category = df.ModelChoiceFilter(label=_("测评项目"), field_name="index_item__category",
+                                    queryset=IndexCategory.objects.all())
+    item = df.ModelChoiceFilter(label=_("测评指标"), field_name="index_item", queryset=IndexItem.objects.all())
+    site_type = df.ModelChoiceFilter(label=_("点位类型"), field_name="site__site_type",
+                                     queryset=SiteType.objects.all())
+    site = df.NumberFilter(label=_("点位编号"), field_name="site_id", widget=forms.HiddenInput)
+    site_name = df.CharFilter(label=_("点位名称"), field_name="site__name", lookup_expr="icontains")
+    round = df.ModelChoiceFilter(label=_("督查批次"), field_name="inspection_round",
+                                 queryset=InspectionRound.objects.all())
+    source = df.ChoiceFilter(label=_("问题来源"), field_name="inspection_round__source", choices=[])
+    found_from = df.DateFilter(label=_("发现日期从"), field_name="found_on", lookup_expr="gte",
+                               widget=forms.DateInput(attrs={"type": "date"}))
+    found_to = df.DateFilter(label=_("至"), field_name="found_on", lookup_expr="lte",
+                             widget=forms.DateInput(attrs={"type": "date"}))
+    min_misses = df.NumberFilter(label=_("未按期次数≥"), field_name="miss_count", lookup_expr="gte", min_value=0)
+    relapse = df.BooleanFilter(label=_("只看反弹"), method="filter_relapse", widget=forms.CheckboxInput)
+    o = df.OrderingFilter(fields=ORDERING, label=_("排序"))
+
+    def __init__(self, *args, user=None, today: dt.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.today = today or timezone.localdate()
+        sources = InspectionRound.objects.order_by("source").values_list("source", flat=True).distinct()
+        self.filters["source"].extra["choices"] = [(s, s) for s in sources]
+        self.filters["round"].queryset = InspectionRound.objects.order_by("-held_on")
+
+    def filter_keyword(self, qs, name, value):
+        for word in value.split():
+            qs = qs.filter(
+                Q(description__icontains=word) | Q(address__icontains=word) | Q(number__icontains=word)
+                | Q(site__name__icontains=word)
+            )
+        return qs
+
+    def filter_unit(self, qs, name, value):
+        return qs.filter(lead_unit_id__in=access.descendant_ids(int(value)))
+
+    def filter_overdue(self, qs, name, value):
+        if not value:
+            return qs
+        return qs.filter(status=FindingStatus.ASSIGNED, current_notice__deadline__lt=self.today)
+
+    def filter_due_within(self, qs, name, value):
+        horizon = self.today + dt.timedelta(days=int(value))
+        return qs.filter(
+            status__in=[FindingStatus.ASSIGNED, FindingStatus.SUBMITTED],
+            current_notice__deadline__gte=self.today,
+            current_notice__deadline__lte=horizon,
+        )
+
+    def filter_relapse(self, qs, name, value):
+        return qs.filter(relapse_of__isnull=False) if value else qs

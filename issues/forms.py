@@ -1,0 +1,200 @@
+"""Forms of the browser workflows. They validate input; the services decide and write."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import IndexItem, IndexSystem, InspectionRound, Severity, Site, SiteType, Unit
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several photos in one field; each is decoded and checked by the photo service."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update({"accept": "image/*,.heic,.heif", "multiple": True})
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        files = [f for f in files if f]
+        if self.required and not files:
+            raise forms.ValidationError(_("请至少上传一张照片。"))
+        if len(files) > settings.PHOTO_MAX_FILES:
+            raise forms.ValidationError(_("一次最多上传 %(n)d 张照片。") % {"n": settings.PHOTO_MAX_FILES})
+        too_big = [f.name for f in files if f.size > settings.PHOTO_MAX_BYTES]
+        if too_big:
+            raise forms.ValidationError(
+                _("照片 %(names)s 超过 %(limit)d MB 的上限。")
+                % {"names": "、".join(too_big), "limit": settings.PHOTO_MAX_BYTES // 1048576}
+            )
+        return files
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def unit_choices():
+    return Unit.objects.filter(is_active=True).order_by("kind", "name")
+
+
+class FindingForm(forms.Form):
+    """Log a finding on the spot: the labels are the words the office uses on its forms."""
+
+    description = forms.CharField(label=_("问题描述"), widget=forms.Textarea(attrs={"rows": 3}))
+    site_name = forms.CharField(
+        label=_("点位"), required=False,
+        widget=forms.TextInput(attrs={"list": "site-options", "autocomplete": "off", "placeholder": _("输入点位名称搜索")}),
+    )
+    new_site_type = forms.ModelChoiceField(
+        label=_("新点位的类型"), queryset=SiteType.objects.all(), required=False,
+        help_text=_("点位不在列表中时，选择类型即可当场新建。"),
+    )
+    address = forms.CharField(label=_("具体地址"), required=False, max_length=200)
+    item_code = forms.CharField(
+        label=_("测评指标"), required=False,
+        widget=forms.TextInput(attrs={"list": "item-options", "autocomplete": "off", "placeholder": _("输入编码或名称搜索")}),
+    )
+    lead_unit = forms.ModelChoiceField(label=_("责任单位"), queryset=Unit.objects.none())
+    co_units = forms.ModelMultipleChoiceField(
+        label=_("配合单位"), queryset=Unit.objects.none(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    deduction = forms.DecimalField(label=_("扣分"), min_value=Decimal("0"), max_digits=6, decimal_places=2,
+                                   initial=Decimal("0"))
+    severity = forms.ChoiceField(label=_("严重程度"), choices=Severity.choices, initial=Severity.GENERAL,
+                                 widget=forms.RadioSelect)
+    found_on = forms.DateField(label=_("发现日期"), widget=DateInput)
+    inspection_round = forms.ModelChoiceField(
+        label=_("督查批次"), queryset=InspectionRound.objects.all(), required=False
+    )
+    issue_now = forms.BooleanField(label=_("立即交办（同时下发整改通知）"), required=False, initial=True)
+    deadline = forms.DateField(label=_("整改时限"), required=False, widget=DateInput,
+                               help_text=_("留空则按严重程度自动计算（工作日）。"))
+    requirement = forms.CharField(label=_("整改要求"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    photos = PhotosField(label=_("现场照片"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead_unit"].queryset = unit_choices()
+        self.fields["co_units"].queryset = unit_choices()
+        self.fields["inspection_round"].queryset = InspectionRound.objects.order_by("-held_on")[:50]
+        self.fields["found_on"].initial = timezone.localdate()
+
+    def clean_site_name(self):
+        name = self.cleaned_data["site_name"].strip()
+        self.site = None
+        if name:
+            self.site = Site.objects.filter(name=name).first()
+        return name
+
+    def clean_item_code(self):
+        text = self.cleaned_data["item_code"].strip()
+        self.item = None
+        if not text:
+            return text
+        code = text.split()[0]
+        system = IndexSystem.objects.filter(is_current=True).first()
+        items = IndexItem.objects.filter(system=system) if system else IndexItem.objects.all()
+        self.item = items.filter(code=code).first() or items.filter(name=text).first()
+        if self.item is None:
+            raise forms.ValidationError(_("没有编码或名称为“%(text)s”的测评指标。") % {"text": text})
+        return text
+
+    def clean(self):
+        data = super().clean()
+        name = data.get("site_name")
+        if name and self.site is None and not data.get("new_site_type"):
+            self.add_error("site_name", _("没有名为“%(name)s”的点位；如需新建，请选择新点位的类型。") % {"name": name})
+        found_on, deadline = data.get("found_on"), data.get("deadline")
+        if found_on and found_on > timezone.localdate():
+            self.add_error("found_on", _("发现日期不能晚于今天。"))
+        if deadline and found_on and deadline < found_on:
+            self.add_error("deadline", _("整改时限不能早于发现日期。"))
+        lead, co = data.get("lead_unit"), data.get("co_units")
+        if lead and co and lead in co:
+            data["co_units"] = [u for u in co if u != lead]
+        return data
+
+
+class IssueNoticeForm(forms.Form):
+    deadline = forms.DateField(label=_("整改时限"), required=False, widget=DateInput,
+                               help_text=_("留空则按严重程度自动计算（工作日）。"))
+    requirement = forms.CharField(label=_("整改要求"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BatchAssignForm(forms.Form):
+    ids = forms.CharField(widget=forms.HiddenInput, required=False)
+    deadline = forms.DateField(label=_("整改时限"), required=False, widget=DateInput)
+    working_days = forms.IntegerField(label=_("或按工作日"), required=False, min_value=0, max_value=120)
+
+
+class DeadlineForm(forms.Form):
+    deadline = forms.DateField(label=_("新的整改时限"), widget=DateInput)
+    reason = forms.CharField(label=_("调整原因"), required=False, max_length=200)
+
+
+class SubmitFixForm(forms.Form):
+    note = forms.CharField(label=_("整改情况"), widget=forms.Textarea(attrs={"rows": 3}))
+    photos = PhotosField(label=_("整改后照片"), required=True)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("退回原因"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TransferRequestForm(forms.Form):
+    to_unit = forms.ModelChoiceField(label=_("建议责任单位"), queryset=Unit.objects.none(), required=False)
+    reason = forms.CharField(label=_("申请理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_unit"].queryset = unit_choices()
+
+
+class TransferDecisionForm(forms.Form):
+    approve = forms.TypedChoiceField(
+        label=_("审批"), choices=[("1", _("同意转办")), ("0", _("不同意"))], coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    to_unit = forms.ModelChoiceField(label=_("新的责任单位"), queryset=Unit.objects.none(), required=False)
+    deadline = forms.DateField(label=_("新通知的整改时限"), required=False, widget=DateInput)
+    reason = forms.CharField(label=_("审批意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_unit"].queryset = unit_choices()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("approve") is False and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("不同意转办必须填写理由。"))
+        return data
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(label=_("作废原因"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def parse_ids(text: str) -> list[int]:
+    ids = []
+    for part in (text or "").replace(",", " ").split():
+        if part.isdigit():
+            ids.append(int(part))
+    return ids
+

@@ -1,0 +1,72 @@
+"""Small JSON look-ups for the phone form: sites, index items, and the defaults they imply."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.http import JsonResponse
+from django.utils import timezone
+
+from ..models import IndexItem, IndexSystem, Policy, Severity, Site
+from ..services.findings import default_deadline
+from .ledger import office_required
+
+LIMIT = 20
+
+
+@office_required
+def sites(request):
+    q = request.GET.get("q", "").strip()
+    qs = Site.objects.filter(is_active=True).select_related("site_type", "default_unit")
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(address__icontains=q))
+    return JsonResponse({"results": [
+        {"id": s.pk, "name": s.name, "type": s.site_type.name, "address": s.address,
+         "default_unit": s.default_unit_id}
+        for s in qs.order_by("name")[:LIMIT]
+    ]})
+
+
+def _items():
+    system = IndexSystem.objects.filter(is_current=True).first()
+    qs = IndexItem.objects.select_related("category")
+    return qs.filter(system=system) if system else qs
+
+
+@office_required
+def items(request):
+    q = request.GET.get("q", "").strip()
+    qs = _items()
+    if q:
+        qs = qs.filter(Q(code__istartswith=q) | Q(name__icontains=q) | Q(category__name__icontains=q))
+    return JsonResponse({"results": [
+        {"id": i.pk, "code": i.code, "name": i.name, "category": i.category.name, "label": f"{i.code} {i.name}"}
+        for i in qs.order_by("code")[:LIMIT]
+    ]})
+
+
+@office_required
+def defaults(request):
+    """Lead and co-units from the responsibility matrix (else the site's unit) and the default deadline."""
+    result: dict = {"lead_unit": None, "co_units": [], "deadline": None}
+    code = request.GET.get("item", "").strip().split(" ")[0]
+    item = _items().filter(code=code).select_related("responsibility").first() if code else None
+    responsibility = getattr(item, "responsibility", None) if item else None
+    if responsibility is not None:
+        result["lead_unit"] = responsibility.lead_unit_id
+        result["co_units"] = list(responsibility.co_units.values_list("pk", flat=True))
+    site_name = request.GET.get("site", "").strip()
+    if result["lead_unit"] is None and site_name:
+        site = Site.objects.filter(name=site_name).first()
+        result["lead_unit"] = site.default_unit_id if site else None
+    severity = request.GET.get("severity") or Severity.GENERAL
+    if severity in Severity.values:
+        try:
+            issued = dt.date.fromisoformat(request.GET.get("from", ""))
+        except ValueError:
+            issued = timezone.localdate()
+        issued = max(issued, timezone.localdate())
+        result["deadline"] = default_deadline(severity=severity, issued_on=issued).isoformat()
+        result["working_days"] = Policy.current().deadline_days_for(severity)
+    return JsonResponse(result)

@@ -1,0 +1,463 @@
+"""The ledger (/findings/), a finding's page, logging a finding, and every action on it.
+
+Views validate a form, reach the object through issues.access, call one service, and
+redirect with a message. A refused step (LedgerError) re-renders the page with the input
+kept and the error next to the field; a missing right is 403; another unit's object is 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Prefetch
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .. import access
+from ..exceptions import LedgerError
+from ..filters import FindingFilter
+from ..forms import (
+    BatchAssignForm,
+    DeadlineForm,
+    FindingForm,
+    IssueNoticeForm,
+    RejectForm,
+    SubmitFixForm,
+    TransferDecisionForm,
+    TransferRequestForm,
+    VoidForm,
+    parse_ids,
+)
+from ..models import (
+    AuditEvent,
+    Decision,
+    Finding,
+    FindingStatus,
+    Notice,
+    NoticeOutcome,
+    Photo,
+    PhotoKind,
+    Site,
+    Submission,
+    TransferRequest,
+    TransferStatus,
+)
+from ..services import findings as svc
+from ..workcalendar import WorkCalendar
+
+PAGE_SIZES = (20, 50, 100, 200)
+
+
+def office_required(view):
+    """Login, then 403 for anyone who is not office staff."""
+
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not access.is_office(request.user):
+            raise PermissionDenied(_("只有创文办工作人员可以执行此操作。"))
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+# --- the ledger --------------------------------------------------------------------------
+
+
+def ledger_queryset(user):
+    return access.findings_for(user).select_related(
+        "lead_unit", "site", "site__site_type", "index_item", "current_notice", "inspection_round"
+    )
+
+
+def status_counts_without_status_filter(request, user, today) -> list[tuple[str, str, int]]:
+    """Counts per status under the other filters, for the status tabs."""
+    data = request.GET.copy()
+    data.pop("status", None)
+    data.pop("page", None)
+    base = FindingFilter(data, queryset=access.findings_for(user), user=user, today=today).qs
+    counts = dict(base.order_by().values_list("status").annotate(n=Count("pk")))
+    return [(value, label, counts.get(value, 0)) for value, label in FindingStatus.choices]
+
+
+@login_required
+def ledger(request):
+    user = request.user
+    today = timezone.localdate()
+    qs = ledger_queryset(user)
+    if not request.GET.get("o"):
+        qs = qs.order_by("-found_on", "-pk")
+    filterset = FindingFilter(request.GET or None, queryset=qs, user=user, today=today)
+    rows = filterset.qs if filterset.is_bound else qs
+    if filterset.is_bound and not filterset.is_valid():
+        rows = qs.none()
+    try:
+        per_page = int(request.GET.get("per_page", 50))
+    except ValueError:
+        per_page = 50
+    per_page = per_page if per_page in PAGE_SIZES else 50
+    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    for finding in page.object_list:
+        notice = finding.current_notice
+        finding.is_overdue = bool(
+            notice and finding.status == FindingStatus.ASSIGNED and notice.deadline < today
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("o", None)
+    return render(request, "issues/ledger.html", {
+        "filter": filterset,
+        "page": page,
+        "today": today,
+        "status_tabs": status_counts_without_status_filter(request, user, today),
+        "current_status": request.GET.getlist("status"),
+        "query": query.urlencode(),
+        "sort_query": sort_query.urlencode(),
+        "current_order": request.GET.get("o", ""),
+        "per_page": per_page,
+        "page_sizes": PAGE_SIZES,
+        "is_office": access.is_office(user),
+        "batch_form": BatchAssignForm(),
+        "visible_units": access.units_for(user).order_by("kind", "name"),
+    })
+
+
+@office_required
+@require_POST
+def batch_assign(request):
+    """Issue the first notice of many registered findings at once: all or nothing."""
+    form = BatchAssignForm(request.POST)
+    ids = parse_ids(",".join(request.POST.getlist("ids")))
+    back = request.POST.get("next") or reverse("ledger")
+    if not url_is_local(back):
+        back = reverse("ledger")
+    if not form.is_valid() or not ids:
+        messages.error(request, _("请先勾选要交办的问题。"))
+        return HttpResponseRedirect(back)
+    today = timezone.localdate()
+    try:
+        with transaction.atomic():
+            for pk in ids:
+                access.get_finding_for_user(request.user, pk, write=True)
+                svc.issue_notice(
+                    actor=request.user, finding_id=pk, issued_on=today,
+                    deadline=form.cleaned_data["deadline"], working_days=form.cleaned_data["working_days"],
+                )
+    except LedgerError as exc:
+        messages.error(request, _("批量交办未完成，没有任何问题被交办：%(error)s") % {"error": exc.message})
+        return HttpResponseRedirect(back)
+    messages.success(request, _("已交办 %(n)d 个问题。") % {"n": len(ids)})
+    return HttpResponseRedirect(back)
+
+
+def url_is_local(url: str) -> bool:
+    return url.startswith("/") and not url.startswith("//")
+
+
+# --- a finding's page --------------------------------------------------------------------
+
+
+def detail_context(request, finding: Finding, **forms) -> dict:
+    user = request.user
+    today = timezone.localdate()
+    notices = list(
+        Notice.objects.filter(finding=finding).select_related("unit").prefetch_related(
+            Prefetch("submissions", queryset=Submission.objects.select_related("submitted_by", "decided_by")
+                     .prefetch_related("photos"))
+        ).order_by("seq")
+    )
+    current = finding.current_notice
+    pending = next(
+        (s for n in notices for s in n.submissions.all() if s.decision == Decision.PENDING), None
+    )
+    transfer = finding.transfers.filter(status=TransferStatus.PENDING).select_related("to_unit", "from_unit").first()
+    office = access.is_office(user)
+    acts = False
+    if current is not None and current.outcome == NoticeOutcome.OPEN:
+        try:
+            access.ensure_acts_for_unit(user, current.unit)
+            acts = True
+        except PermissionDenied:
+            acts = False
+    days_left = None
+    if current is not None and current.outcome == NoticeOutcome.OPEN:
+        low, high = min(today, current.deadline), max(today, current.deadline)
+        days_left = WorkCalendar.load(low, high).working_days_between(today, current.deadline)
+    can = {
+        "assign": office and finding.status == FindingStatus.REGISTERED,
+        "change_deadline": office and current is not None and current.outcome == NoticeOutcome.OPEN,
+        "submit": acts and finding.status == FindingStatus.ASSIGNED and not access.is_leader(user),
+        "review": office and pending is not None,
+        "request_transfer": acts and not office and finding.status == FindingStatus.ASSIGNED and transfer is None,
+        "decide_transfer": office and transfer is not None,
+        "void": office and finding.is_open,
+    }
+    return {
+        "finding": finding,
+        "notices": notices,
+        "current": current,
+        "days_left": days_left,
+        "is_overdue": bool(current and finding.status == FindingStatus.ASSIGNED and current.deadline < today),
+        "pending": pending,
+        "transfer": transfer,
+        "before_photos": [p for p in finding.photos.all() if p.kind == PhotoKind.BEFORE],
+        "after_photos": [p for p in finding.photos.all() if p.kind == PhotoKind.AFTER],
+        "events": AuditEvent.objects.filter(finding=finding).select_related("actor").order_by("at", "pk"),
+        "sanctions": finding.sanctions.select_related("rule", "unit").all(),
+        "co_units": list(finding.co_units.all()),
+        "can": can,
+        "assign_form": forms.get("assign_form") or IssueNoticeForm(),
+        "deadline_form": forms.get("deadline_form") or DeadlineForm(initial={"deadline": current.deadline if current else None}),
+        "submit_form": forms.get("submit_form") or SubmitFixForm(),
+        "reject_form": forms.get("reject_form") or RejectForm(),
+        "transfer_form": forms.get("transfer_form") or TransferRequestForm(),
+        "decision_form": forms.get("decision_form") or TransferDecisionForm(
+            initial={"to_unit": transfer.to_unit_id if transfer else None}),
+        "void_form": forms.get("void_form") or VoidForm(),
+        "error": forms.get("error"),
+        "today": today,
+    }
+
+
+def _finding(request, pk) -> Finding:
+    finding = access.get_finding_for_user(request.user, pk)
+    return Finding.objects.select_related(
+        "lead_unit", "site", "site__site_type", "index_item", "index_item__category", "current_notice",
+        "current_notice__unit", "inspection_round", "relapse_of", "created_by",
+    ).prefetch_related("photos").get(pk=finding.pk)
+
+
+@login_required
+def finding_detail(request, pk):
+    finding = _finding(request, pk)
+    return render(request, "issues/finding_detail.html", detail_context(request, finding))
+
+
+def _rerender(request, finding, status=400, **forms):
+    finding = _finding(request, finding.pk)
+    return render(request, "issues/finding_detail.html", detail_context(request, finding, **forms), status=status)
+
+
+def _done(request, finding, message):
+    messages.success(request, message)
+    return redirect("finding_detail", pk=finding.pk)
+
+
+@office_required
+@require_POST
+def finding_assign(request, pk):
+    finding = access.get_finding_for_user(request.user, pk, write=True)
+    form = IssueNoticeForm(request.POST)
+    if not form.is_valid():
+        return _rerender(request, finding, assign_form=form)
+    try:
+        notice = svc.issue_notice(actor=request.user, finding_id=finding.pk, deadline=form.cleaned_data["deadline"],
+                                  requirement=form.cleaned_data["requirement"])
+    except LedgerError as exc:
+        form.add_error(None, exc.message)
+        return _rerender(request, finding, assign_form=form)
+    return _done(request, finding, _("已交办 %(unit)s，整改时限 %(deadline)s。") % {
+        "unit": notice.unit.name, "deadline": notice.deadline.isoformat()})
+
+
+@office_required
+@require_POST
+def finding_deadline(request, pk):
+    finding = access.get_finding_for_user(request.user, pk, write=True)
+    form = DeadlineForm(request.POST)
+    if not form.is_valid() or finding.current_notice_id is None:
+        return _rerender(request, finding, deadline_form=form)
+    try:
+        svc.change_deadline(actor=request.user, notice_id=finding.current_notice_id,
+                            deadline=form.cleaned_data["deadline"], reason=form.cleaned_data["reason"])
+    except LedgerError as exc:
+        form.add_error("deadline", exc.message)
+        return _rerender(request, finding, deadline_form=form)
+    return _done(request, finding, _("整改时限已改为 %(d)s。") % {"d": form.cleaned_data["deadline"].isoformat()})
+
+
+@login_required
+@require_POST
+def finding_submit(request, pk):
+    finding = access.get_finding_for_user(request.user, pk)
+    if finding.current_notice_id is None:
+        raise PermissionDenied(_("该问题还没有整改通知。"))
+    access.ensure_acts_for_unit(request.user, finding.current_notice.unit)
+    form = SubmitFixForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _rerender(request, finding, submit_form=form)
+    try:
+        svc.submit_fix(actor=request.user, notice_id=finding.current_notice_id, note=form.cleaned_data["note"],
+                       photos=form.cleaned_data["photos"])
+    except LedgerError as exc:
+        form.add_error(None, exc.message)
+        return _rerender(request, finding, submit_form=form)
+    return _done(request, finding, _("整改反馈已提交，等待创文办复核。"))
+
+
+@login_required
+@require_POST
+def finding_transfer(request, pk):
+    finding = access.get_finding_for_user(request.user, pk)
+    form = TransferRequestForm(request.POST)
+    if not form.is_valid():
+        return _rerender(request, finding, transfer_form=form)
+    try:
+        svc.request_transfer(actor=request.user, finding_id=finding.pk, reason=form.cleaned_data["reason"],
+                             to_unit=form.cleaned_data["to_unit"])
+    except LedgerError as exc:
+        form.add_error(None, exc.message)
+        return _rerender(request, finding, transfer_form=form)
+    return _done(request, finding, _("转办申请已提交，等待创文办审批。"))
+
+
+@office_required
+@require_POST
+def finding_void(request, pk):
+    finding = access.get_finding_for_user(request.user, pk, write=True)
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        return _rerender(request, finding, void_form=form)
+    try:
+        svc.void_finding(actor=request.user, finding_id=finding.pk, reason=form.cleaned_data["reason"])
+    except LedgerError as exc:
+        form.add_error(None, exc.message)
+        return _rerender(request, finding, void_form=form)
+    return _done(request, finding, _("问题已作废。"))
+
+
+def _back_to(request, finding):
+    target = request.POST.get("next")
+    if target and url_is_local(target):
+        return HttpResponseRedirect(target)
+    return redirect("finding_detail", pk=finding.pk)
+
+
+@office_required
+@require_POST
+def submission_approve(request, pk):
+    sub = get_object_or_404(Submission.objects.select_related("notice"), pk=pk)
+    finding = access.get_finding_for_user(request.user, sub.notice.finding_id, write=True)
+    try:
+        svc.approve_submission(actor=request.user, submission_id=sub.pk)
+    except LedgerError as exc:
+        messages.error(request, exc.message)
+        return _back_to(request, finding)
+    messages.success(request, _("问题 %(n)s 复核通过，已销号。") % {"n": finding.display_number})
+    return _back_to(request, finding)
+
+
+@office_required
+@require_POST
+def submission_reject(request, pk):
+    sub = get_object_or_404(Submission.objects.select_related("notice"), pk=pk)
+    finding = access.get_finding_for_user(request.user, sub.notice.finding_id, write=True)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        if request.POST.get("next"):
+            messages.error(request, _("退回必须填写原因。"))
+            return _back_to(request, finding)
+        return _rerender(request, finding, reject_form=form)
+    try:
+        nxt = svc.reject_submission(actor=request.user, submission_id=sub.pk, reason=form.cleaned_data["reason"])
+    except LedgerError as exc:
+        messages.error(request, exc.message)
+        return _back_to(request, finding)
+    messages.success(request, _("已退回问题 %(n)s，并下发第%(seq)d次整改通知，时限 %(d)s。") % {
+        "n": finding.display_number, "seq": nxt.seq, "d": nxt.deadline.isoformat()})
+    return _back_to(request, finding)
+
+
+@office_required
+@require_POST
+def transfer_decide(request, pk):
+    transfer = get_object_or_404(TransferRequest, pk=pk)
+    finding = access.get_finding_for_user(request.user, transfer.finding_id, write=True)
+    form = TransferDecisionForm(request.POST)
+    if not form.is_valid():
+        if request.POST.get("next"):
+            messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+            return _back_to(request, finding)
+        return _rerender(request, finding, decision_form=form)
+    data = form.cleaned_data
+    try:
+        svc.decide_transfer(actor=request.user, transfer_id=transfer.pk, approve=data["approve"],
+                            reason=data["reason"], to_unit=data["to_unit"], deadline=data["deadline"])
+    except LedgerError as exc:
+        if request.POST.get("next"):
+            messages.error(request, exc.message)
+            return _back_to(request, finding)
+        form.add_error(None, exc.message)
+        return _rerender(request, finding, decision_form=form)
+    messages.success(request, _("已同意转办。") if data["approve"] else _("已不同意转办，原通知继续有效。"))
+    return _back_to(request, finding)
+
+
+# --- logging a finding -------------------------------------------------------------------
+
+
+@office_required
+def finding_create(request):
+    form = FindingForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                site = form.site
+                if site is None and data["site_name"]:
+                    site = Site.objects.create(name=data["site_name"], site_type=data["new_site_type"],
+                                               address=data["address"], default_unit=data["lead_unit"])
+                    AuditEvent.record(actor=request.user, obj=site, action="site_created", message=f"新建点位：{site.name}")
+                finding = svc.register_finding(
+                    actor=request.user, lead_unit=data["lead_unit"], description=data["description"],
+                    found_on=data["found_on"], site=site, index_item=form.item, co_units=data["co_units"],
+                    deduction=data["deduction"], severity=data["severity"],
+                    inspection_round=data["inspection_round"], address=data["address"], photos=data["photos"],
+                )
+                if data["issue_now"]:
+                    svc.issue_notice(actor=request.user, finding_id=finding.pk, deadline=data["deadline"],
+                                     requirement=data["requirement"])
+        except LedgerError as exc:
+            form.add_error("photos" if "照片" in exc.message or "图片" in exc.message else None, exc.message)
+        else:
+            finding.refresh_from_db()
+            if data["issue_now"]:
+                messages.success(request, _("问题 %(n)s 已登记并交办 %(unit)s，整改时限 %(d)s。") % {
+                    "n": finding.display_number, "unit": finding.lead_unit.name,
+                    "d": finding.current_notice.deadline.isoformat()})
+            else:
+                messages.success(request, _("问题 %(n)s 已登记，待交办。") % {"n": finding.display_number})
+            if request.POST.get("another"):
+                return redirect("finding_create")
+            return redirect("finding_detail", pk=finding.pk)
+    return render(request, "issues/finding_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# --- photos ------------------------------------------------------------------------------
+
+
+@login_required
+def photo(request, pk, size="display"):
+    """A photo, only for users who may see its finding; never from a public media URL."""
+    from django.http import FileResponse, Http404
+
+    item = get_object_or_404(Photo, pk=pk)
+    access.get_finding_for_user(request.user, item.finding_id)
+    field = {"display": item.display, "thumb": item.thumbnail, "original": item.image}.get(size)
+    if field is None or not field:
+        raise Http404(_("没有这张照片。"))
+    content_type = item.content_type if size == "original" else "image/jpeg"
+    response = FileResponse(field.open("rb"), content_type=content_type or "application/octet-stream")
+    response["Cache-Control"] = "private, max-age=86400"
+    if size == "original":
+        response["Content-Disposition"] = f'inline; filename="{item.pk}-{item.sha256[:8]}"'
+    return response

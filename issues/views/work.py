@@ -1,0 +1,79 @@
+"""The unit's inbox and the office's review queue."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .. import access, selectors
+from ..forms import RejectForm, TransferDecisionForm
+from ..models import Decision, FindingStatus, Photo, PhotoKind, Submission, TransferRequest, TransferStatus
+from ..workcalendar import WorkCalendar
+from .ledger import office_required
+
+
+@login_required
+def inbox(request):
+    """The unit's open notices: overdue first (in red), then by deadline, with working days left."""
+    user = request.user
+    if not (access.is_unit_user(user) or access.is_office(user)):
+        raise PermissionDenied(_("待办只对责任单位和创文办开放。"))
+    today = timezone.localdate()
+    notices = list(
+        selectors.open_notices_for(user)
+        .annotate(
+            overdue_first=Case(
+                When(deadline__lt=today, finding__status=FindingStatus.ASSIGNED, then=Value(0)),
+                default=Value(1), output_field=IntegerField(),
+            )
+        )
+        .select_related("finding__index_item")
+        .order_by("overdue_first", "deadline", "pk")[:500]
+    )
+    if notices:
+        cal = WorkCalendar.load(min([today] + [n.deadline for n in notices]), max([today] + [n.deadline for n in notices]))
+        for notice in notices:
+            notice.days_left = cal.working_days_between(today, notice.deadline)
+            notice.waiting_review = notice.finding.status == FindingStatus.SUBMITTED
+            notice.is_overdue = notice.deadline < today and not notice.waiting_review
+            notice.overdue_days = (today - notice.deadline).days
+    return render(request, "issues/inbox.html", {
+        "notices": notices,
+        "today": today,
+        "unit": access.unit_of(user),
+        "overdue": sum(1 for n in notices if n.is_overdue),
+    })
+
+
+@office_required
+def review_queue(request):
+    """Submissions waiting for review, oldest first, with before and after photos side by side."""
+    visible = access.findings_for(request.user).filter(status=FindingStatus.SUBMITTED).values("pk")
+    submissions = list(
+        Submission.objects.filter(decision=Decision.PENDING, notice__finding__in=visible)
+        .select_related("notice", "notice__unit", "notice__finding", "notice__finding__site", "submitted_by")
+        .prefetch_related(
+            "photos",
+            Prefetch("notice__finding__photos", queryset=Photo.objects.filter(kind=PhotoKind.BEFORE),
+                     to_attr="before_photos"),
+        )
+        .order_by("submitted_at", "pk")
+    )
+    for sub in submissions:
+        sub.late = sub.submitted_on > sub.notice.deadline
+    transfers = list(
+        TransferRequest.objects.filter(status=TransferStatus.PENDING, finding__in=access.findings_for(request.user).values("pk"))
+        .select_related("finding", "from_unit", "to_unit", "requested_by", "notice")
+        .order_by("requested_at", "pk")
+    )
+    for transfer in transfers:
+        transfer.form = TransferDecisionForm(initial={"to_unit": transfer.to_unit_id}, auto_id=f"t{transfer.pk}_%s")
+    return render(request, "issues/review.html", {
+        "submissions": submissions,
+        "transfers": transfers,
+        "reject_form": RejectForm(),
+    })

@@ -1,0 +1,542 @@
+"""Every page and action of the browser workflows, for each role, and what each must not see or do."""
+
+import datetime as dt
+import re
+import zoneinfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from issues.models import (
+    AuditEvent,
+    Decision,
+    Finding,
+    FindingStatus,
+    Notice,
+    NoticeOutcome,
+    Photo,
+    Site,
+    Submission,
+    TransferRequest,
+    TransferStatus,
+)
+from issues.services import findings as svc
+
+from .conftest import jpeg
+
+SH = zoneinfo.ZoneInfo("Asia/Shanghai")
+D = dt.date
+
+
+def upload(name="after.jpg", colour=(20, 160, 40)):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, jpeg(colour)[1], content_type="image/jpeg")
+
+
+# --- landing ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona, target", [
+    ("office", "/findings/"), ("dongmen_liaison", "/inbox/"), ("chengguan_head", "/inbox/"),
+    ("leader", "/dashboard/"), ("supervisor", "/dashboard/"),
+])
+def test_each_role_lands_where_it_works(client, city, persona, target):
+    client.force_login(getattr(city, persona))
+    response = client.get("/")
+    assert response.status_code == 302 and response.url == target
+    assert client.get(target).status_code == 200
+
+
+def test_login_lands_the_unit_liaison_on_the_inbox(client, city):
+    response = client.post("/accounts/login/", {"username": "dongmen", "password": "pw-for-tests-2026"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/inbox/"
+
+
+def test_password_change_and_logout(client, city):
+    client.force_login(city.dongmen_liaison)
+    response = client.post("/accounts/password/", {
+        "old_password": "pw-for-tests-2026", "new_password1": "Xk7!rectify-2027", "new_password2": "Xk7!rectify-2027"})
+    assert response.status_code == 302
+    client.post("/accounts/logout/")
+    assert client.login(username="dongmen", password="Xk7!rectify-2027")
+
+
+# --- the ledger ------------------------------------------------------------------------------
+
+
+def test_ledger_lists_filters_and_counts(client, city):
+    market, _ = city.assigned(site=city.market, item=city.item, description="市场垃圾")
+    city.finding(description="路面破损", unit=city.xihu_sq)
+    client.force_login(city.office)
+    page = client.get("/findings/").content.decode()
+    assert "市场垃圾" in page and "路面破损" in page
+    assert re.search(r"待交办 <b>1</b>", page) and re.search(r"整改中 <b>1</b>", page)
+
+    page = client.get("/findings/", {"q": "垃圾"}).content.decode()
+    assert "市场垃圾" in page and "路面破损" not in page
+    page = client.get("/findings/", {"status": "registered"}).content.decode()
+    assert "路面破损" in page and "市场垃圾" not in page
+    page = client.get("/findings/", {"unit": city.east.pk}).content.decode()
+    assert "市场垃圾" in page and "路面破损" not in page
+    page = client.get("/findings/", {"site_type": city.market_type.pk, "item": city.item.pk}).content.decode()
+    assert "市场垃圾" in page and "路面破损" not in page
+
+
+def test_ledger_filters_overdue_due_soon_misses_relapse_and_dates(client, city):
+    late, _ = city.assigned(description="超期未改", issued_on=D(2026, 10, 20), deadline=D(2026, 10, 23))
+    soon, _ = city.assigned(description="三天内到期", issued_on=D(2026, 10, 30), deadline=D(2026, 11, 4))
+    missed, notice = city.assigned(description="两次未按期", issued_on=D(2026, 10, 1), deadline=D(2026, 10, 9))
+    svc.record_miss(notice_id=notice.pk, missed_on=D(2026, 10, 9), kind="deadline")
+    client.force_login(city.office)
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, tzinfo=SH), tick=False):
+        overdue = client.get("/findings/", {"overdue": "true"}).content.decode()
+        due = client.get("/findings/", {"due_within": 3}).content.decode()
+    assert "超期未改" in overdue and "三天内到期" not in overdue
+    assert "三天内到期" in due and "超期未改" not in due
+    page = client.get("/findings/", {"min_misses": 1}).content.decode()
+    assert "两次未按期" in page and "超期未改" not in page
+    page = client.get("/findings/", {"found_from": "2026-10-15", "found_to": "2026-10-25"}).content.decode()
+    assert "超期未改" in page and "两次未按期" not in page
+    assert "没有符合筛选条件的问题" in client.get("/findings/", {"relapse": "true"}).content.decode()
+
+
+def test_ledger_sorts_by_deadline_both_ways(client, city):
+    city.assigned(description="晚到期", deadline=D(2026, 12, 20))
+    city.assigned(description="早到期", deadline=D(2026, 11, 20))
+    client.force_login(city.office)
+    up = client.get("/findings/", {"o": "deadline"}).content.decode()
+    down = client.get("/findings/", {"o": "-deadline"}).content.decode()
+    assert up.index("早到期") < up.index("晚到期")
+    assert down.index("晚到期") < down.index("早到期")
+
+
+def test_ledger_keeps_the_filters_in_pagination_links(client, city):
+    for i in range(25):
+        city.finding(description=f"垃圾{i}")
+    client.force_login(city.office)
+    page = client.get("/findings/", {"q": "垃圾", "per_page": 20}).content.decode()
+    assert "q=%E5%9E%83%E5%9C%BE&amp;per_page=20&amp;page=2" in page
+
+
+def test_ledger_empty_state(client, city):
+    client.force_login(city.office)
+    assert "台账里还没有问题" in client.get("/findings/").content.decode()
+
+
+def test_unit_users_see_only_their_rows_in_the_ledger(client, city):
+    city.assigned(description="东门的问题", unit=city.dongmen_sq)
+    city.assigned(description="西湖的问题", unit=city.xihu_sq)
+    client.force_login(city.dongmen_liaison)
+    page = client.get("/findings/").content.decode()
+    assert "东门的问题" in page and "西湖的问题" not in page
+    page = client.get("/findings/", {"unit": city.xihu_sq.pk}).content.decode()
+    assert "西湖的问题" not in page
+
+
+def test_ledger_query_count_does_not_grow_with_200_rows(client, city, django_assert_max_num_queries):
+    for i in range(200):
+        city.assigned(description=f"问题{i}", site=city.market, item=city.item)
+    client.force_login(city.office)
+    with django_assert_max_num_queries(20):
+        page = client.get("/findings/", {"per_page": 200}).content.decode()
+    assert page.count('name="ids"') == 0 and page.count("问题1") > 10
+
+
+def test_batch_assign_issues_all_selected_notices(client, city):
+    a, b = city.finding(description="甲"), city.finding(description="乙")
+    client.force_login(city.office)
+    response = client.post("/findings/batch-assign/", {"ids": [a.pk, b.pk], "working_days": 5, "next": "/findings/"})
+    assert response.status_code == 302
+    assert set(Finding.objects.values_list("status", flat=True)) == {FindingStatus.ASSIGNED}
+
+
+def test_batch_assign_is_all_or_nothing(client, city):
+    a = city.finding(description="甲")
+    b, _ = city.assigned(description="已交办")
+    client.force_login(city.office)
+    response = client.post("/findings/batch-assign/", {"ids": [a.pk, b.pk], "next": "/findings/"}, follow=True)
+    assert "没有任何问题被交办" in response.content.decode()
+    a.refresh_from_db()
+    assert a.status == FindingStatus.REGISTERED and not a.notices.exists()
+
+
+def test_batch_assign_is_office_only(client, city):
+    a = city.finding()
+    client.force_login(city.leader)
+    assert client.post("/findings/batch-assign/", {"ids": [a.pk]}).status_code == 403
+
+
+# --- a finding's page ------------------------------------------------------------------------
+
+
+def test_finding_page_shows_everything_and_the_office_actions(client, city):
+    finding, notice = city.assigned(site=city.market, item=city.item, photos=[jpeg()])
+    svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已清运", photos=[jpeg((0, 200, 0))])
+    client.force_login(city.office)
+    page = client.get(f"/findings/{finding.pk}/").content.decode()
+    for text in ("东门农贸市场", "NM-08 环境卫生", "东门社区", "第1次", "已清运", "复核通过，销号", "退回重新整改",
+                 "作废此问题", "调整整改时限", "登记问题"):
+        assert text in page, text
+    assert page.count("/photos/") >= 4  # before and after, thumb and display links
+    assert f"/findings/{finding.pk}/submit/" not in page and f"/findings/{finding.pk}/transfer/" not in page
+
+
+def test_unit_sees_only_its_own_actions(client, city):
+    finding, _ = city.assigned()
+    client.force_login(city.dongmen_liaison)
+    page = client.get(f"/findings/{finding.pk}/").content.decode()
+    assert f"/findings/{finding.pk}/submit/" in page and f"/findings/{finding.pk}/transfer/" in page
+    for action in ("/approve/", "/reject/", "/void/", "/deadline/", "/assign/"):
+        assert action not in page, action
+
+
+def test_leader_sees_the_page_and_no_action(client, city):
+    finding, _ = city.assigned()
+    client.force_login(city.leader)
+    page = client.get(f"/findings/{finding.pk}/").content.decode()
+    assert "东门社区" in page and 'id="actions"' not in page
+
+
+def test_another_units_finding_and_its_photos_answer_404(client, city):
+    finding, _ = city.assigned(unit=city.xihu_sq, photos=[jpeg()])
+    photo = Photo.objects.get()
+    client.force_login(city.dongmen_liaison)
+    assert client.get(f"/findings/{finding.pk}/").status_code == 404
+    assert client.get(f"/photos/{photo.pk}/thumb/").status_code == 404
+    assert client.post(f"/findings/{finding.pk}/submit/", {"note": "x"}).status_code == 404
+    assert client.post(f"/findings/{finding.pk}/transfer/", {"reason": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["dongmen_liaison", "leader", "supervisor"])
+def test_office_actions_answer_403_to_other_roles(client, city, persona):
+    finding, notice = city.assigned()
+    sub = svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已整改")
+    client.force_login(getattr(city, persona))
+    for url, data in [
+        (f"/submissions/{sub.pk}/approve/", {}),
+        (f"/submissions/{sub.pk}/reject/", {"reason": "x"}),
+        (f"/findings/{finding.pk}/void/", {"reason": "x"}),
+        (f"/findings/{finding.pk}/deadline/", {"deadline": "2026-12-01"}),
+        (f"/findings/{finding.pk}/assign/", {}),
+        ("/findings/new/", {}),
+        ("/review/", {}),
+    ]:
+        assert client.post(url, data).status_code == 403, url
+    sub.refresh_from_db()
+    assert sub.decision == Decision.PENDING
+
+
+def test_leader_cannot_submit_a_fix(client, city):
+    finding, _ = city.assigned()
+    client.force_login(city.leader)
+    assert client.post(f"/findings/{finding.pk}/submit/", {"note": "x"}).status_code == 403
+
+
+def test_photos_are_served_only_through_the_checking_view(client, city, settings):
+    finding, _ = city.assigned(photos=[jpeg()])
+    photo = Photo.objects.get()
+    assert client.get(f"/photos/{photo.pk}/thumb/").status_code == 302  # to login
+    client.force_login(city.dongmen_liaison)
+    response = client.get(f"/photos/{photo.pk}/thumb/")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert "private" in response["Cache-Control"]
+    assert client.get(f"/media/{photo.image.name}").status_code == 404
+
+
+# --- actions through the pages ---------------------------------------------------------------
+
+
+def test_office_assigns_from_the_page(client, city):
+    finding = city.finding()
+    client.force_login(city.office)
+    response = client.post(f"/findings/{finding.pk}/assign/", {"deadline": "2026-12-10", "requirement": "立即清理"}, follow=True)
+    assert "已交办 东门社区，整改时限 2026-12-10" in response.content.decode()
+    assert Notice.objects.get(finding=finding).deadline == D(2026, 12, 10)
+
+
+def test_a_refused_step_keeps_the_input_and_says_why(client, city):
+    finding = city.finding(found_on=D(2026, 11, 20))
+    client.force_login(city.office)
+    with time_machine.travel(dt.datetime(2026, 11, 25, 9, tzinfo=SH), tick=False):
+        response = client.post(f"/findings/{finding.pk}/assign/", {"deadline": "2026-11-01", "requirement": "保留这段文字"})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "早于交办日期" in page and "保留这段文字" in page
+    assert not Notice.objects.exists()
+
+
+def test_unit_submits_a_fix_with_photos_from_the_page(client, city):
+    finding, _ = city.assigned()
+    client.force_login(city.dongmen_liaison)
+    response = client.post(f"/findings/{finding.pk}/submit/", {"note": "已清理完毕", "photos": [upload(), upload("b.png")]},
+                           follow=True)
+    assert "整改反馈已提交" in response.content.decode()
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.SUBMITTED
+    assert Photo.objects.filter(kind="after").count() == 2
+
+
+def test_a_fix_without_photos_or_note_is_refused_next_to_the_fields(client, city):
+    finding, _ = city.assigned()
+    client.force_login(city.dongmen_liaison)
+    response = client.post(f"/findings/{finding.pk}/submit/", {"note": ""})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "这个字段是必填项" in page and "请至少上传一张照片" in page
+    assert not Submission.objects.exists()
+
+
+def test_a_file_that_is_not_an_image_is_refused_by_name(client, city):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    finding, _ = city.assigned()
+    client.force_login(city.dongmen_liaison)
+    bad = SimpleUploadedFile("报告.jpg", b"%PDF-1.4 not an image", content_type="image/jpeg")
+    response = client.post(f"/findings/{finding.pk}/submit/", {"note": "已整改", "photos": [bad]})
+    assert response.status_code == 400 and "“报告.jpg”不是可识别的图片文件" in response.content.decode()
+    assert not Submission.objects.exists() and not Photo.objects.exists()
+
+
+def test_photo_size_limit_is_configurable(client, city, settings):
+    settings.PHOTO_MAX_BYTES = 200
+    finding, _ = city.assigned()
+    client.force_login(city.dongmen_liaison)
+    response = client.post(f"/findings/{finding.pk}/submit/", {"note": "已整改", "photos": [upload()]})
+    assert response.status_code == 400 and "上限" in response.content.decode()
+
+
+def test_heic_webp_and_png_photos_are_accepted_and_get_thumbnails(city):
+    import io
+
+    import pillow_heif
+    from PIL import Image
+
+    files = []
+    for fmt, name in (("PNG", "a.png"), ("WEBP", "b.webp")):
+        buf = io.BytesIO()
+        Image.new("RGB", (800, 600), (200, 10, 10)).save(buf, fmt)
+        files.append((name, buf.getvalue()))
+    heif = pillow_heif.from_pillow(Image.new("RGB", (640, 480), (10, 10, 200)))
+    buf = io.BytesIO()
+    heif.save(buf, quality=60)
+    files.append(("iphone.heic", buf.getvalue()))
+    finding = city.finding(photos=files)
+    photos = list(finding.photos.order_by("pk"))
+    assert [p.content_type for p in photos] == ["image/png", "image/webp", "image/heif"]
+    for p in photos:
+        with Image.open(p.thumbnail.open("rb")) as thumb:
+            assert max(thumb.size) <= 320 and thumb.format == "JPEG"
+
+
+def test_office_rejects_from_the_review_queue_and_the_next_notice_appears(client, city):
+    finding, notice = city.assigned()
+    sub = svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已整改", photos=[jpeg()])
+    client.force_login(city.office)
+    queue = client.get("/review/").content.decode()
+    assert finding.display_number in queue and "已整改" in queue
+    response = client.post(f"/submissions/{sub.pk}/reject/", {"reason": "仍有垃圾", "next": "/review/"}, follow=True)
+    assert "并下发第2次整改通知" in response.content.decode()
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.ASSIGNED and finding.current_notice.seq == 2
+
+
+def test_reject_without_reason_from_the_finding_page_keeps_the_page(client, city):
+    finding, notice = city.assigned()
+    sub = svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已整改")
+    client.force_login(city.office)
+    response = client.post(f"/submissions/{sub.pk}/reject/", {"reason": ""})
+    assert response.status_code == 400 and "这个字段是必填项" in response.content.decode()
+    sub.refresh_from_db()
+    assert sub.decision == Decision.PENDING
+
+
+def test_approve_twice_says_it_was_reviewed(client, city):
+    finding, notice = city.assigned()
+    sub = svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已整改")
+    client.force_login(city.office)
+    client.post(f"/submissions/{sub.pk}/approve/")
+    response = client.post(f"/submissions/{sub.pk}/approve/", follow=True)
+    assert "已经复核过" in response.content.decode()
+    assert Finding.objects.get().status == FindingStatus.CLOSED
+
+
+def test_review_queue_is_oldest_first(client, city):
+    f1, n1 = city.assigned(description="先交的")
+    f2, n2 = city.assigned(description="后交的")
+    svc.submit_fix(actor=city.dongmen_liaison, notice_id=n2.pk, note="b", submitted_at=dt.datetime(2026, 11, 5, 9, tzinfo=SH))
+    svc.submit_fix(actor=city.dongmen_liaison, notice_id=n1.pk, note="a", submitted_at=dt.datetime(2026, 11, 4, 9, tzinfo=SH))
+    client.force_login(city.office)
+    page = client.get("/review/").content.decode()
+    assert page.index("先交的") < page.index("后交的")
+
+
+def test_transfer_round_trip_through_the_pages(client, city):
+    finding, _ = city.assigned()
+    client.force_login(city.dongmen_liaison)
+    client.post(f"/findings/{finding.pk}/transfer/", {"reason": "属于城管执法", "to_unit": city.chengguan.pk})
+    transfer = TransferRequest.objects.get()
+    client.force_login(city.office)
+    assert "属于城管执法" in client.get("/review/").content.decode()
+    client.post(f"/transfers/{transfer.pk}/decide/", {"approve": "1", "to_unit": city.chengguan.pk, "next": "/review/"})
+    transfer.refresh_from_db()
+    finding.refresh_from_db()
+    assert transfer.status == TransferStatus.APPROVED and finding.lead_unit == city.chengguan
+    assert finding.notices.filter(outcome=NoticeOutcome.SUPERSEDED).count() == 1
+
+
+def test_refusing_a_transfer_needs_a_reason(client, city):
+    finding, _ = city.assigned()
+    transfer = svc.request_transfer(actor=city.dongmen_liaison, finding_id=finding.pk, reason="不归我们")
+    client.force_login(city.office)
+    response = client.post(f"/transfers/{transfer.pk}/decide/", {"approve": "0"})
+    assert response.status_code == 400 and "不同意转办必须填写理由" in response.content.decode()
+
+
+def test_void_from_the_page(client, city):
+    finding, _ = city.assigned()
+    client.force_login(city.office)
+    client.post(f"/findings/{finding.pk}/void/", {"reason": "重复登记"})
+    assert Finding.objects.get().status == FindingStatus.VOID
+
+
+def test_change_deadline_from_the_page(client, city):
+    finding, notice = city.assigned()
+    client.force_login(city.office)
+    client.post(f"/findings/{finding.pk}/deadline/", {"deadline": "2026-11-30", "reason": "雨天"})
+    notice.refresh_from_db()
+    assert notice.deadline == D(2026, 11, 30)
+
+
+# --- logging a finding ------------------------------------------------------------------------
+
+
+def test_the_log_form_carries_the_labels_the_office_uses(client, city):
+    client.force_login(city.office)
+    page = client.get("/findings/new/").content.decode()
+    for label in ("问题描述", "点位", "测评指标", "责任单位", "配合单位", "扣分", "整改时限", "现场照片"):
+        assert f">{label}" in page, label
+    assert 'capture="environment"' in page and 'multiple' in page
+
+
+def test_log_and_issue_in_one_step_with_photos(client, city):
+    client.force_login(city.office)
+    with time_machine.travel(dt.datetime(2026, 9, 29, 10, tzinfo=SH), tick=False):
+        response = client.post("/findings/new/", {
+            "description": "市场入口垃圾堆放", "site_name": "东门农贸市场", "item_code": "NM-08 环境卫生",
+            "lead_unit": city.dongmen_sq.pk, "co_units": [city.chengguan.pk], "deduction": "1.5",
+            "severity": "general", "found_on": "2026-09-29", "issue_now": "on", "deadline": "",
+            "photos": [upload("scene1.jpg"), upload("scene2.jpg")],
+        })
+    assert response.status_code == 302
+    finding = Finding.objects.get()
+    assert finding.site == city.market and finding.index_item == city.item
+    assert finding.status == FindingStatus.ASSIGNED
+    assert finding.current_notice.deadline == D(2026, 10, 12)  # by severity, over National Day
+    assert finding.photos.count() == 2 and list(finding.co_units.all()) == [city.chengguan]
+
+
+def test_log_creates_a_site_on_the_spot(client, city):
+    client.force_login(city.office)
+    client.post("/findings/new/", {
+        "description": "路边乱堆放", "site_name": "新华路口", "new_site_type": city.market_type.pk,
+        "address": "新华路1号", "lead_unit": city.dongmen.pk, "deduction": "0", "severity": "general",
+        "found_on": timezone_today(),
+    })
+    site = Site.objects.get(name="新华路口")
+    assert site.address == "新华路1号" and Finding.objects.get().site == site
+    assert AuditEvent.objects.filter(action="site_created").exists()
+
+
+def timezone_today() -> str:
+    from django.utils import timezone
+
+    return timezone.localdate().isoformat()
+
+
+def test_log_form_errors_are_in_chinese_next_to_the_fields_and_input_is_kept(client, city):
+    client.force_login(city.office)
+    response = client.post("/findings/new/", {
+        "description": "保留我", "site_name": "不存在的点位", "item_code": "XX-99", "deduction": "-1",
+        "severity": "general", "found_on": timezone_today(),
+    })
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "没有名为“不存在的点位”的点位" in page and "没有编码或名称为“XX-99”的测评指标" in page
+    assert "保留我" in page and "这个字段是必填项" in page
+    assert not Finding.objects.exists()
+
+
+def test_site_item_and_default_lookups_for_the_phone_form(client, city):
+    from issues.models import Responsibility
+
+    Responsibility.objects.create(item=city.item, lead_unit=city.chengguan)
+    client.force_login(city.office)
+    assert client.get("/api/sites/", {"q": "东门"}).json()["results"][0]["name"] == "东门农贸市场"
+    assert client.get("/api/items/", {"q": "NM-0"}).json()["results"][0]["code"] == "NM-08"
+    assert client.get("/api/items/", {"q": "卫生间"}).json()["results"][0]["code"] == "NM-09"
+    with time_machine.travel(dt.datetime(2026, 9, 29, 10, tzinfo=SH), tick=False):
+        data = client.get("/api/defaults/", {"item": "NM-08", "severity": "general", "from": "2026-09-29"}).json()
+    assert data["lead_unit"] == city.chengguan.pk and data["deadline"] == "2026-10-12"
+    data = client.get("/api/defaults/", {"item": "", "site": "东门农贸市场"}).json()
+    assert data["lead_unit"] == city.dongmen.pk
+    client.force_login(city.dongmen_liaison)
+    assert client.get("/api/sites/").status_code == 403
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+
+def test_inbox_overdue_first_in_red_then_by_deadline_with_working_days_left(client, city):
+    city.assigned(description="下周到期", issued_on=D(2026, 10, 30), deadline=D(2026, 11, 9))
+    city.assigned(description="已经超期", issued_on=D(2026, 10, 20), deadline=D(2026, 10, 23))
+    city.assigned(description="明天到期", issued_on=D(2026, 10, 30), deadline=D(2026, 11, 3))
+    city.assigned(description="别人的", unit=city.xihu_sq)
+    client.force_login(city.dongmen_liaison)
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, tzinfo=SH), tick=False):
+        page = client.get("/inbox/").content.decode()
+    assert page.index("已经超期") < page.index("明天到期") < page.index("下周到期")
+    assert "别人的" not in page
+    assert "超期 10 天" in page and "剩余 1 个工作日" in page and "剩余 5 个工作日" in page
+    assert page.count("notice overdue") == 1
+
+
+def test_inbox_query_count_does_not_grow_with_200_notices(client, city, django_assert_max_num_queries):
+    for i in range(200):
+        city.assigned(description=f"问题{i}")
+    client.force_login(city.dongmen_liaison)
+    with django_assert_max_num_queries(12):
+        page = client.get("/inbox/").content.decode()
+    assert page.count('class="card notice') == 200
+
+
+def test_review_queue_query_count_is_flat(client, city, django_assert_max_num_queries):
+    for i in range(30):
+        _, notice = city.assigned(description=f"问题{i}", photos=[jpeg()])
+        svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已整改", photos=[jpeg()])
+    client.force_login(city.office)
+    with django_assert_max_num_queries(15):
+        assert client.get("/review/").status_code == 200
+
+
+def test_english_pages_through_the_switcher(client, city):
+    city.assigned()
+    client.force_login(city.office)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/findings/"})
+    page = client.get("/findings/").content.decode()
+    assert "Ledger" in page and "问题台账" not in page
+
+
+def test_every_workflow_url_is_listed_here():
+    """A new page must get a test here: the names below are every route of the app."""
+    from issues import urls
+
+    names = {p.name for p in urls.urlpatterns}
+    assert names == {
+        "home", "healthz", "login", "logout", "password_change", "password_change_done", "dashboard", "ledger",
+        "finding_create", "batch_assign", "finding_detail", "finding_assign", "finding_deadline", "finding_submit",
+        "finding_transfer", "finding_void", "submission_approve", "submission_reject", "transfer_decide", "photo",
+        "inbox", "review", "api_sites", "api_items", "api_defaults",
+    }
+    assert reverse("ledger") == "/findings/"
