@@ -340,6 +340,8 @@ def test_office_rejects_from_the_review_queue_and_the_next_notice_appears(client
     assert "并下发第2次整改通知" in response.content.decode()
     finding.refresh_from_db()
     assert finding.status == FindingStatus.ASSIGNED and finding.current_notice.seq == 2
+    page = client.get(f"/findings/{finding.pk}/").content.decode()
+    assert "复核不通过：仍有垃圾" in page and "系统" in page  # the automatic next notice in the timeline
 
 
 def test_reject_without_reason_from_the_finding_page_keeps_the_page(client, city):

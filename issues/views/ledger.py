@@ -127,6 +127,7 @@ def ledger(request):
         "page_sizes": PAGE_SIZES,
         "is_office": access.is_office(user),
         "batch_form": BatchAssignForm(),
+        "has_registered": any(f.status == FindingStatus.REGISTERED for f in page.object_list),
         "visible_units": access.units_for(user).order_by("kind", "name"),
     })
 
@@ -195,7 +196,7 @@ def detail_context(request, finding: Finding, **forms) -> dict:
     can = {
         "assign": office and finding.status == FindingStatus.REGISTERED,
         "change_deadline": office and current is not None and current.outcome == NoticeOutcome.OPEN,
-        "submit": acts and finding.status == FindingStatus.ASSIGNED and not access.is_leader(user),
+        "submit": acts and access.is_unit_user(user) and finding.status == FindingStatus.ASSIGNED,
         "review": office and pending is not None,
         "request_transfer": acts and not office and finding.status == FindingStatus.ASSIGNED and transfer is None,
         "decide_transfer": office and transfer is not None,

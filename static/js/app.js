@@ -40,7 +40,6 @@
     var foundOn = form.querySelector("[name=found_on]");
     var hint = document.getElementById("deadline-hint");
     var newSite = document.getElementById("new-site");
-    var knownSites = {};
     var leadTouched = !!(lead && lead.value);
     var deadlineTouched = !!(deadline && deadline.value);
     if (lead) { lead.addEventListener("change", function () { leadTouched = true; }); }
@@ -73,17 +72,19 @@
     if (site) {
       site.addEventListener("input", debounce(function () {
         getJSON(form.getAttribute("data-sites-url") + "?q=" + encodeURIComponent(site.value), function (data) {
-          knownSites = {};
-          data.results.forEach(function (s) { knownSites[s.name] = s; });
           fillDatalist(document.getElementById("site-options"), data.results.map(function (s) { return s.name; }));
         });
       }, 250));
       site.addEventListener("change", function () {
-        var known = knownSites[site.value];
-        if (newSite) { newSite.style.display = (!site.value || known) ? "none" : ""; }
-        var address = form.querySelector("[name=address]");
-        if (known && address && !address.value) { address.value = known.address; }
-        refreshDefaults();
+        // ask the server whether this exact name is a known site before offering to create one
+        getJSON(form.getAttribute("data-sites-url") + "?q=" + encodeURIComponent(site.value), function (data) {
+          var known = null;
+          data.results.forEach(function (s) { if (s.name === site.value) { known = s; } });
+          if (newSite) { newSite.style.display = (!site.value || known) ? "none" : ""; }
+          var address = form.querySelector("[name=address]");
+          if (known && address && !address.value) { address.value = known.address; }
+          refreshDefaults();
+        });
       });
       if (newSite && !form.querySelector("#new-site .has-error")) { newSite.style.display = "none"; }
     }

@@ -1,0 +1,146 @@
+"""The whole round trip in Debian's Chromium, driven by Playwright against a live server.
+
+The office logs a finding with a photo on a phone-sized window and issues the notice; the unit
+head finds it in the inbox and submits a fix with a photo; the office rejects it and the next
+notice appears; the unit submits again; the office approves and the item shows 已销号.
+Screenshots of every step go to test-output/browser/.
+"""
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from issues.access import Role
+from issues.models import Finding, FindingStatus, Notice
+
+from .conftest import ROOT, make_user
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+SHOTS = ROOT / "test-output" / "browser"
+PASSWORD = "pw-for-tests-2026"
+
+
+
+def photo_file(tmp_path, name: str, colour) -> str:
+    img = Image.new("RGB", (1200, 900), colour)
+    ImageDraw.Draw(img).rectangle([300, 300, 900, 600], fill=(240, 240, 240))
+    path = tmp_path / name
+    buf = io.BytesIO()
+    img.save(buf, "JPEG")
+    path.write_bytes(buf.getvalue())
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run the tests through `make test`, which installs it"
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def login(browser, live_server, username, viewport):
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_load_state()
+    return page
+
+
+def shot(page, name):
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("viewport_name", ["phone", "desktop"])
+def test_round_trip_in_the_browser(browser, live_server, city, tmp_path, viewport_name):
+    viewport = PHONE if viewport_name == "phone" else DESKTOP
+    head = make_user("dongmen-head", Role.UNIT_HEAD, city.dongmen_sq)
+    city.office.first_name = "创文办小张"
+    city.office.save()
+    head.first_name = "东门社区书记"
+    head.save()
+    prefix = f"{viewport_name}-"
+
+    # 1. the office logs a finding with a photo at the site and issues the notice
+    office = login(browser, live_server, "clerk", viewport)
+    assert office.url.endswith("/findings/")
+    office.goto(f"{live_server.url}/findings/new/")
+    office.fill("#id_description", "东门农贸市场入口垃圾堆放，未及时清运")
+    office.fill("#id_site_name", "东门农贸市场")
+    office.fill("#id_item_code", "NM-08 环境卫生")
+    office.select_option("#id_lead_unit", label="东门社区")
+    office.fill("#id_deduction", "1.5")
+    office.set_input_files("#id_photos", photo_file(tmp_path, "before.jpg", (140, 110, 80)))
+    shot(office, prefix + "01-office-log-form")
+    office.click("button[name=save]")
+    office.wait_for_load_state()
+    shot(office, prefix + "02-office-finding-assigned")
+    assert "已登记并交办 东门社区" in office.content()
+    finding = Finding.objects.get()
+    assert finding.status == FindingStatus.ASSIGNED and finding.photos.count() == 1
+
+    # 2. the unit head sees it in the inbox and submits the fix with a photo
+    unit = login(browser, live_server, "dongmen-head", viewport)
+    assert unit.url.endswith("/inbox/")
+    assert "东门农贸市场入口垃圾堆放" in unit.content()
+    shot(unit, prefix + "03-unit-inbox")
+    unit.click("text=提交整改")
+    unit.wait_for_load_state()
+    unit.fill("#id_note", "已清运垃圾，安排专人每日巡查")
+    unit.set_input_files("#id_photos", photo_file(tmp_path, "after1.jpg", (60, 170, 80)))
+    shot(unit, prefix + "04-unit-submit-form")
+    unit.click("form#submit button.primary")
+    unit.wait_for_load_state()
+    assert "整改反馈已提交" in unit.content()
+    shot(unit, prefix + "05-unit-submitted")
+
+    # 3. the office rejects it; the next notice appears
+    office.goto(f"{live_server.url}/review/")
+    shot(office, prefix + "06-office-review-queue")
+    office.fill("textarea[name=reason]", "入口仍有散落垃圾，请彻底清理")
+    office.click("form.reject button")
+    office.wait_for_load_state()
+    assert "并下发第2次整改通知" in office.content()
+    assert Notice.objects.filter(finding=finding).count() == 2
+
+    # 4. the unit submits again
+    unit.goto(f"{live_server.url}/inbox/")
+    assert "第2次通知" in unit.content()
+    shot(unit, prefix + "07-unit-second-notice")
+    unit.click("text=提交整改")
+    unit.wait_for_load_state()
+    unit.fill("#id_note", "已彻底清理并设置垃圾桶")
+    unit.set_input_files("#id_photos", photo_file(tmp_path, "after2.jpg", (40, 190, 90)))
+    unit.click("form#submit button.primary")
+    unit.wait_for_load_state()
+
+    # 5. the office approves; the item shows 已销号
+    office.goto(f"{live_server.url}/review/")
+    office.click("text=复核通过，销号")
+    office.wait_for_load_state()
+    office.goto(f"{live_server.url}/findings/{finding.pk}/")
+    shot(office, prefix + "08-office-closed")
+    assert "已销号" in office.inner_text(".page-head")
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.CLOSED and finding.miss_count == 1
+    office.goto(f"{live_server.url}/findings/?status=closed")
+    shot(office, prefix + "09-ledger-closed")
+    assert finding.display_number in office.content()
