@@ -269,8 +269,8 @@ def submit_fix(
     AuditEvent.record(
         actor=actor, obj=finding, action="submit", before=before, after=finding.status,
         message=f"提交整改反馈（第{notice.seq}次通知）",
-        data={"submission": submission.pk, "notice": notice.pk, "late": submission.submitted_on > notice.deadline},
-        at=submitted_at,
+        data={"submission": submission.pk, "notice": notice.pk, "late": submission.submitted_on > notice.deadline,
+              "submitted_at": submitted_at.isoformat()},
     )
     return submission
 
@@ -378,7 +378,10 @@ def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) ->
     to = FindingStatus.SUBMITTED if carried else FindingStatus.ASSIGNED
     before = _set_status(finding, to)
     if before != to:
-        AuditEvent.record(actor=actor, obj=finding, action="reassign", before=before, after=to)
+        AuditEvent.record(
+            actor=actor, obj=finding, action="reassign", before=before, after=to,
+            message=f"状态：{_official(FindingStatus(before).label)} → {_official(FindingStatus(to).label)}",
+        )
     return next_notice
 
 

@@ -211,8 +211,8 @@ def detail_context(request, finding: Finding, **forms) -> dict:
         "pending": pending,
         "transfer": transfer,
         "before_photos": [p for p in finding.photos.all() if p.kind == PhotoKind.BEFORE],
-        "after_photos": [p for p in finding.photos.all() if p.kind == PhotoKind.AFTER],
-        "events": AuditEvent.objects.filter(finding=finding).select_related("actor").order_by("at", "pk"),
+        "after_photos": latest_after_photos(notices),
+        "events": AuditEvent.objects.filter(finding=finding).select_related("actor").order_by("pk"),
         "sanctions": finding.sanctions.select_related("rule", "unit").all(),
         "co_units": list(finding.co_units.all()),
         "can": can,
@@ -227,6 +227,15 @@ def detail_context(request, finding: Finding, **forms) -> dict:
         "error": forms.get("error"),
         "today": today,
     }
+
+
+def latest_after_photos(notices) -> list[Photo]:
+    """The photos of the latest fix; earlier fixes keep theirs in the notice chain."""
+    submissions = [sub for n in notices for sub in n.submissions.all()]
+    if not submissions:
+        return []
+    latest = max(submissions, key=lambda sub: (sub.submitted_at, sub.pk))
+    return list(latest.photos.all())
 
 
 def _finding(request, pk) -> Finding:
