@@ -262,37 +262,44 @@ def _done(request, finding, message):
     return redirect("finding_detail", pk=finding.pk)
 
 
+def _act(request, finding, form, form_key: str, action, success, error_field=None):
+    """Validate the form, call the service; re-render with the input and the error, or redirect."""
+    if not form.is_valid():
+        return _rerender(request, finding, **{form_key: form})
+    try:
+        result = action(form.cleaned_data)
+    except LedgerError as exc:
+        form.add_error(error_field, exc.message)
+        return _rerender(request, finding, **{form_key: form})
+    return _done(request, finding, success(result, form.cleaned_data))
+
+
 @office_required
 @require_POST
 def finding_assign(request, pk):
     finding = access.get_finding_for_user(request.user, pk, write=True)
-    form = IssueNoticeForm(request.POST)
-    if not form.is_valid():
-        return _rerender(request, finding, assign_form=form)
-    try:
-        notice = svc.issue_notice(actor=request.user, finding_id=finding.pk, deadline=form.cleaned_data["deadline"],
-                                  requirement=form.cleaned_data["requirement"])
-    except LedgerError as exc:
-        form.add_error(None, exc.message)
-        return _rerender(request, finding, assign_form=form)
-    return _done(request, finding, _("已交办 %(unit)s，整改时限 %(deadline)s。") % {
-        "unit": notice.unit.name, "deadline": notice.deadline.isoformat()})
+    return _act(
+        request, finding, IssueNoticeForm(request.POST), "assign_form",
+        lambda data: svc.issue_notice(actor=request.user, finding_id=finding.pk, deadline=data["deadline"],
+                                      requirement=data["requirement"]),
+        lambda notice, data: _("已交办 %(unit)s，整改时限 %(deadline)s。") % {
+            "unit": notice.unit.name, "deadline": notice.deadline.isoformat()},
+    )
 
 
 @office_required
 @require_POST
 def finding_deadline(request, pk):
     finding = access.get_finding_for_user(request.user, pk, write=True)
-    form = DeadlineForm(request.POST)
-    if not form.is_valid() or finding.current_notice_id is None:
-        return _rerender(request, finding, deadline_form=form)
-    try:
-        svc.change_deadline(actor=request.user, notice_id=finding.current_notice_id,
-                            deadline=form.cleaned_data["deadline"], reason=form.cleaned_data["reason"])
-    except LedgerError as exc:
-        form.add_error("deadline", exc.message)
-        return _rerender(request, finding, deadline_form=form)
-    return _done(request, finding, _("整改时限已改为 %(d)s。") % {"d": form.cleaned_data["deadline"].isoformat()})
+    if finding.current_notice_id is None:
+        raise PermissionDenied(_("该问题还没有整改通知。"))
+    return _act(
+        request, finding, DeadlineForm(request.POST), "deadline_form",
+        lambda data: svc.change_deadline(actor=request.user, notice_id=finding.current_notice_id,
+                                         deadline=data["deadline"], reason=data["reason"]),
+        lambda notice, data: _("整改时限已改为 %(d)s。") % {"d": notice.deadline.isoformat()},
+        error_field="deadline",
+    )
 
 
 @login_required
@@ -302,47 +309,35 @@ def finding_submit(request, pk):
     if finding.current_notice_id is None:
         raise PermissionDenied(_("该问题还没有整改通知。"))
     access.ensure_acts_for_unit(request.user, finding.current_notice.unit)
-    form = SubmitFixForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _rerender(request, finding, submit_form=form)
-    try:
-        svc.submit_fix(actor=request.user, notice_id=finding.current_notice_id, note=form.cleaned_data["note"],
-                       photos=form.cleaned_data["photos"])
-    except LedgerError as exc:
-        form.add_error(None, exc.message)
-        return _rerender(request, finding, submit_form=form)
-    return _done(request, finding, _("整改反馈已提交，等待创文办复核。"))
+    return _act(
+        request, finding, SubmitFixForm(request.POST, request.FILES), "submit_form",
+        lambda data: svc.submit_fix(actor=request.user, notice_id=finding.current_notice_id, note=data["note"],
+                                    photos=data["photos"]),
+        lambda sub, data: _("整改反馈已提交，等待创文办复核。"),
+    )
 
 
 @login_required
 @require_POST
 def finding_transfer(request, pk):
     finding = access.get_finding_for_user(request.user, pk)
-    form = TransferRequestForm(request.POST)
-    if not form.is_valid():
-        return _rerender(request, finding, transfer_form=form)
-    try:
-        svc.request_transfer(actor=request.user, finding_id=finding.pk, reason=form.cleaned_data["reason"],
-                             to_unit=form.cleaned_data["to_unit"])
-    except LedgerError as exc:
-        form.add_error(None, exc.message)
-        return _rerender(request, finding, transfer_form=form)
-    return _done(request, finding, _("转办申请已提交，等待创文办审批。"))
+    return _act(
+        request, finding, TransferRequestForm(request.POST), "transfer_form",
+        lambda data: svc.request_transfer(actor=request.user, finding_id=finding.pk, reason=data["reason"],
+                                          to_unit=data["to_unit"]),
+        lambda transfer, data: _("转办申请已提交，等待创文办审批。"),
+    )
 
 
 @office_required
 @require_POST
 def finding_void(request, pk):
     finding = access.get_finding_for_user(request.user, pk, write=True)
-    form = VoidForm(request.POST)
-    if not form.is_valid():
-        return _rerender(request, finding, void_form=form)
-    try:
-        svc.void_finding(actor=request.user, finding_id=finding.pk, reason=form.cleaned_data["reason"])
-    except LedgerError as exc:
-        form.add_error(None, exc.message)
-        return _rerender(request, finding, void_form=form)
-    return _done(request, finding, _("问题已作废。"))
+    return _act(
+        request, finding, VoidForm(request.POST), "void_form",
+        lambda data: svc.void_finding(actor=request.user, finding_id=finding.pk, reason=data["reason"]),
+        lambda result, data: _("问题已作废。"),
+    )
 
 
 def _back_to(request, finding):
