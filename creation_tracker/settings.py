@@ -149,6 +149,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
+# The nightly job: local time of day (HH:MM), or every N seconds (for tests and demos).
+NIGHTLY_JOB_TIME = os.environ.get("NIGHTLY_JOB_TIME", "00:30")
+NIGHTLY_JOB_EVERY_SECONDS = float(os.environ.get("NIGHTLY_JOB_EVERY_SECONDS", "0"))
+NIGHTLY_JOB_LOCK_SECONDS = int(os.environ.get("NIGHTLY_JOB_LOCK_SECONDS", str(6 * 3600)))
+
+
+def _nightly_schedule():
+    from celery.schedules import crontab
+
+    if NIGHTLY_JOB_EVERY_SECONDS > 0:
+        return NIGHTLY_JOB_EVERY_SECONDS
+    hour, minute = (int(part) for part in NIGHTLY_JOB_TIME.split(":"))
+    return crontab(hour=hour, minute=minute)
+
+
+CELERY_BEAT_SCHEDULE = {
+    "nightly-escalations": {"task": "issues.run_nightly_job", "schedule": _nightly_schedule()},
+}
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

@@ -914,6 +914,22 @@ class Sanction(models.Model):
         return f"{self.unit} {self.get_action_display()} {self.decided_on:%Y-%m-%d}"
 
 
+class JobDay(models.Model):
+    """A local date the nightly job has completely processed; the next run starts the day after."""
+
+    date = models.DateField(_("处理日期"), unique=True)
+    completed_at = models.DateTimeField(_("完成时间"), default=timezone.now)
+    summary = models.JSONField(_("处理结果"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-date"]
+        verbose_name = _("每日处理记录")
+        verbose_name_plural = _("每日处理记录")
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d}"
+
+
 # ---------------------------------------------------------------------------
 # Rankings
 # ---------------------------------------------------------------------------

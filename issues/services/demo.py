@@ -423,6 +423,10 @@ def seed_demo(*, today: dt.date | None = None) -> DemoSummary:
             policy.next_assessment_date = today + dt.timedelta(days=75)
             policy.save(update_fields=["next_assessment_date"])
     created = build_findings(today, units, items, sites, rounds, users)
+    # what the nightly job would have decided over those months: sanctions on the misses
+    from .escalation import run_escalations
+
+    run_escalations(today=today)
     return DemoSummary(
         units=len(units), users=len(users), items=len(items), sites=len(sites),
         findings_created=created, findings_total=Finding.objects.count(),

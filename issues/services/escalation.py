@@ -1,0 +1,331 @@
+"""The nightly job (DOMAIN.md, "The nightly job" and "Escalation rules").
+
+`run_escalations(today=T)` processes every local date d from the day after the last completed
+one up to T − 1, in order. For each d it records the misses of notices due on d, applies the
+escalation rules to every miss dated d (deadline misses and rejections alike), applies the
+ranking rules of periods closed on d, lets sanctions whose time is over expire, and marks d
+completed. Everything it decides carries the date d, never the wall clock, so a run after an
+outage leaves the ledger exactly as nightly runs would have.
+
+Idempotent and crash-safe: each miss is one transaction guarded on the notice being open; a
+sanction is unique per (rule, unit, evidence) in the database; expiry is guarded on the
+status; a day is marked completed only after all its steps. Killing a run and running it
+again, or running it twice, gives the ledger of one clean run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from dateutil.relativedelta import relativedelta
+from django.db import IntegrityError, transaction
+from django.db.models import F, Min
+from django.utils import timezone
+
+from ..exceptions import LedgerError
+from ..models import (
+    AuditEvent,
+    Decision,
+    EscalationRule,
+    JobDay,
+    MissKind,
+    Notice,
+    NoticeOutcome,
+    PeriodStatus,
+    RankingEntry,
+    RankingPeriod,
+    RuleTrigger,
+    Sanction,
+    SanctionAction,
+    SanctionStatus,
+    Unit,
+)
+from . import findings as finding_services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DayReport:
+    day: dt.date
+    misses: list[str] = field(default_factory=list)
+    sanctions: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"misses": self.misses, "sanctions": self.sanctions, "expired": self.expired}
+
+
+@dataclass
+class RunReport:
+    today: dt.date
+    days: list[DayReport] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def miss_count(self) -> int:
+        return sum(len(d.misses) for d in self.days)
+
+    @property
+    def sanction_count(self) -> int:
+        return sum(len(d.sanctions) for d in self.days)
+
+    def lines(self) -> list[str]:
+        out = []
+        for day in self.days:
+            out.append(f"{day.day:%Y-%m-%d}: 未按期 {len(day.misses)}，问责 {len(day.sanctions)}，到期 {len(day.expired)}")
+            out.extend(f"  未按期整改 {m}" for m in day.misses)
+            out.extend(f"  问责 {s}" for s in day.sanctions)
+            out.extend(f"  到期 {e}" for e in day.expired)
+        return out
+
+
+# --- which days ----------------------------------------------------------------------------
+
+
+def first_day(today: dt.date) -> dt.date | None:
+    """The day after the last completed one; on the very first run, the earliest date with work."""
+    last = JobDay.objects.order_by("-date").values_list("date", flat=True).first()
+    if last is not None:
+        return last + dt.timedelta(days=1)
+    candidates = [
+        Notice.objects.filter(outcome=NoticeOutcome.OPEN).aggregate(d=Min("deadline"))["d"],
+        Notice.objects.filter(outcome=NoticeOutcome.MISSED).aggregate(d=Min("outcome_on"))["d"],
+        RankingPeriod.objects.filter(status=PeriodStatus.CLOSED).aggregate(d=Min("end"))["d"],
+    ]
+    known = [d for d in candidates if d is not None]
+    return min(known) if known else today - dt.timedelta(days=1)
+
+
+def run_escalations(*, today: dt.date | None = None, dry_run: bool = False) -> RunReport:
+    """Process every day from the first unprocessed one up to today − 1."""
+    today = today or timezone.localdate()
+    report = RunReport(today=today, dry_run=dry_run)
+    start = first_day(today)
+    if start is None or start >= today:
+        return report
+    if dry_run:
+        with transaction.atomic():
+            _run_days(start, today, report)
+            transaction.set_rollback(True)
+        return report
+    _run_days(start, today, report)
+    return report
+
+
+def _run_days(start: dt.date, today: dt.date, report: RunReport) -> None:
+    day = start
+    while day < today:
+        report.days.append(process_day(day))
+        day += dt.timedelta(days=1)
+
+
+def process_day(day: dt.date) -> DayReport:
+    report = DayReport(day=day)
+    record_misses_due(day, report)
+    apply_miss_rules(day, report)
+    apply_ranking_rules(day, report)
+    expire_sanctions(day, report)
+    with transaction.atomic():
+        JobDay.objects.update_or_create(date=day, defaults={"completed_at": timezone.now(), "summary": report.as_dict()})
+    log.debug("nightly job: %s done (%d misses, %d sanctions)", day, len(report.misses), len(report.sanctions))
+    return report
+
+
+# --- misses ----------------------------------------------------------------------------------
+
+
+def record_misses_due(day: dt.date, report: DayReport) -> None:
+    """Misses of open notices due on or before `day` with no fix submitted on or before the deadline.
+
+    Normally only notices due on `day` are left; earlier ones appear when staff moved a deadline
+    back past a processed day. Each miss is dated on its notice's deadline.
+    """
+    held = Notice.objects.filter(
+        submissions__decision=Decision.PENDING, submissions__submitted_on__lte=F("deadline")
+    ).values("pk")
+    tried: set[int] = set()
+    while True:
+        due = list(
+            Notice.objects.filter(outcome=NoticeOutcome.OPEN, deadline__lte=day)
+            .exclude(pk__in=held).exclude(pk__in=tried)
+            .select_related("finding").order_by("deadline", "pk")[:500]
+        )
+        if not due:
+            return
+        for notice in due:
+            tried.add(notice.pk)
+            try:
+                finding_services.record_miss(notice_id=notice.pk, missed_on=notice.deadline, kind=MissKind.DEADLINE)
+            except LedgerError as exc:
+                log.warning("nightly job: notice %s not judged: %s", notice.pk, exc)
+                continue
+            report.misses.append(f"{notice.finding.display_number} 第{notice.seq}次通知（时限 {notice.deadline:%Y-%m-%d}）")
+
+
+# --- sanctions -------------------------------------------------------------------------------
+
+
+def rule_applies(rule: EscalationRule, unit: Unit) -> bool:
+    if not rule.is_active:
+        return False
+    if rule.civilized_only and not unit.is_civilized:
+        return False
+    if rule.unit_kinds and unit.kind not in rule.unit_kinds:
+        return False
+    groups = {g.pk for g in rule.ranking_groups.all()}
+    return not groups or unit.ranking_group_id in groups
+
+
+def apply_sanction(
+    *,
+    rule: EscalationRule,
+    unit: Unit,
+    evidence_key: str,
+    reason: str,
+    decided_on: dt.date,
+    finding=None,
+    notices=(),
+    entries=(),
+) -> Sanction | None:
+    """One application of a rule; None when it was applied before for the same evidence."""
+    effective_until = None
+    if rule.duration_months:
+        effective_until = decided_on + relativedelta(months=rule.duration_months) - dt.timedelta(days=1)
+    try:
+        with transaction.atomic():
+            sanction = Sanction.objects.create(
+                rule=rule, unit=unit, action=rule.action, evidence_key=evidence_key, reason=reason,
+                finding=finding, decided_on=decided_on, effective_from=decided_on, effective_until=effective_until,
+            )
+            if notices:
+                sanction.evidence_notices.set(notices)
+            if entries:
+                sanction.evidence_entries.set(entries)
+            if rule.action == SanctionAction.TITLE_REVOCATION and unit.is_civilized:
+                Unit.objects.filter(pk=unit.pk).update(is_civilized=False, civilized_revoked_on=decided_on)
+                AuditEvent.record(actor=None, obj=unit, action="title_revoked", before="civilized", after="revoked",
+                                  message=f"撤销文明单位称号：{unit.name}（{rule.code}）")
+            AuditEvent.record(actor=None, obj=sanction, action="sanction", after=SanctionStatus.IN_FORCE,
+                              message=f"{rule.code} {sanction.get_action_display()}：{unit.name}。{reason}",
+                              data={"rule": rule.code, "evidence": evidence_key, "decided_on": decided_on.isoformat()})
+    except IntegrityError:
+        return None
+    return sanction
+
+
+def apply_miss_rules(day: dt.date, report: DayReport) -> None:
+    """Rules on misses: a finding's n-th miss (R1–R3), and a unit's misses within a window."""
+    rules = list(
+        EscalationRule.objects.filter(is_active=True, trigger__in=[RuleTrigger.FINDING_MISSES, RuleTrigger.UNIT_MISSES])
+        .prefetch_related("ranking_groups").order_by("order", "code")
+    )
+    if not rules:
+        return
+    missed = list(
+        Notice.objects.filter(outcome=NoticeOutcome.MISSED, outcome_on=day)
+        .select_related("unit", "finding").order_by("pk")
+    )
+    finding_rules = [r for r in rules if r.trigger == RuleTrigger.FINDING_MISSES]
+    for notice in missed:
+        chain = list(
+            Notice.objects.filter(finding_id=notice.finding_id, outcome=NoticeOutcome.MISSED, seq__lte=notice.seq)
+            .order_by("seq")
+        )
+        ordinal = len(chain)
+        for rule in finding_rules:
+            if rule.threshold != ordinal or not rule_applies(rule, notice.unit):
+                continue
+            finding = notice.finding
+            dates = "、".join(f"{n.outcome_on:%Y-%m-%d}" for n in chain)
+            sanction = apply_sanction(
+                rule=rule, unit=notice.unit, evidence_key=f"finding:{finding.pk}:misses:{ordinal}",
+                reason=f"问题 {finding.display_number} 第{ordinal}次未按期整改或未达到整改要求（{dates}）",
+                decided_on=day, finding=finding, notices=chain,
+            )
+            if sanction:
+                report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {notice.unit.name}")
+    for rule in (r for r in rules if r.trigger == RuleTrigger.UNIT_MISSES):
+        window_start = day - dt.timedelta(days=rule.window_days - 1)
+        for unit in {n.unit for n in missed}:
+            if not rule_applies(rule, unit):
+                continue
+            in_window = list(
+                Notice.objects.filter(unit=unit, outcome=NoticeOutcome.MISSED,
+                                      outcome_on__range=(window_start, day)).order_by("outcome_on", "pk")
+            )
+            if len(in_window) < rule.threshold:
+                continue
+            if Sanction.objects.filter(rule=rule, unit=unit, decided_on__gte=window_start, decided_on__lt=day).exists():
+                continue  # once per window
+            sanction = apply_sanction(
+                rule=rule, unit=unit, evidence_key=f"unit:{unit.pk}:window:{day.isoformat()}",
+                reason=f"{rule.window_days}天内未按期整改 {len(in_window)} 次",
+                decided_on=day, notices=in_window,
+            )
+            if sanction:
+                report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {unit.name}")
+
+
+def apply_ranking_rules(day: dt.date, report: DayReport) -> None:
+    """Bottom-K streak rules (R4, R5) for the periods closed on `day`.
+
+    A streak is the run of consecutive closed periods of the same kind, with no gap, in which
+    the unit was in the bottom K of its group. A rule applies once, when the streak reaches its
+    threshold; the streak goes on past it, and the same rule does not apply again in it.
+    """
+    periods = list(RankingPeriod.objects.filter(end=day, status=PeriodStatus.CLOSED))
+    rules = list(
+        EscalationRule.objects.filter(is_active=True, trigger=RuleTrigger.BOTTOM_STREAK)
+        .prefetch_related("ranking_groups").order_by("order", "code")
+    )
+    if not periods or not rules:
+        return
+    for period in periods:
+        history = list(
+            RankingPeriod.objects.filter(kind=period.kind, status=PeriodStatus.CLOSED, end__lte=period.end)
+            .order_by("-end")
+        )
+        contiguous = [history[0]]
+        for earlier in history[1:]:
+            if earlier.end + dt.timedelta(days=1) != contiguous[-1].start:
+                break
+            contiguous.append(earlier)
+        bottom = RankingEntry.objects.filter(period=period, in_bottom=True).select_related("unit", "group")
+        for entry in bottom:
+            streak = [entry]
+            for earlier in contiguous[1:]:
+                previous = RankingEntry.objects.filter(period=earlier, unit=entry.unit, in_bottom=True).first()
+                if previous is None:
+                    break
+                streak.append(previous)
+            first = streak[-1].period
+            for rule in rules:
+                if rule.threshold != len(streak) or not rule_applies(rule, entry.unit):
+                    continue
+                sanction = apply_sanction(
+                    rule=rule, unit=entry.unit, evidence_key=f"unit:{entry.unit_id}:streak-from:{first.pk}",
+                    reason=f"连续{len(streak)}个周期排名{entry.group.name}后三位（{first.name}至{period.name}）",
+                    decided_on=day, entries=streak,
+                )
+                if sanction:
+                    report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {entry.unit.name}")
+
+
+def expire_sanctions(day: dt.date, report: DayReport) -> None:
+    """Sanctions whose last day is before `day` are over (a bonus suspension after six months)."""
+    due = list(Sanction.objects.filter(status=SanctionStatus.IN_FORCE, effective_until__lt=day).select_related("unit"))
+    for sanction in due:
+        with transaction.atomic():
+            changed = Sanction.objects.filter(pk=sanction.pk, status=SanctionStatus.IN_FORCE).update(
+                status=SanctionStatus.EXPIRED
+            )
+            if changed:
+                AuditEvent.record(actor=None, obj=sanction, action="sanction_expired", before=SanctionStatus.IN_FORCE,
+                                  after=SanctionStatus.EXPIRED,
+                                  message=f"{sanction.get_action_display()}期满：{sanction.unit.name}（至 {sanction.effective_until}）")
+                report.expired.append(f"{sanction.get_action_display()} {sanction.unit.name}")
+
+
