@@ -305,3 +305,19 @@ def test_the_same_evidence_never_gives_a_second_sanction(city):
     again = escalation.apply_sanction(rule=rule, unit=city.dongmen_sq, evidence_key="finding:1:misses:2",
                                       reason="x", decided_on=D(2026, 11, 10))
     assert first is not None and again is None and Sanction.objects.count() == 1
+
+
+def test_the_task_runs_the_job_and_skips_while_another_run_holds_the_lock(city, settings, redis_server):
+    import redis
+
+    from issues.tasks import LOCK_NAME, run_nightly_job
+
+    settings.REDIS_URL = redis_server
+    city.assigned(issued_on=D(2026, 11, 2), deadline=D(2026, 11, 4))
+    lock = redis.Redis.from_url(redis_server).lock(LOCK_NAME, timeout=60)
+    assert lock.acquire(blocking=False)
+    assert run_nightly_job("2026-11-13") == {"today": "2026-11-13", "skipped": True}
+    assert not JobDay.objects.exists()
+    lock.release()
+    result = run_nightly_job("2026-11-13")
+    assert result["misses"] == 3 and result["sanctions"] == 2 and not result.get("skipped")
