@@ -177,6 +177,11 @@ class Policy(models.Model):
     bottom_k = models.PositiveSmallIntegerField(_("后K位的K"), default=3)
     next_assessment_date = models.DateField(_("下次测评日期"), null=True, blank=True)
     max_import_rows = models.PositiveIntegerField(_("导入行数上限"), default=20000)
+    office_name = models.CharField(
+        _("发文机关"), max_length=100, default="市创建全国文明城市工作指挥部办公室",
+        help_text=_("通报和约谈通知书落款的机关名称。"),
+    )
+    document_prefix = models.CharField(_("发文字号前缀"), max_length=30, default="创文办")
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import api, health, home, ledger, work
+from .views import api, health, home, ledger, sanctions, work
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -29,4 +29,10 @@ urlpatterns = [
     path("api/sites/", api.sites, name="api_sites"),
     path("api/items/", api.items, name="api_items"),
     path("api/defaults/", api.defaults, name="api_defaults"),
+    path("sanctions/", sanctions.sanction_list, name="sanctions"),
+    path("sanctions/circular.docx", sanctions.circular_collection, name="circular_collection"),
+    path("sanctions/<int:pk>/", sanctions.sanction_detail, name="sanction_detail"),
+    path("sanctions/<int:pk>/lift/", sanctions.sanction_lift, name="sanction_lift"),
+    path("sanctions/<int:pk>/outcome/", sanctions.sanction_outcome, name="sanction_outcome"),
+    path("sanctions/<int:pk>/document.docx", sanctions.sanction_document, name="sanction_document"),
 ]
