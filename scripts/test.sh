@@ -6,6 +6,10 @@ source "$(dirname "$0")/common.sh"
 
 setup_venv requirements-dev.txt
 ensure_redis
+if ! command -v soffice >/dev/null 2>&1; then
+  log "installing LibreOffice Writer (headless) to check the generated Word documents"
+  apt_install libreoffice-writer-nogui || { log "could not install LibreOffice, which the document tests need"; exit 1; }
+fi
 if [ ! -x /usr/bin/chromium ]; then
   log "installing Debian's chromium and CJK fonts for the browser tests"
   apt_install chromium fonts-noto-cjk || { log "could not install Debian's chromium, which the browser tests need"; exit 1; }
