@@ -166,7 +166,13 @@ def _nightly_schedule():
 
 CELERY_BEAT_SCHEDULE = {
     "nightly-escalations": {"task": "issues.run_nightly_job", "schedule": _nightly_schedule()},
+    "retry-outbound-messages": {"task": "issues.retry_outbound", "schedule": 300.0},
 }
+
+# Absolute links in emails and robot messages.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+OUTBOUND_MAX_ATTEMPTS = int(os.environ.get("OUTBOUND_MAX_ATTEMPTS", "6"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")

@@ -1,4 +1,5 @@
 from . import access
+from .models import Notification
 
 
 def roles(request):
@@ -10,4 +11,5 @@ def roles(request):
         "user_is_unit": access.is_unit_user(user),
         "user_unit": access.unit_of(user),
         "user_roles": sorted(access.roles_of(user)),
+        "unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
     }

@@ -10,6 +10,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from .models import OutboundMessage
+from .services import notify
 from .services.escalation import run_escalations
 
 log = logging.getLogger(__name__)
@@ -38,3 +40,27 @@ def run_nightly_job(today: str | None = None) -> dict:
             log.warning("nightly job lock expired before the run ended")
     return {"today": day.isoformat(), "days": len(report.days), "misses": report.miss_count,
             "sanctions": report.sanction_count}
+
+
+@shared_task(name="issues.deliver_outbound", bind=True, max_retries=5, acks_late=True)
+def deliver_outbound(self, message_id: int) -> bool:
+    """Send one email or robot message; retried with a growing delay (1, 2, 4, 8, 16 minutes)."""
+    try:
+        return notify.deliver(message_id)
+    except notify.DeliveryError as exc:
+        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+
+
+@shared_task(name="issues.retry_outbound")
+def retry_outbound() -> int:
+    """Send what is still pending a minute after it was queued (a broker was down, a retry was lost)."""
+    stale = OutboundMessage.objects.filter(
+        status=OutboundMessage.Status.PENDING, created_at__lt=timezone.now() - dt.timedelta(minutes=1)
+    ).values_list("pk", flat=True)[:500]
+    sent = 0
+    for pk in stale:
+        try:
+            sent += bool(notify.deliver(pk))
+        except notify.DeliveryError:
+            continue
+    return sent

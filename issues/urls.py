@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import api, health, home, ledger, sanctions, work
+from .views import api, health, home, ledger, notifications, sanctions, work
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -29,6 +29,8 @@ urlpatterns = [
     path("api/sites/", api.sites, name="api_sites"),
     path("api/items/", api.items, name="api_items"),
     path("api/defaults/", api.defaults, name="api_defaults"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notifications_read, name="notifications_read"),
     path("sanctions/", sanctions.sanction_list, name="sanctions"),
     path("sanctions/circular.docx", sanctions.circular_collection, name="circular_collection"),
     path("sanctions/<int:pk>/", sanctions.sanction_detail, name="sanction_detail"),

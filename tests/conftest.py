@@ -35,6 +35,10 @@ def pytest_configure(config):
 
     # Hashing passwords properly costs half a second each; tests do not need that strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks queued by the code under test run inline; the integration tests start real workers.
+    from creation_tracker.celery import app
+
+    app.conf.task_always_eager = True
 
 
 @pytest.fixture(autouse=True)

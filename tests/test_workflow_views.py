@@ -540,6 +540,7 @@ def test_every_workflow_url_is_listed_here():
         "finding_create", "batch_assign", "finding_detail", "finding_assign", "finding_deadline", "finding_submit",
         "finding_transfer", "finding_void", "submission_approve", "submission_reject", "transfer_decide", "photo",
         "inbox", "review", "api_sites", "api_items", "api_defaults", "sanctions", "circular_collection",
-        "sanction_detail", "sanction_lift", "sanction_outcome", "sanction_document",
+        "sanction_detail", "sanction_lift", "sanction_outcome", "sanction_document", "notifications",
+        "notifications_read",
     }
     assert reverse("ledger") == "/findings/"

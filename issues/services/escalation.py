@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Min
+from django.urls import reverse
 from django.utils import timezone
 
 from ..exceptions import LedgerError
@@ -29,11 +30,14 @@ from ..models import (
     AuditEvent,
     Decision,
     EscalationRule,
+    FindingStatus,
     JobDay,
     MissKind,
     Notice,
     NoticeOutcome,
+    NotificationKind,
     PeriodStatus,
+    Policy,
     RankingEntry,
     RankingPeriod,
     RuleTrigger,
@@ -42,7 +46,9 @@ from ..models import (
     SanctionStatus,
     Unit,
 )
+from ..workcalendar import add_working_days
 from . import findings as finding_services
+from . import notify
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +59,11 @@ class DayReport:
     misses: list[str] = field(default_factory=list)
     sanctions: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
+    reminders: int = 0
 
     def as_dict(self) -> dict:
-        return {"misses": self.misses, "sanctions": self.sanctions, "expired": self.expired}
+        return {"misses": self.misses, "sanctions": self.sanctions, "expired": self.expired,
+                "reminders": self.reminders}
 
 
 @dataclass
@@ -95,8 +103,8 @@ def first_day(today: dt.date) -> dt.date | None:
         Notice.objects.filter(outcome=NoticeOutcome.MISSED).aggregate(d=Min("outcome_on"))["d"],
         RankingPeriod.objects.filter(status=PeriodStatus.CLOSED).aggregate(d=Min("end"))["d"],
     ]
-    known = [d for d in candidates if d is not None]
-    return min(known) if known else today - dt.timedelta(days=1)
+    # at the latest yesterday, so that the first run also sends today's reminders
+    return min([d for d in candidates if d is not None] + [today - dt.timedelta(days=1)])
 
 
 def run_escalations(*, today: dt.date | None = None, dry_run: bool = False) -> RunReport:
@@ -118,16 +126,18 @@ def run_escalations(*, today: dt.date | None = None, dry_run: bool = False) -> R
 def _run_days(start: dt.date, today: dt.date, report: RunReport) -> None:
     day = start
     while day < today:
-        report.days.append(process_day(day))
+        report.days.append(process_day(day, today=today))
         day += dt.timedelta(days=1)
 
 
-def process_day(day: dt.date) -> DayReport:
+def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
     report = DayReport(day=day)
     record_misses_due(day, report)
     apply_miss_rules(day, report)
     apply_ranking_rules(day, report)
     expire_sanctions(day, report)
+    if today is not None and day == today - dt.timedelta(days=1):
+        send_reminders(today, report)  # after an outage, only the last day's reminders still matter
     with transaction.atomic():
         JobDay.objects.update_or_create(date=day, defaults={"completed_at": timezone.now(), "summary": report.as_dict()})
     log.debug("nightly job: %s done (%d misses, %d sanctions)", day, len(report.misses), len(report.sanctions))
@@ -211,6 +221,12 @@ def apply_sanction(
             AuditEvent.record(actor=None, obj=sanction, action="sanction", after=SanctionStatus.IN_FORCE,
                               message=f"{rule.code} {sanction.get_action_display()}：{unit.name}。{reason}",
                               data={"rule": rule.code, "evidence": evidence_key, "decided_on": decided_on.isoformat()})
+            notify.notify_unit(
+                unit=unit, kind=NotificationKind.SANCTION, key=f"sanction:{sanction.pk}",
+                title=f"问责：{unit.name} 被{sanction.get_action_display()}",
+                body=f"{reason}。决定日期 {decided_on.isoformat()}（{rule.code} {rule.name}）",
+                path=reverse("finding_detail", args=[finding.pk]) if finding else "/inbox/",
+            )
     except IntegrityError:
         return None
     return sanction
@@ -222,12 +238,19 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
         EscalationRule.objects.filter(is_active=True, trigger__in=[RuleTrigger.FINDING_MISSES, RuleTrigger.UNIT_MISSES])
         .prefetch_related("ranking_groups").order_by("order", "code")
     )
-    if not rules:
-        return
     missed = list(
         Notice.objects.filter(outcome=NoticeOutcome.MISSED, outcome_on=day)
         .select_related("unit", "finding").order_by("pk")
     )
+    for notice in missed:
+        finding = notice.finding
+        notify.notify_unit(
+            unit=notice.unit, kind=NotificationKind.MISS, key=f"miss:{notice.pk}",
+            title=f"未按期整改：{finding.display_number} 第{notice.seq}次整改通知",
+            body=f"{finding.description[:80]}。{notice.get_miss_kind_display()}，记于 {day.isoformat()}；"
+                 f"已下发下一次整改通知，请尽快整改。",
+            path=reverse("finding_detail", args=[finding.pk]),
+        )
     finding_rules = [r for r in rules if r.trigger == RuleTrigger.FINDING_MISSES]
     for notice in missed:
         chain = list(
@@ -312,6 +335,28 @@ def apply_ranking_rules(day: dt.date, report: DayReport) -> None:
                 )
                 if sanction:
                     report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {entry.unit.name}")
+
+
+def send_reminders(today: dt.date, report: DayReport) -> None:
+    """Remind units of notices due today, and of those due N working days from today (default 2)."""
+    soon = add_working_days(today, Policy.current().reminder_days_before)
+    due = (
+        Notice.objects.filter(outcome=NoticeOutcome.OPEN, deadline__in=[today, soon],
+                              finding__status=FindingStatus.ASSIGNED)
+        .select_related("unit", "finding").order_by("deadline", "pk")
+    )
+    for notice in due:
+        finding = notice.finding
+        is_today = notice.deadline == today
+        report.reminders += notify.notify_unit(
+            unit=notice.unit,
+            kind=NotificationKind.DUE_TODAY if is_today else NotificationKind.DUE_SOON,
+            key=f"{'due-today' if is_today else 'due-soon'}:{notice.pk}:{notice.deadline.isoformat()}",
+            title=(f"今天到期：{finding.display_number}" if is_today
+                   else f"即将到期：{finding.display_number}（{notice.deadline.isoformat()}）"),
+            body=f"{finding.description[:80]}。第{notice.seq}次整改通知，整改时限 {notice.deadline.isoformat()}。",
+            path=reverse("finding_detail", args=[finding.pk]),
+        )
 
 
 def expire_sanctions(day: dt.date, report: DayReport) -> None:

@@ -1,0 +1,153 @@
+"""Telling a unit what happened: the in-app bell, email, and WeCom / DingTalk group robots.
+
+`notify_unit` writes the notifications and the outbound messages in the caller's transaction,
+each keyed by its event so nothing is sent twice; after the commit, a Celery task delivers
+every outbound message. A failed send is retried with a growing delay, logged on the row, and
+never blocks or undoes the work that caused it; a periodic task picks up what a down broker
+left behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..access import UNIT_ROLES
+from ..models import Notification, OutboundMessage, Unit
+
+log = logging.getLogger(__name__)
+
+
+def recipients(unit: Unit):
+    """The active heads and liaisons of the unit."""
+    return get_user_model().objects.filter(
+        is_active=True, profile__unit=unit, groups__name__in=list(UNIT_ROLES)
+    ).distinct()
+
+
+def wecom_payload(title: str, body: str, url: str) -> dict:
+    """WeCom group robot, markdown message."""
+    return {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n{body}\n[查看详情]({url})"}}
+
+
+def dingtalk_payload(title: str, body: str, url: str) -> dict:
+    """DingTalk group robot, markdown message."""
+    return {"msgtype": "markdown", "markdown": {"title": title, "text": f"#### {title}\n\n{body}\n\n[查看详情]({url})"},
+            "at": {"isAtAll": False}}
+
+
+def dingtalk_signed_url(url: str, secret: str, now_ms: int | None = None) -> str:
+    """DingTalk's signed robot URL: timestamp and HMAC-SHA256 of "timestamp\\nsecret", base64."""
+    timestamp = str(now_ms if now_ms is not None else int(time.time() * 1000))
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    sign = urllib.parse.quote_plus(base64.b64encode(digest).decode())
+    return f"{url}{'&' if '?' in url else '?'}timestamp={timestamp}&sign={sign}"
+
+
+def _outbound(channel: str, target: str, key: str, subject: str, payload: dict) -> OutboundMessage | None:
+    try:
+        with transaction.atomic():
+            return OutboundMessage.objects.create(channel=channel, target=target, key=key, subject=subject,
+                                                  payload=payload)
+    except IntegrityError:
+        return None  # this event was queued before
+
+
+def notify_unit(*, unit: Unit, kind: str, key: str, title: str, body: str, path: str) -> int:
+    """Notify the unit's people once per event; returns how many outbound messages were queued."""
+    url = f"{settings.SITE_URL}{path}"
+    queued: list[int] = []
+    for user in recipients(unit):
+        try:
+            with transaction.atomic():
+                Notification.objects.create(recipient=user, kind=kind, key=key, title=title, body=body, url=path)
+        except IntegrityError:
+            continue  # told before
+        if user.email:
+            message = _outbound(OutboundMessage.Channel.EMAIL, user.email, f"email:{user.pk}:{key}", title,
+                                {"body": f"{body}\n\n{url}"})
+            if message:
+                queued.append(message.pk)
+    if unit.wecom_webhook:
+        message = _outbound(OutboundMessage.Channel.WECOM, unit.wecom_webhook, f"wecom:{unit.pk}:{key}", title,
+                            wecom_payload(title, body, url))
+        if message:
+            queued.append(message.pk)
+    if unit.dingtalk_webhook:
+        message = _outbound(OutboundMessage.Channel.DINGTALK, unit.dingtalk_webhook, f"dingtalk:{unit.pk}:{key}",
+                            title, dingtalk_payload(title, body, url))
+        if message:
+            queued.append(message.pk)
+    if queued:
+        transaction.on_commit(lambda: enqueue(queued))
+    return len(queued)
+
+
+def enqueue(ids: list[int]) -> None:
+    from ..tasks import deliver_outbound
+
+    for pk in ids:
+        try:
+            deliver_outbound.apply_async((pk,), retry=False)
+        except Exception as exc:  # a broker that is down must not break the caller
+            log.warning("outbound message %s not queued (%s); the periodic retry will send it", pk, exc)
+
+
+class DeliveryError(Exception):
+    pass
+
+
+def _post_json(url: str, payload: dict) -> None:
+    request = urllib.request.Request(url, data=json.dumps(payload, ensure_ascii=False).encode(),
+                                     headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            answer = json.loads(response.read() or b"{}")
+    except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+        raise DeliveryError(str(exc)) from exc
+    if answer.get("errcode", 0) != 0:  # both robots answer {"errcode": 0, "errmsg": "ok"}
+        raise DeliveryError(f"errcode {answer.get('errcode')}: {answer.get('errmsg')}")
+
+
+def deliver(message_id: int) -> bool:
+    """Send one message; True when sent (or sent before), DeliveryError to be retried."""
+    message = OutboundMessage.objects.get(pk=message_id)
+    if message.status != OutboundMessage.Status.PENDING:
+        return message.status == OutboundMessage.Status.SENT
+    OutboundMessage.objects.filter(pk=message.pk).update(attempts=message.attempts + 1)
+    try:
+        if message.channel == OutboundMessage.Channel.EMAIL:
+            send_mail(message.subject, message.payload.get("body", ""), settings.DEFAULT_FROM_EMAIL, [message.target])
+        elif message.channel == OutboundMessage.Channel.DINGTALK:
+            unit = Unit.objects.filter(dingtalk_webhook=message.target).exclude(dingtalk_secret="").first()
+            url = dingtalk_signed_url(message.target, unit.dingtalk_secret) if unit else message.target
+            _post_json(url, message.payload)
+        else:
+            _post_json(message.target, message.payload)
+    except Exception as exc:
+        failed = message.attempts + 1 >= settings.OUTBOUND_MAX_ATTEMPTS
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
+            status=OutboundMessage.Status.FAILED if failed else OutboundMessage.Status.PENDING,
+        )
+        log.warning("outbound message %s (%s) failed, attempt %d: %s", message.pk, message.channel,
+                    message.attempts + 1, exc)
+        if failed:
+            return False
+        raise DeliveryError(str(exc)) from exc
+    OutboundMessage.objects.filter(pk=message.pk).update(status=OutboundMessage.Status.SENT, sent_at=timezone.now(),
+                                                         last_error="")
+    return True
