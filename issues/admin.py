@@ -254,3 +254,24 @@ class UserAdmin(BaseUserAdmin):
     def unit_name(self, obj) -> str:
         profile = getattr(obj, "profile", None)
         return profile.unit.name if profile and profile.unit else "—"
+
+
+@admin.register(m.JobDay)
+class JobDayAdmin(ReadOnlyAdmin):
+    list_display = ["date", "completed_at"]
+    date_hierarchy = "date"
+
+
+@admin.register(m.Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "recipient", "kind", "title", "read_at"]
+    list_filter = ["kind"]
+    search_fields = ["title", "recipient__username"]
+    list_select_related = ["recipient"]
+
+
+@admin.register(m.OutboundMessage)
+class OutboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "channel", "subject", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["channel", "status"]
+    search_fields = ["subject", "target"]

@@ -12,7 +12,7 @@ LEDGER_MODELS = [
     "policy", "workcalendarday", "rankinggroup", "unit", "profile", "sitetype", "indexsystem",
     "indexcategory", "indexitem", "responsibility", "site", "inspectionround", "finding", "photo",
     "notice", "submission", "transferrequest", "escalationrule", "sanction", "rankingperiod",
-    "rankingentry", "auditevent",
+    "rankingentry", "auditevent", "jobday", "notification", "outboundmessage",
 ]
 # Configuration the office keeps in the admin: add and change (never delete).
 OFFICE_CONFIG = [

@@ -149,3 +149,18 @@ def test_a_worker_killed_mid_run_then_rerun_ends_like_a_clean_run(tmp_path, redi
     manage(env, "run_escalations")
     assert ledger(db) == clean
     print(f"\nclean run {clean_seconds:.1f}s for {total_days} days; killed after {done_when_killed} days; rerun matches")
+
+
+def test_two_runs_at_once_apply_each_sanction_once(tmp_path, redis_server):
+    db = tmp_path / "twice.sqlite3"
+    env = env_for(db, redis_server, tmp_path)
+    prepare(db, env, findings=120, days_ago=20)
+    clean_db = tmp_path / "clean.sqlite3"
+    shutil.copy(db, clean_db)
+    manage(env_for(clean_db, redis_server, tmp_path), "run_escalations")
+    runs = [subprocess.Popen([PY, "manage.py", "run_escalations"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert ledger(db) == ledger(clean_db)
+    assert query(db, "select count(*) from issues_sanction")[0][0] == query(clean_db, "select count(*) from issues_sanction")[0][0] > 0

@@ -64,7 +64,8 @@ def test_healthz_says_when_redis_is_down(client, settings, db):
 ADMIN_MODELS = [
     "policy", "workcalendarday", "rankinggroup", "unit", "sitetype", "indexsystem", "indexcategory",
     "indexitem", "responsibility", "site", "inspectionround", "finding", "photo", "notice", "submission",
-    "transferrequest", "escalationrule", "sanction", "rankingperiod", "rankingentry", "auditevent",
+    "transferrequest", "escalationrule", "sanction", "rankingperiod", "rankingentry", "auditevent", "jobday",
+    "notification", "outboundmessage",
 ]
 
 
