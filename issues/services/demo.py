@@ -35,12 +35,15 @@ from ..models import (
     IndexSystem,
     InspectionRound,
     MissKind,
+    Notice,
     NoticeOutcome,
+    Notification,
     Policy,
     Profile,
     RankingGroup,
     RankingScheme,
     Responsibility,
+    Sanction,
     Severity,
     Site,
     SiteType,
@@ -427,6 +430,13 @@ def seed_demo(*, today: dt.date | None = None) -> DemoSummary:
     from .escalation import run_escalations
 
     run_escalations(today=today)
+    # the months before the demo began are history: only the last week's misses and sanctions stay unread
+    week_ago = today - dt.timedelta(days=7)
+    recent = {f"miss:{pk}" for pk in Notice.objects.filter(outcome_on__gte=week_ago).values_list("pk", flat=True)}
+    recent |= {f"sanction:{pk}" for pk in Sanction.objects.filter(decided_on__gte=week_ago).values_list("pk", flat=True)}
+    Notification.objects.filter(read_at__isnull=True, kind__in=["miss", "sanction"]).exclude(key__in=recent).update(
+        read_at=timezone.now()
+    )
     return DemoSummary(
         units=len(units), users=len(users), items=len(items), sites=len(sites),
         findings_created=created, findings_total=Finding.objects.count(),
