@@ -244,6 +244,12 @@ class RankingGroup(models.Model):
     min_units_factor = models.PositiveSmallIntegerField(
         _("参与后K位判定的最少单位数（K的倍数）"), default=2
     )
+    miss_weight = models.DecimalField(_("每次未按期整改扣分"), max_digits=5, decimal_places=2, default=Decimal("2"))
+    relapse_weight = models.DecimalField(_("每个反弹问题扣分"), max_digits=5, decimal_places=2, default=Decimal("5"))
+    composite_weights = models.JSONField(
+        _("综合指标权重"), default=dict, blank=True,
+        help_text=_("数字城管综合指标各项的满分，默认 处置率30、按期处置率20、返工率20、超期率20、延期率10。"),
+    )
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     description = models.TextField(_("说明"), blank=True)
 

@@ -48,7 +48,7 @@ from ..models import (
 )
 from ..workcalendar import add_working_days
 from . import findings as finding_services
-from . import notify
+from . import notify, rankings
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,7 @@ def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
     report = DayReport(day=day)
     record_misses_due(day, report)
     apply_miss_rules(day, report)
+    rankings.close_periods_ending(day)
     apply_ranking_rules(day, report)
     expire_sanctions(day, report)
     if today is not None and day == today - dt.timedelta(days=1):

@@ -1,0 +1,299 @@
+"""Ranking periods, the scores of every unit per group, and the bottom three (DOMAIN.md, "Bottom three").
+
+Closing a period computes and stores one entry per active unit of every ranking group: the
+figures behind the score, the score by the group's scheme, the rank, and whether the unit is in
+the bottom K. The nightly job closes a period when it processes the period's last day, so what the
+close decides is dated on that day. A closed period is frozen: closing again changes nothing;
+reopening is an office action with a reason, and the next close recomputes the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils.translation import gettext as _
+
+from .. import access
+from ..exceptions import LedgerError
+from ..models import (
+    AuditEvent,
+    Decision,
+    EntrySource,
+    Finding,
+    FindingStatus,
+    MissKind,
+    Notice,
+    NoticeOutcome,
+    PeriodKind,
+    PeriodStatus,
+    Policy,
+    RankingEntry,
+    RankingGroup,
+    RankingPeriod,
+    RankingScheme,
+    Submission,
+    Unit,
+)
+
+TWO = Decimal("0.01")
+DEFAULT_COMPOSITE = {"handled": 30, "on_time": 20, "rework": 20, "overdue": 20, "extension": 10}
+
+
+@dataclass
+class Figures:
+    """What a unit did in a period; the rates are None when their denominator is zero."""
+
+    findings: int = 0
+    deductions: Decimal = Decimal("0")
+    misses: int = 0
+    relapses: int = 0
+    due: int = 0
+    handled: int = 0
+    on_time: int = 0
+    overdue: int = 0
+    extensions: int = 0
+    reviews: int = 0
+    rejected: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @staticmethod
+    def rate(part: int, whole: int) -> Decimal | None:
+        return None if whole == 0 else (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+
+    @property
+    def on_time_rate(self):
+        return self.rate(self.on_time, self.due)
+
+    @property
+    def handled_rate(self):
+        return self.rate(self.handled, self.due)
+
+    @property
+    def rework_rate(self):
+        return self.rate(self.rejected, self.reviews)
+
+    @property
+    def overdue_rate(self):
+        return self.rate(self.overdue, self.due)
+
+    @property
+    def extension_rate(self):
+        return self.rate(self.extensions, self.due)
+
+    def as_json(self) -> dict:
+        def text(value):
+            return None if value is None else str(value)
+
+        return {
+            "findings": self.findings, "deductions": str(self.deductions), "misses": self.misses,
+            "relapses": self.relapses, "due": self.due, "handled": self.handled, "on_time": self.on_time,
+            "overdue": self.overdue, "extensions": self.extensions, "reviews": self.reviews, "rejected": self.rejected,
+            "handled_rate": text(self.handled_rate), "on_time_rate": text(self.on_time_rate),
+            "rework_rate": text(self.rework_rate), "overdue_rate": text(self.overdue_rate),
+            "extension_rate": text(self.extension_rate), **self.extra,
+        }
+
+
+def month_period(day: dt.date) -> RankingPeriod:
+    """The monthly period containing `day`, created when first needed."""
+    start = day.replace(day=1)
+    end = start + relativedelta(months=1) - dt.timedelta(days=1)
+    period, _created = RankingPeriod.objects.get_or_create(
+        kind=PeriodKind.MONTH, start=start, end=end, defaults={"name": f"{start.year}年{start.month}月"}
+    )
+    return period
+
+
+def figures_for(units: list[int], start: dt.date, end: dt.date) -> dict[int, Figures]:
+    """Every unit's figures over [start, end], in a handful of set-based queries."""
+    result = {pk: Figures() for pk in units}
+    findings = (
+        Finding.objects.filter(lead_unit_id__in=units, found_on__range=(start, end))
+        .exclude(status=FindingStatus.VOID)
+        .values("lead_unit_id")
+        .annotate(n=Count("pk"), ded=Sum("deduction"), relapses=Count("pk", filter=Q(relapse_of__isnull=False)))
+    )
+    for row in findings:
+        fig = result[row["lead_unit_id"]]
+        fig.findings, fig.deductions, fig.relapses = row["n"], row["ded"] or Decimal("0"), row["relapses"]
+    misses = (
+        Notice.objects.filter(unit_id__in=units, outcome=NoticeOutcome.MISSED, outcome_on__range=(start, end))
+        .values("unit_id").annotate(n=Count("pk"))
+    )
+    for row in misses:
+        result[row["unit_id"]].misses = row["n"]
+    due = (
+        Notice.objects.filter(unit_id__in=units, deadline__range=(start, end))
+        .exclude(outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID])
+        .values("unit_id")
+        .annotate(
+            due=Count("pk"),
+            handled=Count("pk", filter=Q(outcome=NoticeOutcome.MET)),
+            overdue=Count("pk", filter=Q(outcome=NoticeOutcome.MISSED, miss_kind=MissKind.DEADLINE)),
+        )
+    )
+    for row in due:
+        fig = result[row["unit_id"]]
+        fig.due, fig.handled, fig.overdue = row["due"], row["handled"], row["overdue"]
+    on_time = (
+        Notice.objects.filter(
+            unit_id__in=units, deadline__range=(start, end), outcome=NoticeOutcome.MET,
+            submissions__decision=Decision.APPROVED, submissions__submitted_on__lte=F("deadline"),
+        )
+        .values("unit_id").annotate(n=Count("pk", distinct=True))
+    )
+    for row in on_time:
+        result[row["unit_id"]].on_time = row["n"]
+    reviews = (
+        Submission.objects.filter(notice__unit_id__in=units, decided_on__range=(start, end))
+        .exclude(decision=Decision.PENDING)
+        .values("notice__unit_id")
+        .annotate(n=Count("pk"), rejected=Count("pk", filter=Q(decision=Decision.REJECTED)))
+    )
+    for row in reviews:
+        fig = result[row["notice__unit_id"]]
+        fig.reviews, fig.rejected = row["n"], row["rejected"]
+    return result
+
+
+def score(group: RankingGroup, fig: Figures) -> Decimal:
+    if group.scheme == RankingScheme.COMPOSITE:
+        weights = {**DEFAULT_COMPOSITE, **(group.composite_weights or {})}
+        total = Decimal("0")
+        # A rate with no denominator costs nothing: there was nothing to fail.
+        for key, rate, good in (("handled", fig.handled_rate, True), ("on_time", fig.on_time_rate, True),
+                                ("rework", fig.rework_rate, False), ("overdue", fig.overdue_rate, False),
+                                ("extension", fig.extension_rate, False)):
+            weight = Decimal(str(weights[key]))
+            if rate is None:
+                total += weight
+            else:
+                total += weight * (rate if good else 1 - rate)
+        return total.quantize(TWO, ROUND_HALF_UP)
+    value = Decimal("100") - fig.deductions - group.miss_weight * fig.misses - group.relapse_weight * fig.relapses
+    return max(value, Decimal("0")).quantize(TWO, ROUND_HALF_UP)
+
+
+def rank_and_mark(scores: dict[int, Decimal], *, k: int, judged: bool) -> dict[int, tuple[int, bool]]:
+    """Competition ranks (ties share a rank) and the bottom-K flags of DOMAIN.md.
+
+    In the bottom K: fewer than K units scored strictly lower, and at least one scored strictly
+    higher. So ties at the edge are all in, and when all score the same nobody is.
+    """
+    values = sorted(scores.values(), reverse=True)
+    out = {}
+    for unit_id, value in scores.items():
+        higher = sum(1 for v in values if v > value)
+        lower = sum(1 for v in values if v < value)
+        out[unit_id] = (higher + 1, judged and lower < k and higher >= 1)
+    return out
+
+
+@transaction.atomic
+def close_period(period: RankingPeriod, *, closed_on: dt.date | None = None) -> int:
+    """Compute and store every group's entries and close the period; returns how many entries."""
+    period = RankingPeriod.objects.select_for_update().get(pk=period.pk)
+    if period.status == PeriodStatus.CLOSED:
+        return 0
+    closed_on = closed_on or period.end
+    k = Policy.current().bottom_k
+    groups = list(RankingGroup.objects.all())
+    members: dict[int, list[int]] = defaultdict(list)
+    for pk, group_id in Unit.objects.filter(is_active=True, ranking_group__isnull=False).values_list(
+        "pk", "ranking_group_id"
+    ):
+        members[group_id].append(pk)
+    all_units = [pk for ids in members.values() for pk in ids]
+    figures = figures_for(all_units, period.start, period.end)
+    written = 0
+    for group in groups:
+        imported = {e.unit_id: e for e in RankingEntry.objects.filter(period=period, group=group,
+                                                                       source=EntrySource.IMPORTED)}
+        if imported:
+            scores = {unit_id: entry.score for unit_id, entry in imported.items()}
+        else:
+            scores = {pk: score(group, figures[pk]) for pk in members.get(group.pk, [])}
+        if not scores:
+            continue
+        judged = len(scores) >= group.min_units_factor * k
+        marks = rank_and_mark(scores, k=k, judged=judged)
+        for unit_id, value in scores.items():
+            fig = figures.get(unit_id, Figures())
+            rank, bottom = marks[unit_id]
+            RankingEntry.objects.update_or_create(
+                period=period, unit_id=unit_id,
+                defaults={
+                    "group": group, "score": value, "rank": rank, "in_bottom": bottom,
+                    "findings_count": fig.findings, "deduction_total": fig.deductions, "miss_count": fig.misses,
+                    "relapse_count": fig.relapses, "on_time_rate": fig.on_time_rate,
+                    "source": EntrySource.IMPORTED if imported else EntrySource.COMPUTED,
+                    "figures": fig.as_json() | {"judged": judged, "scheme": group.scheme},
+                },
+            )
+            written += 1
+    RankingPeriod.objects.filter(pk=period.pk).update(status=PeriodStatus.CLOSED, closed_on=closed_on)
+    AuditEvent.record(actor=None, obj=period, action="period_closed", after=PeriodStatus.CLOSED,
+                      message=f"排名周期 {period.name} 关闭，{written} 个单位", data={"closed_on": closed_on.isoformat()})
+    return written
+
+
+def close_periods_ending(day: dt.date) -> list[RankingPeriod]:
+    """What the nightly job does for `day`: make sure this month has its period, close those ending today."""
+    month_period(day)
+    closed = []
+    for period in RankingPeriod.objects.filter(end=day, status=PeriodStatus.OPEN).order_by("start"):
+        close_period(period, closed_on=day)
+        closed.append(period)
+    return closed
+
+
+@transaction.atomic
+def reopen_period(*, actor, period_id: int, reason: str) -> RankingPeriod:
+    access.ensure_office(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError(_("重新打开排名周期必须填写原因。"))
+    period = RankingPeriod.objects.select_for_update().get(pk=period_id)
+    if period.status != PeriodStatus.CLOSED:
+        raise LedgerError(_("该排名周期尚未关闭。"))
+    RankingPeriod.objects.filter(pk=period.pk).update(status=PeriodStatus.OPEN, closed_on=None)
+    AuditEvent.record(actor=actor, obj=period, action="period_reopened", before=PeriodStatus.CLOSED,
+                      after=PeriodStatus.OPEN, message=f"重新打开排名周期 {period.name}：{reason}")
+    period.refresh_from_db()
+    return period
+
+
+@transaction.atomic
+def enter_external_results(*, actor, period_id: int, group_id: int, scores: dict[int, Decimal]) -> int:
+    """Results of an external assessment for one period and group; they replace the computed ones."""
+    access.ensure_office(actor)
+    period = RankingPeriod.objects.select_for_update().get(pk=period_id)
+    group = RankingGroup.objects.get(pk=group_id)
+    if period.status == PeriodStatus.CLOSED:
+        raise LedgerError(_("排名周期“%(name)s”已关闭；请先重新打开再导入。") % {"name": period.name})
+    if not scores:
+        raise LedgerError(_("没有可导入的得分。"))
+    members = set(Unit.objects.filter(ranking_group=group).values_list("pk", flat=True))
+    strangers = set(scores) - members
+    if strangers:
+        names = "、".join(Unit.objects.filter(pk__in=strangers).values_list("name", flat=True))
+        raise LedgerError(_("这些单位不属于排名分组“%(group)s”：%(names)s") % {"group": group.name, "names": names})
+    k = Policy.current().bottom_k
+    marks = rank_and_mark(scores, k=k, judged=len(scores) >= group.min_units_factor * k)
+    RankingEntry.objects.filter(period=period, group=group).exclude(unit_id__in=scores).delete()
+    for unit_id, value in scores.items():
+        rank, bottom = marks[unit_id]
+        RankingEntry.objects.update_or_create(
+            period=period, unit_id=unit_id,
+            defaults={"group": group, "score": Decimal(value).quantize(TWO), "rank": rank, "in_bottom": bottom,
+                      "source": EntrySource.IMPORTED, "figures": {"judged": len(scores) >= group.min_units_factor * k}},
+        )
+    AuditEvent.record(actor=actor, obj=period, action="external_results",
+                      message=f"导入外部测评结果：{period.name} {group.name}，{len(scores)} 个单位")
+    return len(scores)
