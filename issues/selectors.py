@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+import datetime as dt
+
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from . import access
-from .models import FindingStatus, Notice, NoticeOutcome
+from .models import FindingStatus, Notice, NoticeOutcome, Policy
 
 
 def status_counts(user) -> dict[str, int]:
@@ -33,3 +35,133 @@ def open_notices_for(user) -> QuerySet[Notice]:
         .select_related("finding", "finding__site", "unit")
         .order_by("deadline", "pk")
     )
+
+
+# --- the leaders' dashboard ---------------------------------------------------------------
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return None if not whole else round(100 * part / whole, 1)
+
+
+def period_figures(user, start, end, today) -> dict:
+    """Flow figures of [start, end] for the findings this user may see."""
+    findings = access.findings_for(user)
+    found = findings.filter(found_on__range=(start, end)).exclude(status=FindingStatus.VOID)
+    counts = found.aggregate(n=Count("pk"), relapses=Count("pk", filter=Q(relapse_of__isnull=False)))
+    notices = Notice.objects.filter(finding__in=findings.values("pk"), deadline__range=(start, min(end, today)))
+    notices = notices.exclude(outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID])
+    due = notices.count()
+    on_time = notices.filter(
+        outcome=NoticeOutcome.MET, submissions__decision="approved", submissions__submitted_on__lte=F("deadline")
+    ).values("pk").distinct().count()
+    return {
+        "found": counts["n"],
+        "closed": findings.filter(closed_on__range=(start, end)).count(),
+        "on_time_rate": _rate(on_time, due),
+        "relapse_rate": _rate(counts["relapses"], counts["n"]),
+        "due": due,
+    }
+
+
+def weak_areas(user, start, end) -> dict:
+    """Deductions and open findings by index category, by key item and by site type, since `start`."""
+    qs = access.findings_for(user).filter(found_on__range=(start, end)).exclude(status=FindingStatus.VOID)
+    open_q = Q(status__in=[FindingStatus.REGISTERED, FindingStatus.ASSIGNED, FindingStatus.SUBMITTED])
+
+    def by(*fields):
+        return list(
+            qs.exclude(**{f"{fields[0]}__isnull": True}).values(*fields)
+            .annotate(deduction=Sum("deduction"), n=Count("pk"), open=Count("pk", filter=open_q))
+            .order_by("-deduction", "-n")[:8]
+        )
+
+    return {
+        "categories": by("index_item__category_id", "index_item__category__name"),
+        "key_items": list(
+            qs.filter(index_item__is_key=True).values("index_item_id", "index_item__code", "index_item__name")
+            .annotate(deduction=Sum("deduction"), n=Count("pk"), open=Count("pk", filter=open_q))
+            .order_by("-deduction", "-n")[:8]
+        ),
+        "site_types": by("site__site_type_id", "site__site_type__name"),
+    }
+
+
+def live_rankings(today, *, unit_ids=None) -> list[dict]:
+    """Every group's ranking for the current (open) month, computed now, with bottom-K streaks."""
+    from .models import PeriodKind, PeriodStatus, RankingEntry, RankingGroup, RankingPeriod, Unit
+    from .services import rankings
+
+    period = rankings.month_period(today)
+    k = Policy.current().bottom_k
+    groups = list(RankingGroup.objects.all())
+    members = {}
+    for unit in Unit.objects.filter(is_active=True, ranking_group__isnull=False).only("pk", "name", "ranking_group_id",
+                                                                                       "is_civilized"):
+        members.setdefault(unit.ranking_group_id, []).append(unit)
+    all_ids = [u.pk for units in members.values() for u in units]
+    figures = rankings.figures_for(all_ids, period.start, min(period.end, today))
+    closed = list(RankingPeriod.objects.filter(kind=PeriodKind.MONTH, status=PeriodStatus.CLOSED, end__lt=period.start)
+                  .order_by("-end")[:12])
+    bottoms = {}
+    for entry in RankingEntry.objects.filter(period__in=closed, in_bottom=True).values("unit_id", "period_id"):
+        bottoms.setdefault(entry["unit_id"], set()).add(entry["period_id"])
+    out = []
+    for group in groups:
+        units = members.get(group.pk, [])
+        if not units:
+            continue
+        scores = {u.pk: rankings.score(group, figures[u.pk]) for u in units}
+        judged = len(scores) >= group.min_units_factor * k
+        marks = rankings.rank_and_mark(scores, k=k, judged=judged)
+        rows = []
+        for unit in units:
+            rank, bottom = marks[unit.pk]
+            streak = 0
+            for past in closed:
+                if past.pk in bottoms.get(unit.pk, ()):
+                    streak += 1
+                else:
+                    break
+            fig = figures[unit.pk]
+            rows.append({"unit": unit, "score": scores[unit.pk], "rank": rank, "bottom": bottom,
+                         "streak": streak + (1 if bottom else 0), "misses": fig.misses, "findings": fig.findings,
+                         "on_time_rate": fig.on_time_rate, "visible": unit_ids is None or unit.pk in unit_ids})
+        rows.sort(key=lambda r: (r["rank"], r["unit"].name))
+        out.append({"group": group, "rows": rows, "judged": judged, "period": period})
+    return out
+
+
+def trends(user, today, periods: int = 12) -> list[dict]:
+    """Findings found, misses and the on-time rate for each of the last `periods` months, in four queries."""
+    from dateutil.relativedelta import relativedelta
+    from django.db.models.functions import TruncMonth
+
+    first = today.replace(day=1) - relativedelta(months=periods - 1)
+    visible = access.findings_for(user)
+    ids = visible.values("pk")
+
+    def monthly(qs, field, **aggregates):
+        rows = qs.annotate(month=TruncMonth(field)).values("month").annotate(**aggregates).order_by()
+        return {row["month"]: row for row in rows}
+
+    found = monthly(visible.filter(found_on__gte=first).exclude(status=FindingStatus.VOID), "found_on", n=Count("pk"))
+    misses = monthly(Notice.objects.filter(finding__in=ids, outcome=NoticeOutcome.MISSED, outcome_on__gte=first),
+                     "outcome_on", n=Count("pk"))
+    due_qs = Notice.objects.filter(finding__in=ids, deadline__gte=first, deadline__lte=today).exclude(
+        outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID])
+    due = monthly(due_qs, "deadline", n=Count("pk"))
+    on_time = monthly(due_qs.filter(outcome=NoticeOutcome.MET, submissions__decision="approved",
+                                    submissions__submitted_on__lte=F("deadline")),
+                      "deadline", n=Count("pk", distinct=True))
+    out = []
+    for i in range(periods):
+        start = first + relativedelta(months=i)
+
+        def get(table, start=start):
+            row = table.get(start) or table.get(dt.datetime(start.year, start.month, 1))
+            return row["n"] if row else 0
+
+        out.append({"label": f"{start.year}-{start.month:02d}", "found": get(found), "misses": get(misses),
+                    "on_time_rate": _rate(get(on_time), get(due))})
+    return out

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("dashboard/", home.dashboard, name="dashboard"),
+    path("units/<int:pk>/", home.unit_page, name="unit_page"),
     path("findings/", ledger.ledger, name="ledger"),
     path("findings/new/", ledger.finding_create, name="finding_create"),
     path("findings/batch-assign/", ledger.batch_assign, name="batch_assign"),

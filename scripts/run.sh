@@ -10,6 +10,7 @@ REDIS_PORT="${REDIS_PORT:-6379}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:${REDIS_PORT}/0}"
 
 setup_venv requirements.txt
+vendor_frontend
 ensure_redis
 
 log "migrating the database"

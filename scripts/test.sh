@@ -5,6 +5,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 setup_venv requirements-dev.txt
+vendor_frontend
 ensure_redis
 if ! command -v soffice >/dev/null 2>&1; then
   log "installing LibreOffice Writer (headless) to check the generated Word documents"

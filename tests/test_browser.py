@@ -144,3 +144,39 @@ def test_round_trip_in_the_browser(browser, live_server, city, tmp_path, viewpor
     office.goto(f"{live_server.url}/findings/?status=closed")
     shot(office, prefix + "09-ledger-closed")
     assert finding.display_number in office.content()
+
+
+@pytest.mark.parametrize("viewport_name", ["phone", "desktop"])
+def test_leader_reads_the_dashboard_and_follows_a_number(browser, live_server, city, viewport_name):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from issues.models import RankingGroup, Unit
+    from issues.services import findings as svc
+
+    viewport = PHONE if viewport_name == "phone" else DESKTOP
+    group = RankingGroup.objects.create(name="社区")
+    units = [Unit.objects.create(name=f"测试社区{i}", kind="community", ranking_group=group) for i in range(6)]
+    for unit, deduction in zip(units, ["0", "1", "2", "4", "6", "8"], strict=True):
+        if deduction != "0":
+            svc.register_finding(actor=city.office, lead_unit=unit, description=f"{unit.name}的问题",
+                                 found_on=timezone.localdate().replace(day=1), deduction=Decimal(deduction))
+    today = timezone.localdate()
+    late, _ = city.assigned(description="已经超期的问题", issued_on=today - dt.timedelta(days=20),
+                            deadline=today - dt.timedelta(days=10))
+    city.assigned(description="还没到期的问题", issued_on=today, deadline=today + dt.timedelta(days=10))
+
+    page = login(browser, live_server, "leader", viewport)
+    assert page.url.endswith("/dashboard/")
+    page.wait_for_selector("#trend-chart svg")
+    shot(page, f"{viewport_name}-10-leader-dashboard")
+    bottom_rows = page.locator("tr.bottom")
+    assert bottom_rows.count() == 3
+    assert "测试社区5" in bottom_rows.nth(2).inner_text()
+    page.click('a.tile[href="/findings/?overdue=true"]')
+    page.wait_for_load_state()
+    shot(page, f"{viewport_name}-11-leader-overdue-ledger")
+    text = page.content()
+    assert "已经超期的问题" in text and "还没到期的问题" not in text

@@ -40,12 +40,28 @@ def test_anonymous_users_are_sent_to_login(client):
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
 
 
-def test_dashboard_query_count_does_not_grow_with_rows(client, city, django_assert_max_num_queries):
-    for i in range(30):
-        city.assigned(description=f"问题{i}")
+def test_dashboard_query_count_does_not_grow_with_rows_or_units(client, city, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from issues.models import RankingGroup, Unit
+
+    group = RankingGroup.objects.create(name="社区")
+    first = Unit.objects.create(name="社区甲", kind="community", ranking_group=group)
+    city.assigned(description="第一个问题", unit=first)
     client.force_login(city.leader)
-    with django_assert_max_num_queries(12):
-        assert client.get("/dashboard/").status_code == 200
+    client.get("/dashboard/")  # creates this month's period
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/dashboard/").status_code == 200
+        return len(ctx.captured_queries)
+
+    small = count()
+    for i in range(30):
+        unit = Unit.objects.create(name=f"社区{i}", kind="community", ranking_group=group)
+        city.assigned(description=f"问题{i}", unit=unit)
+    assert count() == small <= 40
 
 
 def test_healthz_reports_database_and_redis(client, settings, redis_server, db):

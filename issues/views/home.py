@@ -1,11 +1,16 @@
-"""Where each role lands after login, and the overview that stands in for the dashboard."""
+"""Where each role lands after login, the leaders' dashboard, and a unit's own page."""
 
+import json
+
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import access, selectors
-from ..models import FindingStatus
+from ..models import FindingStatus, Policy, RankingEntry, SanctionStatus, Unit
 
 
 @login_required
@@ -18,20 +23,65 @@ def home(request):
     return redirect("dashboard")
 
 
+def _delta(now, before):
+    if now is None or before is None:
+        return None
+    return round(now - before, 1)
+
+
 @login_required
 def dashboard(request):
-    """City overview: counts per status and the notices due soonest (the dashboard issue replaces it)."""
+    """How far from passing, who drags us down, where we lose points: one page before the meeting."""
     user = request.user
     today = timezone.localdate()
+    start = today.replace(day=1)
+    last_start = start - relativedelta(months=1)
+    last_end = start - relativedelta(days=1)
+    now = selectors.period_figures(user, start, today, today)
+    before = selectors.period_figures(user, last_start, last_end, today)
     counts = selectors.status_counts(user)
-    notices = list(selectors.open_notices_for(user)[:20])
-    for notice in notices:
-        notice.is_overdue = notice.deadline < today and notice.finding.status == FindingStatus.ASSIGNED
+    policy = Policy.current()
+    unit_ids = access.visible_unit_ids(user)
+    sanctions = access.units_for(user).filter(sanctions__status=SanctionStatus.IN_FORCE).count() if unit_ids else None
+    if unit_ids is None:
+        from ..models import Sanction
+
+        sanctions = Sanction.objects.filter(status=SanctionStatus.IN_FORCE).count()
+    trend = selectors.trends(user, today)
     return render(request, "issues/dashboard.html", {
         "today": today,
         "unit": access.unit_of(user) if access.is_unit_user(user) else None,
-        "counts": [(value, FindingStatus(value).label, n) for value, n in counts.items()],
+        "countdown": (policy.next_assessment_date - today).days if policy.next_assessment_date else None,
+        "assessment_date": policy.next_assessment_date,
         "open_total": sum(counts[s] for s in (FindingStatus.REGISTERED, FindingStatus.ASSIGNED, FindingStatus.SUBMITTED)),
         "overdue": selectors.overdue_count(user, today),
-        "notices": notices,
+        "counts": [(value, FindingStatus(value).label, n) for value, n in counts.items()],
+        "now": now, "before": before,
+        "closed_delta": now["closed"] - before["closed"],
+        "on_time_delta": _delta(now["on_time_rate"], before["on_time_rate"]),
+        "relapse_delta": _delta(now["relapse_rate"], before["relapse_rate"]),
+        "sanctions_in_force": sanctions,
+        "rankings": selectors.live_rankings(today, unit_ids=unit_ids),
+        "sees_all": unit_ids is None,
+        "weak": selectors.weak_areas(user, today - relativedelta(months=3), today),
+        "trend": trend,
+        "trend_json": json.dumps(trend, ensure_ascii=False),
+        "month_start": start,
+    })
+
+
+@login_required
+def unit_page(request, pk):
+    """A unit's ranking history and its open work; units see only themselves and those below."""
+    visible = access.visible_unit_ids(request.user)
+    if visible is not None and pk not in visible:
+        raise Http404(_("没有找到这个单位。"))
+    unit = get_object_or_404(Unit.objects.select_related("ranking_group", "parent"), pk=pk)
+    history = RankingEntry.objects.filter(unit=unit).select_related("period", "group").order_by("-period__start")[:24]
+    return render(request, "issues/unit.html", {
+        "unit": unit, "history": history,
+        "open": unit.findings.filter(status__in=[FindingStatus.ASSIGNED, FindingStatus.SUBMITTED]).count(),
+        "overdue": unit.findings.filter(status=FindingStatus.ASSIGNED,
+                                        current_notice__deadline__lt=timezone.localdate()).count(),
+        "sanctions": unit.sanctions.select_related("rule").order_by("-decided_on")[:20],
     })

@@ -1,0 +1,86 @@
+"""The leaders' dashboard: countdown, headline figures, live rankings with the bottom three, weak areas."""
+
+import datetime as dt
+import re
+import zoneinfo
+from decimal import Decimal
+
+import time_machine
+
+from issues.models import Policy, RankingGroup, Unit
+from issues.services import findings as svc
+
+SH = zoneinfo.ZoneInfo("Asia/Shanghai")
+NOW = dt.datetime(2026, 11, 20, 9, tzinfo=SH)
+
+
+def six_communities(city):
+    group = RankingGroup.objects.create(name="社区")
+    units = [Unit.objects.create(name=f"社区{i}", kind="community", ranking_group=group, is_civilized=i == 5)
+             for i in range(6)]
+    for unit, deduction in zip(units, ["0", "1", "3", "3", "6", "6"], strict=True):
+        if deduction != "0":
+            svc.register_finding(actor=city.office, lead_unit=unit, description=f"{unit.name}的问题",
+                                 found_on=dt.date(2026, 11, 5), deduction=Decimal(deduction))
+    return units
+
+
+def test_countdown_and_headline_figures(client, city):
+    Policy.objects.filter(pk=1).update(next_assessment_date=dt.date(2027, 1, 15))
+    city.assigned(description="超期", issued_on=dt.date(2026, 11, 2), deadline=dt.date(2026, 11, 6))
+    client.force_login(city.leader)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/dashboard/").content.decode()
+    assert re.search(r"距省测评还有 <b>56</b> 天", page)
+    assert re.search(r'href="/findings/\?overdue=true"><b>1</b>', page)
+
+
+def test_live_ranking_marks_the_bottom_three_with_ties(client, city):
+    six_communities(city)
+    client.force_login(city.leader)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/dashboard/").content.decode()
+    rows = re.findall(r'<tr class="(bottom)?">\s*<td data-label="名次">(\d+)</td>\s*<td data-label="单位"><a [^>]*>(社区\d)</a>',
+                      page)
+    assert [(name, rank, bool(bottom)) for bottom, rank, name in rows] == [
+        ("社区0", "1", False), ("社区1", "2", False), ("社区2", "3", True), ("社区3", "3", True),
+        ("社区4", "5", True), ("社区5", "5", True)]
+    assert "后三位 · 连续1期" in page
+
+
+def test_unit_users_see_only_their_own_ranking_row(client, city):
+    units = six_communities(city)
+    from issues.access import Role
+
+    from .conftest import make_user
+
+    liaison = make_user("sq2", Role.UNIT_LIAISON, units[2])
+    client.force_login(liaison)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/dashboard/").content.decode()
+    assert "社区2" in page and "社区0" not in page and "社区4" not in page
+    assert client.get(f"/units/{units[2].pk}/").status_code == 200
+    assert client.get(f"/units/{units[0].pk}/").status_code == 404
+
+
+def test_every_number_links_to_exactly_its_findings(client, city):
+    late, _ = city.assigned(description="超期甲", issued_on=dt.date(2026, 11, 2), deadline=dt.date(2026, 11, 6))
+    city.assigned(description="未到期乙", issued_on=dt.date(2026, 11, 18), deadline=dt.date(2026, 11, 25))
+    client.force_login(city.leader)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/dashboard/").content.decode()
+        link = re.search(r'href="(/findings/\?overdue=true)"><b>(\d+)</b>', page)
+        ledger = client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert link.group(2) == "1"
+    assert "超期甲" in ledger and "未到期乙" not in ledger
+
+
+def test_weak_areas_by_category_and_site_type_link_to_the_ledger(client, city):
+    city.assigned(site=city.market, item=city.item, description="市场卫生", deduction=Decimal("2"),
+                  issued_on=dt.date(2026, 11, 10), deadline=dt.date(2026, 11, 30))
+    client.force_login(city.office)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/dashboard/").content.decode()
+    assert f'href="/findings/?category={city.item.category_id}">公共环境</a>' in page
+    assert f'href="/findings/?site_type={city.market_type.pk}">集贸市场/农贸市场</a>' in page
+    assert "扣 2 分" in page
