@@ -138,7 +138,7 @@ def test_reviewing_through_services_shows_on_home_counts(client, city):
     svc.approve_submission(actor=city.office, submission_id=sub.pk)
     client.force_login(city.leader)
     page = client.get("/dashboard/").content.decode()
-    assert re.search(r"<b>1</b><span>已销号", page)
+    assert re.search(r"<b>1</b><span>本月销号", page)
 
 
 def test_chinese_is_the_default_even_for_an_english_browser(client, db):
