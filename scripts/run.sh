@@ -9,15 +9,6 @@ PORT="${PORT:-8000}"
 REDIS_PORT="${REDIS_PORT:-6379}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:${REDIS_PORT}/0}"
 
-setup_venv requirements.txt
-vendor_frontend
-ensure_redis
-
-log "migrating the database"
-python manage.py migrate --noinput
-log "seeding the demo city (idempotent)"
-python manage.py seed_demo
-
 pids=()
 redis_pidfile="$ROOT/var/redis-${REDIS_PORT}.pid"
 started_redis=""
@@ -30,7 +21,19 @@ cleanup() {
     kill "$(cat "$redis_pidfile")" 2>/dev/null || true
   fi
 }
-trap cleanup INT TERM EXIT
+# Ctrl-C at any moment, setup included, stops what was started and ends the script.
+trap 'cleanup; exit 130' INT TERM
+trap cleanup EXIT
+
+setup_venv requirements.txt
+vendor_frontend
+ensure_redis
+
+log "migrating the database"
+python manage.py migrate --noinput
+log "seeding the demo city (idempotent)"
+python manage.py seed_demo
+
 
 if redis_answers "$REDIS_PORT"; then
   log "Redis already answers on 127.0.0.1:${REDIS_PORT}; using it"
