@@ -16,10 +16,10 @@ cleanup() {
   trap - INT TERM EXIT
   log "stopping"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -n "$started_redis" ] && [ -f "$redis_pidfile" ]; then
     kill "$(cat "$redis_pidfile")" 2>/dev/null || true
   fi
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 # Ctrl-C at any moment, setup included, stops what was started and ends the script.
 trap 'cleanup; exit 130' INT TERM
