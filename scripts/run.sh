@@ -13,7 +13,8 @@ pids=()
 redis_pidfile="$ROOT/var/redis-${REDIS_PORT}.pid"
 started_redis=""
 cleanup() {
-  trap - INT TERM EXIT
+  trap "" INT TERM  # a second Ctrl-C (or make passing the signal on) must not cut the cleanup short
+  trap - EXIT
   log "stopping"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   if [ -n "$started_redis" ] && [ -f "$redis_pidfile" ]; then
