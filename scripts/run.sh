@@ -13,9 +13,9 @@ pids=()
 redis_pidfile="$ROOT/var/redis-${REDIS_PORT}.pid"
 started_redis=""
 cleanup() {
-  trap "" INT TERM  # a second Ctrl-C (or make passing the signal on) must not cut the cleanup short
+  trap "" INT TERM PIPE  # a second Ctrl-C, make passing the signal on, or a closed pipe must not cut it short
   trap - EXIT
-  log "stopping"
+  log "stopping" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   if [ -n "$started_redis" ] && [ -f "$redis_pidfile" ]; then
     kill "$(cat "$redis_pidfile")" 2>/dev/null || true
