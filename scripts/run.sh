@@ -15,7 +15,7 @@ started_redis=""
 cleanup() {
   trap "" INT TERM PIPE  # a second Ctrl-C, make passing the signal on, or a closed pipe must not cut it short
   trap - EXIT
-  log "stopping" 2>/dev/null || true
+  log "stopping" || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   if [ -n "$started_redis" ] && [ -f "$redis_pidfile" ]; then
     kill "$(cat "$redis_pidfile")" 2>/dev/null || true
