@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import api, health, home, ledger, notifications, sanctions, work
+from .views import api, health, home, ledger, notifications, rankings, sanctions, work
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -12,6 +12,10 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("dashboard/", home.dashboard, name="dashboard"),
     path("units/<int:pk>/", home.unit_page, name="unit_page"),
+    path("periods/", rankings.period_list, name="periods"),
+    path("periods/<int:pk>/close/", rankings.period_close, name="period_close"),
+    path("periods/<int:pk>/reopen/", rankings.period_reopen, name="period_reopen"),
+    path("periods/<int:pk>/results/", rankings.period_results, name="period_results"),
     path("findings/", ledger.ledger, name="ledger"),
     path("findings/new/", ledger.finding_create, name="finding_create"),
     path("findings/batch-assign/", ledger.batch_assign, name="batch_assign"),

@@ -212,3 +212,54 @@ def test_stored_figures_equal_a_recount(city, ledger):
         assert entry.relapse_count == relapses
         expected = max(Decimal(100) - entry.deduction_total - 2 * len(misses) - 5 * relapses, Decimal(0))
         assert entry.score == expected
+
+
+# --- the periods page -----------------------------------------------------------------------------
+
+
+def test_office_closes_a_finished_period_and_reopens_it_with_a_reason(client, city):
+    group_of(city, city.dongmen_sq, city.xihu_sq)
+    october = rankings.month_period(D(2026, 10, 1))
+    client.force_login(city.office)
+    response = client.post(f"/periods/{october.pk}/close/", follow=True)
+    assert "已关闭，计算了 2 个单位的排名" in response.content.decode()
+    october.refresh_from_db()
+    assert october.status == PeriodStatus.CLOSED
+    response = client.post(f"/periods/{october.pk}/reopen/", {"reason": ""}, follow=True)
+    assert "必须填写原因" in response.content.decode()
+    client.post(f"/periods/{october.pk}/reopen/", {"reason": "补录十月问题"})
+    october.refresh_from_db()
+    assert october.status == PeriodStatus.OPEN
+
+
+def test_a_period_not_yet_over_cannot_be_closed_by_hand(client, city):
+    future = rankings.month_period(D(2099, 1, 1))
+    client.force_login(city.office)
+    response = client.post(f"/periods/{future.pk}/close/", follow=True)
+    assert "尚未结束" in response.content.decode()
+    future.refresh_from_db()
+    assert future.status == PeriodStatus.OPEN
+
+
+def test_office_enters_external_results_by_name_or_short_name(client, city):
+    units = [Unit.objects.create(name=f"社区{i}", short_names=f"甲{i}", kind="community") for i in range(6)]
+    group = group_of(city, *units)
+    period = rankings.month_period(D(2026, 11, 1))
+    client.force_login(city.office)
+    bad = client.post(f"/periods/{period.pk}/results/", {"group": group.pk, "scores": "社区0, 九十\n外人 80"})
+    page = bad.content.decode()
+    assert bad.status_code == 400 and "第1行：得分“九十”不是数字" in page and "第2行：“外人”不是本分组的单位" in page
+    lines = "\n".join(["社区0 95", "甲1，90", "社区2\t90", "社区3,85", "社区4, 80", "社区5 70"])
+    client.post(f"/periods/{period.pk}/results/", {"group": group.pk, "scores": lines})
+    got = entries(period)
+    assert got["社区1"].score == Decimal("90.00") and got["社区1"].source == "imported"
+    assert [got[f"社区{i}"].in_bottom for i in range(6)] == [False, False, False, True, True, True]
+
+
+def test_only_the_office_changes_periods(client, city):
+    period = rankings.month_period(D(2026, 10, 1))
+    client.force_login(city.leader)
+    assert client.get("/periods/").status_code == 200
+    assert client.post(f"/periods/{period.pk}/close/").status_code == 403
+    client.force_login(city.dongmen_liaison)
+    assert client.get("/periods/").status_code == 403

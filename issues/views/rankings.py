@@ -1,0 +1,130 @@
+"""Ranking periods for the office: close one, reopen one with a reason, enter external results."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from .. import access
+from ..exceptions import LedgerError
+from ..models import PeriodStatus, RankingEntry, RankingGroup, RankingPeriod, Unit
+from ..services import rankings
+from .ledger import office_required
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_lazy("重新打开的原因"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ResultsForm(forms.Form):
+    group = forms.ModelChoiceField(label=_lazy("排名分组"), queryset=RankingGroup.objects.all())
+    scores = forms.CharField(
+        label=_lazy("外部测评得分"), widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_lazy("每行一个单位：单位名称（或简称）和得分，用逗号、空格或制表符分隔。"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        group, text = data.get("group"), data.get("scores") or ""
+        if group is None:
+            return data
+        units = list(Unit.objects.filter(ranking_group=group))
+        by_name = {u.name: u for u in units}
+        for unit in units:
+            for short in unit.short_name_list():
+                by_name.setdefault(short, unit)
+        parsed, errors = {}, []
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.replace("，", ",").replace("\t", ",").strip()
+            if not line:
+                continue
+            name, _sep, value = line.replace(" ", ",").rpartition(",")
+            name = name.strip(" ,")
+            unit = by_name.get(name)
+            try:
+                score = Decimal(value.strip())
+            except InvalidOperation:
+                errors.append(_("第%(n)d行：得分“%(v)s”不是数字") % {"n": number, "v": value.strip()})
+                continue
+            if unit is None:
+                errors.append(_("第%(n)d行：“%(name)s”不是本分组的单位") % {"n": number, "name": name})
+                continue
+            parsed[unit.pk] = score
+        if errors:
+            raise forms.ValidationError(errors)
+        if not parsed:
+            raise forms.ValidationError(_("没有可导入的得分。"))
+        data["parsed"] = parsed
+        return data
+
+
+@login_required
+def period_list(request):
+    if not access.sees_everything(request.user):
+        raise PermissionDenied(_("排名周期只对创文办、市领导和督查纪检开放。"))
+    periods = RankingPeriod.objects.order_by("-end")[:36]
+    counts = dict(RankingEntry.objects.filter(period__in=[p.pk for p in periods]).values_list("period_id")
+                  .annotate(n=Count("pk")).order_by())
+    for period in periods:
+        period.entry_count = counts.get(period.pk, 0)
+        period.can_close = period.status == PeriodStatus.OPEN and period.end < timezone.localdate()
+    return render(request, "issues/periods.html", {
+        "periods": periods, "is_office": access.is_office(request.user),
+        "reopen_form": ReopenForm(), "results_form": ResultsForm(),
+    })
+
+
+@office_required
+@require_POST
+def period_close(request, pk):
+    period = get_object_or_404(RankingPeriod, pk=pk)
+    if period.end >= timezone.localdate():
+        messages.error(request, _("周期 %(name)s 尚未结束，不能关闭。") % {"name": period.name})
+        return redirect("periods")
+    written = rankings.close_period(period)
+    messages.success(request, _("周期 %(name)s 已关闭，计算了 %(n)d 个单位的排名。") % {"name": period.name, "n": written})
+    return redirect("periods")
+
+
+@office_required
+@require_POST
+def period_reopen(request, pk):
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("重新打开排名周期必须填写原因。"))
+        return redirect("periods")
+    try:
+        period = rankings.reopen_period(actor=request.user, period_id=pk, reason=form.cleaned_data["reason"])
+    except LedgerError as exc:
+        messages.error(request, exc.message)
+        return redirect("periods")
+    messages.success(request, _("周期 %(name)s 已重新打开。") % {"name": period.name})
+    return redirect("periods")
+
+
+@office_required
+def period_results(request, pk):
+    period = get_object_or_404(RankingPeriod, pk=pk)
+    form = ResultsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            n = rankings.enter_external_results(actor=request.user, period_id=period.pk,
+                                                group_id=form.cleaned_data["group"].pk,
+                                                scores=form.cleaned_data["parsed"])
+        except LedgerError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已录入 %(n)d 个单位的外部测评得分，替代系统计算结果。") % {"n": n})
+            return redirect("periods")
+    return render(request, "issues/period_results.html", {"period": period, "form": form},
+                  status=400 if form.errors else 200)
