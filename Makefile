@@ -1,4 +1,4 @@
-.PHONY: run test lint
+.PHONY: run test lint bench
 
 # Set up and start everything (web, Redis, Celery worker and beat, demo data) on 127.0.0.1.
 run:
@@ -10,3 +10,8 @@ test:
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+# Benchmark on a synthetic city (SCALE=1: 1,000 units, 500,000 findings; SCALE=0.01 for a quick look).
+SCALE ?= 1
+bench:
+	bash scripts/bench.sh $(SCALE)

@@ -1,0 +1,83 @@
+import datetime as dt
+import json as jsonlib
+import statistics
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from issues.benchmark import build_city
+from issues.models import PeriodStatus, RankingPeriod
+from issues.services import rankings
+
+
+def timed(fn, runs: int) -> tuple[list[float], int]:
+    fn()  # warm
+    samples, queries = [], 0
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - start) * 1000)
+        queries = len(ctx.captured_queries)
+    return samples, queries
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+class Command(BaseCommand):
+    help = "建立合成城市并测量仪表板与排名周期关闭的耗时（基准测试，不是测试）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", type=float, default=1.0, help="1 = 1,000 个单位、500,000 个问题")
+        parser.add_argument("--runs", type=int, default=20)
+        parser.add_argument("--json", default=str(Path(settings.BASE_DIR) / "var" / "bench.json"))
+
+    def handle(self, *args, scale: float, runs: int, json: str, **options):
+        today = timezone.localdate()
+        start = time.perf_counter()
+        counts = build_city(scale=scale, today=today)
+        build_seconds = time.perf_counter() - start
+        # every month of the three years, oldest first, as the nightly job would have closed them
+        months = []
+        day = today.replace(day=1)
+        for _ in range(36):
+            day = (day.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+            months.append(rankings.month_period(day))
+        close_ms = []
+        for period in reversed(months):
+            t0 = time.perf_counter()
+            rankings.close_period(period)
+            close_ms.append((time.perf_counter() - t0) * 1000)
+        client = Client()
+        client.force_login(User.objects.get(username="bench-leader"))
+        dashboard, dashboard_queries = timed(lambda: client.get("/dashboard/"), runs)
+        rows = [
+            ("build synthetic city (s)", round(build_seconds, 1), "", ""),
+            ("close one period, all groups (ms)", round(statistics.median(close_ms), 1), round(p95(close_ms), 1), ""),
+            ("dashboard, leader (ms)", round(statistics.median(dashboard), 1), round(p95(dashboard), 1),
+             dashboard_queries),
+        ]
+        self.stdout.write(f"scale {scale}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        self.stdout.write(f"{'measure':40} {'median':>10} {'p95':>10} {'queries':>8}")
+        for name, median, tail, queries in rows:
+            self.stdout.write(f"{name:40} {median!s:>10} {tail!s:>10} {queries!s:>8}")
+        self.stdout.write("targets at scale 1: dashboard median < 200 ms; closing one period < 5000 ms")
+        Path(json).parent.mkdir(parents=True, exist_ok=True)
+        Path(json).write_text(jsonlib.dumps({
+            "scale": scale, "counts": counts, "build_seconds": build_seconds,
+            "close_period_ms": {"median": statistics.median(close_ms), "p95": p95(close_ms)},
+            "dashboard_ms": {"median": statistics.median(dashboard), "p95": p95(dashboard),
+                             "queries": dashboard_queries},
+            "closed_periods": RankingPeriod.objects.filter(status=PeriodStatus.CLOSED).count(),
+        }, ensure_ascii=False, indent=2))
+        self.stdout.write(f"figures written to {json}")
