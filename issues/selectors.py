@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -23,6 +21,13 @@ def overdue_count(user, today=None) -> int:
     """Open notices past their deadline with no fix submitted (a fix awaiting review is not overdue)."""
     today = today or timezone.localdate()
     return open_notices_for(user).filter(deadline__lt=today, finding__status=FindingStatus.ASSIGNED).count()
+
+
+def notices_for(user) -> QuerySet[Notice]:
+    """Notices of the findings this user may see; no subquery at all for city-wide roles."""
+    if access.visible_unit_ids(user) is None:
+        return Notice.objects.all()
+    return Notice.objects.filter(finding__in=access.findings_for(user).values("pk"))
 
 
 def open_notices_for(user) -> QuerySet[Notice]:
@@ -49,7 +54,7 @@ def period_figures(user, start, end, today) -> dict:
     findings = access.findings_for(user)
     found = findings.filter(found_on__range=(start, end)).exclude(status=FindingStatus.VOID)
     counts = found.aggregate(n=Count("pk"), relapses=Count("pk", filter=Q(relapse_of__isnull=False)))
-    notices = Notice.objects.filter(finding__in=findings.values("pk"), deadline__range=(start, min(end, today)))
+    notices = notices_for(user).filter(deadline__range=(start, min(end, today)))
     notices = notices.exclude(outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID])
     due = notices.count()
     on_time = notices.filter(
@@ -135,20 +140,23 @@ def live_rankings(today, *, unit_ids=None) -> list[dict]:
 def trends(user, today, periods: int = 12) -> list[dict]:
     """Findings found, misses and the on-time rate for each of the last `periods` months, in four queries."""
     from dateutil.relativedelta import relativedelta
-    from django.db.models.functions import TruncMonth
+    from django.db.models import CharField
+    from django.db.models.functions import Cast, Substr
 
     first = today.replace(day=1) - relativedelta(months=periods - 1)
     visible = access.findings_for(user)
-    ids = visible.values("pk")
+    scoped = notices_for(user)
 
     def monthly(qs, field, **aggregates):
-        rows = qs.annotate(month=TruncMonth(field)).values("month").annotate(**aggregates).order_by()
+        # "YYYY-MM" from the date's text: native in SQLite and PostgreSQL (TruncMonth calls Python per row on SQLite)
+        month = Substr(Cast(field, output_field=CharField()), 1, 7)
+        rows = qs.annotate(month=month).values("month").annotate(**aggregates).order_by()
         return {row["month"]: row for row in rows}
 
     found = monthly(visible.filter(found_on__gte=first).exclude(status=FindingStatus.VOID), "found_on", n=Count("pk"))
-    misses = monthly(Notice.objects.filter(finding__in=ids, outcome=NoticeOutcome.MISSED, outcome_on__gte=first),
+    misses = monthly(scoped.filter(outcome=NoticeOutcome.MISSED, outcome_on__gte=first),
                      "outcome_on", n=Count("pk"))
-    due_qs = Notice.objects.filter(finding__in=ids, deadline__gte=first, deadline__lte=today).exclude(
+    due_qs = scoped.filter(deadline__gte=first, deadline__lte=today).exclude(
         outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID])
     due = monthly(due_qs, "deadline", n=Count("pk"))
     on_time = monthly(due_qs.filter(outcome=NoticeOutcome.MET, submissions__decision="approved",
@@ -158,10 +166,12 @@ def trends(user, today, periods: int = 12) -> list[dict]:
     for i in range(periods):
         start = first + relativedelta(months=i)
 
-        def get(table, start=start):
-            row = table.get(start) or table.get(dt.datetime(start.year, start.month, 1))
+        label = f"{start.year}-{start.month:02d}"
+
+        def get(table, label=label):
+            row = table.get(label)
             return row["n"] if row else 0
 
-        out.append({"label": f"{start.year}-{start.month:02d}", "found": get(found), "misses": get(misses),
+        out.append({"label": label, "found": get(found), "misses": get(misses),
                     "on_time_rate": _rate(get(on_time), get(due))})
     return out
