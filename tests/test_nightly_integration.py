@@ -14,10 +14,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import redis
+from django.utils import timezone
 
 from issues.tasks import LOCK_NAME
 
@@ -100,7 +100,7 @@ def test_beat_fires_the_job_and_the_worker_records_misses_and_sanctions(tmp_path
     worker = start(["worker", "--pool=solo", "--loglevel=INFO", "--without-mingle", "--without-gossip"], env, worker_log)
     beat = start(["beat", "--loglevel=INFO", "--schedule", str(tmp_path / "beat-schedule"), "--pidfile="], env, beat_log)
     try:
-        yesterday = (dt.datetime.now(ZoneInfo("Asia/Shanghai")).date() - dt.timedelta(days=1)).isoformat()
+        yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
         wait_for(lambda: query(db, f"select count(*) from issues_jobday where date = '{yesterday}'") == [(1,)],
                  90, "the job to reach yesterday", (worker_log, beat_log))
         elapsed = time.monotonic() - started
