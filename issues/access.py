@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .models import Finding, Notice, Unit
+from .models import Finding, Unit
 
 
 class Role(models.TextChoices):
@@ -126,14 +126,6 @@ def get_finding_for_user(user, pk, *, write: bool = False) -> Finding:
     if write and not is_office(user):
         raise PermissionDenied(_("只有创文办工作人员可以修改问题。"))
     return finding
-
-
-def get_notice_for_user(user, pk) -> Notice:
-    visible = findings_for(user).values("pk")
-    try:
-        return Notice.objects.select_related("finding", "unit").get(pk=pk, finding__in=visible)
-    except (Notice.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("没有找到这份整改通知。")) from None
 
 
 # --- checks the services make ---------------------------------------------------------

@@ -521,10 +521,6 @@ class InspectionRound(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_hidden_from_units(self) -> bool:
-        return self.is_covert and self.published_at is None
-
 
 class Finding(models.Model):
     """A problem found (问题). Never deleted: voided with a reason.
@@ -619,10 +615,6 @@ class Finding(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
-
-    @property
-    def is_relapse(self) -> bool:
-        return self.relapse_of_id is not None
 
 
 class Photo(models.Model):
@@ -722,10 +714,6 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding.display_number} 第{self.seq}次通知"
-
-    @property
-    def is_missed(self) -> bool:
-        return self.outcome == NoticeOutcome.MISSED
 
 
 class Submission(models.Model):

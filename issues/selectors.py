@@ -32,11 +32,9 @@ def notices_for(user) -> QuerySet[Notice]:
 
 def open_notices_for(user) -> QuerySet[Notice]:
     """Open notices of findings the user may see, soonest deadline first."""
-    visible = access.findings_for(user).filter(
-        Q(status=FindingStatus.ASSIGNED) | Q(status=FindingStatus.SUBMITTED)
-    )
     return (
-        Notice.objects.filter(outcome=NoticeOutcome.OPEN, finding__in=visible.values("pk"))
+        notices_for(user).filter(outcome=NoticeOutcome.OPEN,
+                                 finding__status__in=[FindingStatus.ASSIGNED, FindingStatus.SUBMITTED])
         .select_related("finding", "finding__site", "unit")
         .order_by("deadline", "pk")
     )

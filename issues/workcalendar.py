@@ -78,11 +78,6 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
     return WorkCalendar.load(low, high).working_days_between(start, end)
 
 
-def known_years() -> list[int]:
-    """Years that have at least one official exception recorded (so were seeded or kept)."""
-    return sorted({d.year for d in WorkCalendarDay.objects.values_list("date", flat=True)})
-
-
 def package_exceptions() -> list[tuple[dt.date, bool, str]]:
     """Every exception to the weekday rule that the chinese-calendar package knows."""
     import chinese_calendar

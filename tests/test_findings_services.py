@@ -22,12 +22,18 @@ from issues.models import (
     Severity,
     TransferStatus,
 )
+from issues.services import escalation
 from issues.services import findings as svc
 
 from .conftest import jpeg
 
 D = dt.date
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def misses_due(day: dt.date) -> list[Notice]:
+    """The nightly job's miss step for one day; returns the next notices it issued."""
+    return [nxt for _missed, nxt in escalation.record_misses_due(day)]
 
 
 def at(day: dt.date, hour: int = 10) -> dt.datetime:
@@ -232,7 +238,7 @@ def test_unit_users_and_leaders_cannot_review(city):
 
 def test_deadline_passed_with_nothing_submitted_is_a_miss_dated_on_the_deadline(city):
     finding, notice = city.assigned(issued_on=D(2026, 9, 22), deadline=D(2026, 9, 29))
-    [nxt] = svc.record_deadline_misses(due_on=D(2026, 9, 29))
+    [nxt] = misses_due(D(2026, 9, 29))
     notice.refresh_from_db()
     finding.refresh_from_db()
     assert (notice.outcome, notice.outcome_on, notice.miss_kind) == (NoticeOutcome.MISSED, D(2026, 9, 29), MissKind.DEADLINE)
@@ -243,7 +249,7 @@ def test_deadline_passed_with_nothing_submitted_is_a_miss_dated_on_the_deadline(
 def test_a_fix_submitted_on_the_deadline_day_holds_the_notice_open(city):
     finding, notice = city.assigned(deadline=D(2026, 11, 9))
     svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已整改", submitted_at=at(D(2026, 11, 9), 23))
-    assert svc.record_deadline_misses(due_on=D(2026, 11, 9)) == []
+    assert misses_due(D(2026, 11, 9)) == []
     notice.refresh_from_db()
     assert notice.outcome == NoticeOutcome.OPEN
     assert Finding.objects.get().miss_count == 0
@@ -252,7 +258,7 @@ def test_a_fix_submitted_on_the_deadline_day_holds_the_notice_open(city):
 def test_a_late_fix_is_a_miss_and_carries_to_the_next_notice_for_review(city):
     finding, notice = city.assigned(deadline=D(2026, 11, 9))
     sub = svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="迟交", submitted_at=at(D(2026, 11, 10), 0))
-    [nxt] = svc.record_deadline_misses(due_on=D(2026, 11, 9))
+    [nxt] = misses_due(D(2026, 11, 9))
     sub.refresh_from_db()
     finding.refresh_from_db()
     assert sub.notice == nxt and sub.decision == Decision.PENDING
@@ -265,7 +271,7 @@ def test_a_late_fix_is_a_miss_and_carries_to_the_next_notice_for_review(city):
 def test_next_notice_days_are_configurable(city):
     Policy.objects.filter(pk=1).update(next_notice_days=5)
     city.assigned(issued_on=D(2026, 9, 22), deadline=D(2026, 9, 29))
-    [nxt] = svc.record_deadline_misses(due_on=D(2026, 9, 29))
+    [nxt] = misses_due(D(2026, 9, 29))
     assert nxt.deadline == D(2026, 10, 12)
 
 
@@ -282,7 +288,7 @@ def test_three_misses_make_a_chain_of_four_notices(city):
     finding, notice = city.assigned(deadline=D(2026, 11, 2), issued_on=D(2026, 11, 2))
     day = D(2026, 11, 2)
     for _ in range(3):
-        [notice] = svc.record_deadline_misses(due_on=day)
+        [notice] = misses_due(day)
         day = notice.deadline
     finding.refresh_from_db()
     assert finding.miss_count == 3

@@ -36,7 +36,6 @@ from ..models import (
     InspectionRound,
     MissKind,
     Notice,
-    NoticeOutcome,
     Notification,
     Policy,
     Profile,
@@ -276,23 +275,11 @@ def build_rounds(today: dt.date, office: User) -> list[InspectionRound]:
     return rounds
 
 
-def _catch_up(finding: Finding, today: dt.date) -> None:
-    """What the nightly job does: every deadline before today is judged, misses recorded."""
-    while True:
-        finding.refresh_from_db()
-        notice = finding.current_notice
-        if notice is None or notice.outcome != NoticeOutcome.OPEN or notice.deadline >= today:
-            return
-        if not svc.notice_missed_deadline(notice):
-            return
-        svc.record_miss(notice_id=notice.pk, missed_on=notice.deadline, kind=MissKind.DEADLINE)
-
-
 def _walk(finding: Finding, rnd: random.Random, today: dt.date, office: User, unit_users: dict[int, User],
           units: list[Unit]) -> None:
-    """Take one registered finding through a plausible life up to today, then catch up as the job would."""
+    """Take one registered finding through a plausible life up to today (the nightly job, run at the
+    end of the seed, records the misses of deadlines left open)."""
     _live(finding, rnd, today, office, unit_users, units)
-    _catch_up(finding, today)
 
 
 def _live(finding: Finding, rnd: random.Random, today: dt.date, office: User, unit_users: dict[int, User],

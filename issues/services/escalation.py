@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
@@ -132,7 +133,8 @@ def _run_days(start: dt.date, today: dt.date, report: RunReport) -> None:
 
 def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
     report = DayReport(day=day)
-    record_misses_due(day, report)
+    report.misses = [f"{n.finding.display_number} 第{n.seq}次通知（时限 {n.deadline:%Y-%m-%d}）"
+                     for n, _next in record_misses_due(day)]
     apply_miss_rules(day, report)
     rankings.close_periods_ending(day)
     apply_ranking_rules(day, report)
@@ -148,8 +150,9 @@ def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
 # --- misses ----------------------------------------------------------------------------------
 
 
-def record_misses_due(day: dt.date, report: DayReport) -> None:
-    """Misses of open notices due on or before `day` with no fix submitted on or before the deadline.
+def record_misses_due(day: dt.date) -> list[tuple[Notice, Notice]]:
+    """Misses of open notices due on or before `day` with no fix submitted on or before the deadline;
+    returns (missed notice, next notice) pairs. The one place deadline misses are found.
 
     Normally only notices due on `day` are left; earlier ones appear when staff moved a deadline
     back past a processed day. Each miss is dated on its notice's deadline.
@@ -158,6 +161,7 @@ def record_misses_due(day: dt.date, report: DayReport) -> None:
         submissions__decision=Decision.PENDING, submissions__submitted_on__lte=F("deadline")
     ).values("pk")
     tried: set[int] = set()
+    recorded: list[tuple[Notice, Notice]] = []
     while True:
         due = list(
             Notice.objects.filter(outcome=NoticeOutcome.OPEN, deadline__lte=day)
@@ -165,15 +169,16 @@ def record_misses_due(day: dt.date, report: DayReport) -> None:
             .select_related("finding").order_by("deadline", "pk")[:500]
         )
         if not due:
-            return
+            return recorded
         for notice in due:
             tried.add(notice.pk)
             try:
-                finding_services.record_miss(notice_id=notice.pk, missed_on=notice.deadline, kind=MissKind.DEADLINE)
+                nxt = finding_services.record_miss(notice_id=notice.pk, missed_on=notice.deadline,
+                                                   kind=MissKind.DEADLINE)
             except LedgerError as exc:
                 log.warning("nightly job: notice %s not judged: %s", notice.pk, exc)
                 continue
-            report.misses.append(f"{notice.finding.display_number} 第{notice.seq}次通知（时限 {notice.deadline:%Y-%m-%d}）")
+            recorded.append((notice, nxt))
 
 
 # --- sanctions -------------------------------------------------------------------------------
@@ -253,11 +258,13 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
             path=reverse("finding_detail", args=[finding.pk]),
         )
     finding_rules = [r for r in rules if r.trigger == RuleTrigger.FINDING_MISSES]
+    chains: dict[int, list[Notice]] = defaultdict(list)  # every missed notice of these findings, one query
+    if finding_rules:
+        for earlier in Notice.objects.filter(finding_id__in={n.finding_id for n in missed},
+                                             outcome=NoticeOutcome.MISSED).order_by("seq"):
+            chains[earlier.finding_id].append(earlier)
     for notice in missed:
-        chain = list(
-            Notice.objects.filter(finding_id=notice.finding_id, outcome=NoticeOutcome.MISSED, seq__lte=notice.seq)
-            .order_by("seq")
-        )
+        chain = [n for n in chains[notice.finding_id] if n.seq <= notice.seq]
         ordinal = len(chain)
         for rule in finding_rules:
             if rule.threshold != ordinal or not rule_applies(rule, notice.unit):

@@ -385,23 +385,6 @@ def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) ->
     return next_notice
 
 
-def notice_missed_deadline(notice: Notice) -> bool:
-    """A notice misses its deadline unless a submission was made on or before it (still pending)."""
-    return not notice.submissions.filter(
-        decision=Decision.PENDING, submitted_on__lte=notice.deadline
-    ).exists()
-
-
-def record_deadline_misses(*, due_on: dt.date) -> list[Notice]:
-    """Record the misses of every open notice whose deadline is `due_on`; returns the next notices."""
-    created = []
-    due = Notice.objects.filter(outcome=NoticeOutcome.OPEN, deadline=due_on).order_by("pk")
-    for notice in due:
-        if notice_missed_deadline(notice):
-            created.append(record_miss(notice_id=notice.pk, missed_on=due_on, kind=MissKind.DEADLINE))
-    return created
-
-
 @transaction.atomic
 def request_transfer(
     *, actor, finding_id: int, reason: str, to_unit: Unit | None = None

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import access, selectors
-from ..models import FindingStatus, Policy, RankingEntry, SanctionStatus, Unit
+from ..models import FindingStatus, Policy, RankingEntry, Sanction, SanctionStatus, Unit
 
 
 @login_required
@@ -42,11 +42,8 @@ def dashboard(request):
     counts = selectors.status_counts(user)
     policy = Policy.current()
     unit_ids = access.visible_unit_ids(user)
-    sanctions = access.units_for(user).filter(sanctions__status=SanctionStatus.IN_FORCE).count() if unit_ids else None
-    if unit_ids is None:
-        from ..models import Sanction
-
-        sanctions = Sanction.objects.filter(status=SanctionStatus.IN_FORCE).count()
+    # only city-wide roles see the sanctions tile (units do not read the sanctions ledger)
+    sanctions = Sanction.objects.filter(status=SanctionStatus.IN_FORCE).count() if unit_ids is None else None
     trend = selectors.trends(user, today)
     return render(request, "issues/dashboard.html", {
         "today": today,

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Prefetch
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -453,8 +453,6 @@ def finding_create(request):
 @login_required
 def photo(request, pk, size="display"):
     """A photo, only for users who may see its finding; never from a public media URL."""
-    from django.http import FileResponse, Http404
-
     item = get_object_or_404(Photo, pk=pk)
     access.get_finding_for_user(request.user, item.finding_id)
     field = {"display": item.display, "thumb": item.thumbnail, "original": item.image}.get(size)
