@@ -8,6 +8,16 @@ def _ensure_roles(sender, **kwargs):
     ensure_roles()
 
 
+def _ensure_monthly_figures(sender, **kwargs):
+    """A ledger that predates the monthly figures (or was loaded in bulk) gets them counted once."""
+    from .models import Finding, UnitMonth
+    from .services import aggregates
+
+    using = kwargs.get("using", "default")
+    if Finding.objects.using(using).exists() and not UnitMonth.objects.using(using).exists():
+        aggregates.rebuild()
+
+
 class IssuesConfig(AppConfig):
     name = "issues"
     verbose_name = "创文整改台账"
@@ -16,3 +26,4 @@ class IssuesConfig(AppConfig):
     def ready(self) -> None:
         # Groups need the permissions that Django creates after migrate.
         post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="issues.ensure_roles")
+        post_migrate.connect(_ensure_monthly_figures, sender=self, dispatch_uid="issues.monthly_figures")

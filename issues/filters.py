@@ -7,12 +7,12 @@ import datetime as dt
 
 import django_filters as df
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import access
-from .models import FindingStatus, IndexCategory, IndexItem, InspectionRound, SiteType
+from .models import FindingStatus, IndexCategory, IndexItem, InspectionRound, Notice, NoticeOutcome, SiteType, overdue_q
 
 ORDERING = (
     ("found_on", "found_on"),
@@ -31,7 +31,8 @@ class FindingFilter(df.FilterSet):
     status = df.MultipleChoiceFilter(label=_("状态"), choices=FindingStatus.choices,
                                      widget=forms.CheckboxSelectMultiple)
     unit = df.NumberFilter(label=_("责任单位（含下级）"), method="filter_unit")
-    overdue = df.BooleanFilter(label=_("只看超期"), method="filter_overdue",
+    lead_unit = df.NumberFilter(label=_("责任单位（仅本单位）"), field_name="lead_unit_id", widget=forms.HiddenInput)
+    overdue = df.BooleanFilter(label=_("只看超期未整改"), method="filter_overdue",
                                widget=forms.CheckboxInput)
     due_within = df.NumberFilter(label=_("几天内到期"), method="filter_due_within", min_value=0)
     category = df.ModelChoiceFilter(label=_("测评项目"), field_name="index_item__category",
@@ -48,6 +49,12 @@ class FindingFilter(df.FilterSet):
                                widget=forms.DateInput(attrs={"type": "date"}))
     found_to = df.DateFilter(label=_("至"), field_name="found_on", lookup_expr="lte",
                              widget=forms.DateInput(attrs={"type": "date"}))
+    closed_from = df.DateFilter(label=_("销号日期从"), field_name="closed_on", lookup_expr="gte",
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    closed_to = df.DateFilter(label=_("至"), field_name="closed_on", lookup_expr="lte",
+                              widget=forms.DateInput(attrs={"type": "date"}))
+    missed_from = df.DateFilter(label=_("未按期整改日期从"), method="filter_missed_from",
+                                widget=forms.DateInput(attrs={"type": "date"}))
     min_misses = df.NumberFilter(label=_("未按期次数≥"), field_name="miss_count", lookup_expr="gte", min_value=0)
     relapse = df.BooleanFilter(label=_("只看反弹"), method="filter_relapse", widget=forms.CheckboxInput)
     o = df.OrderingFilter(fields=ORDERING, label=_("排序"))
@@ -72,9 +79,7 @@ class FindingFilter(df.FilterSet):
         return qs.filter(lead_unit_id__in=access.descendant_ids(int(value)))
 
     def filter_overdue(self, qs, name, value):
-        if not value:
-            return qs
-        return qs.filter(status=FindingStatus.ASSIGNED, current_notice__deadline__lt=self.today)
+        return qs.filter(overdue_q(self.today)) if value else qs
 
     def filter_due_within(self, qs, name, value):
         horizon = self.today + dt.timedelta(days=int(value))
@@ -83,6 +88,10 @@ class FindingFilter(df.FilterSet):
             current_notice__deadline__gte=self.today,
             current_notice__deadline__lte=horizon,
         )
+
+    def filter_missed_from(self, qs, name, value):
+        missed = Notice.objects.filter(finding=OuterRef("pk"), outcome=NoticeOutcome.MISSED, outcome_on__gte=value)
+        return qs.filter(Exists(missed))
 
     def filter_relapse(self, qs, name, value):
         return qs.filter(relapse_of__isnull=False) if value else qs

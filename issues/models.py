@@ -591,6 +591,8 @@ class Finding(models.Model):
             models.Index(fields=["status", "found_on"]),
             models.Index(fields=["lead_unit", "status"]),
             models.Index(fields=["found_on"]),
+            models.Index(fields=["closed_on"]),
+            models.Index(fields=["lead_unit", "found_on"]),
             models.Index(fields=["site", "index_item", "closed_on"]),
         ]
         constraints = [
@@ -615,6 +617,12 @@ class Finding(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+def overdue_q(today) -> Q:
+    """超期未整改: the unit still has to act (assigned) and a deadline has passed, whether or not
+    the nightly job has recorded the miss yet. A fix waiting for review is not overdue."""
+    return Q(status=FindingStatus.ASSIGNED) & (Q(miss_count__gte=1) | Q(current_notice__deadline__lt=today))
 
 
 class Photo(models.Model):
@@ -694,6 +702,8 @@ class Notice(models.Model):
             models.Index(fields=["outcome", "deadline"]),
             models.Index(fields=["unit", "outcome", "deadline"]),
             models.Index(fields=["miss_kind", "outcome_on"]),
+            models.Index(fields=["deadline"]),
+            models.Index(fields=["outcome", "outcome_on"]),
         ]
         constraints = [
             models.UniqueConstraint(fields=["finding", "seq"], name="notice_seq_unique"),
@@ -743,7 +753,7 @@ class Submission(models.Model):
         ordering = ["submitted_at", "pk"]
         verbose_name = _("整改反馈")
         verbose_name_plural = _("整改反馈")
-        indexes = [models.Index(fields=["decision", "submitted_at"])]
+        indexes = [models.Index(fields=["decision", "submitted_at"]), models.Index(fields=["decided_on"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["notice"], condition=Q(decision=Decision.PENDING),
@@ -1063,6 +1073,76 @@ class RankingEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period} {self.group} {self.rank} {self.unit}"
+
+
+class UnitMonth(models.Model):
+    """One unit's figures for one calendar month, kept equal to a recount from the ledger.
+
+    Maintained by services/aggregates.py: every service that changes findings, notices or
+    submissions recounts the (unit, month) pairs it touched. Closing a monthly period recounts
+    the month, and `manage.py recount_figures --check` compares the table with a full recount.
+    """
+
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("月份"), help_text=_("该月第一天。"))
+    found = models.PositiveIntegerField(_("发现问题"), default=0)
+    relapses = models.PositiveIntegerField(_("反弹"), default=0)
+    deductions = models.DecimalField(_("扣分"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    closed = models.PositiveIntegerField(_("销号"), default=0)
+    due = models.PositiveIntegerField(_("到期通知"), default=0)
+    handled = models.PositiveIntegerField(_("已处置"), default=0)
+    on_time = models.PositiveIntegerField(_("按期处置"), default=0)
+    overdue = models.PositiveIntegerField(_("超期"), default=0)
+    misses = models.PositiveIntegerField(_("未按期整改"), default=0)
+    reviews = models.PositiveIntegerField(_("复核"), default=0)
+    rejected = models.PositiveIntegerField(_("复核不通过"), default=0)
+    extensions = models.PositiveIntegerField(_("延期"), default=0)
+
+    class Meta:
+        verbose_name = _("单位月度汇总")
+        verbose_name_plural = _("单位月度汇总")
+        constraints = [models.UniqueConstraint(fields=["month", "unit"], name="one_row_per_unit_month")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month:%Y-%m}"
+
+
+class MonthEndStock(models.Model):
+    """Open and overdue findings per unit when a monthly period closed: the "against last month"
+    of the dashboard's stock figures. A snapshot, taken once by the nightly job's close."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("月份"))
+    open = models.PositiveIntegerField(_("未销号"), default=0)
+    registered = models.PositiveIntegerField(_("其中未交办"), default=0)
+    overdue = models.PositiveIntegerField(_("超期未整改"), default=0)
+
+    class Meta:
+        verbose_name = _("月末存量")
+        verbose_name_plural = _("月末存量")
+        constraints = [models.UniqueConstraint(fields=["month", "unit"], name="one_stock_per_unit_month")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month:%Y-%m}"
+
+
+class AreaMonth(models.Model):
+    """Findings found in a month per index item and site type: where the points are lost."""
+
+    month = models.DateField(_("月份"))
+    index_item = models.ForeignKey(IndexItem, null=True, on_delete=models.CASCADE, related_name="+")
+    site_type = models.ForeignKey(SiteType, null=True, on_delete=models.CASCADE, related_name="+")
+    found = models.PositiveIntegerField(_("发现问题"), default=0)
+    open = models.PositiveIntegerField(_("未销号"), default=0)
+    deductions = models.DecimalField(_("扣分"), max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("失分月度汇总")
+        verbose_name_plural = _("失分月度汇总")
+        indexes = [models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.index_item_id} {self.site_type_id}"
 
 
 # ---------------------------------------------------------------------------

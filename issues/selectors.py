@@ -2,25 +2,61 @@
 
 from __future__ import annotations
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from . import access
-from .models import FindingStatus, Notice, NoticeOutcome, Policy
+from .models import (
+    AreaMonth,
+    Finding,
+    FindingStatus,
+    MonthEndStock,
+    Notice,
+    NoticeOutcome,
+    Policy,
+    UnitMonth,
+    overdue_q,
+)
 
-
-def status_counts(user) -> dict[str, int]:
-    """Findings per status that this user may see, every status present (0 when none)."""
-    rows = access.findings_for(user).values("status").annotate(n=Count("pk")).order_by()
-    counts = {status: 0 for status in FindingStatus.values}
-    counts.update({row["status"]: row["n"] for row in rows})
-    return counts
+OPEN_STATUSES = (FindingStatus.REGISTERED, FindingStatus.ASSIGNED, FindingStatus.SUBMITTED)
 
 
 def overdue_count(user, today=None) -> int:
-    """Open notices past their deadline with no fix submitted (a fix awaiting review is not overdue)."""
+    """超期未整改: findings the user may see that passed a deadline and still wait for the unit."""
     today = today or timezone.localdate()
-    return open_notices_for(user).filter(deadline__lt=today, finding__status=FindingStatus.ASSIGNED).count()
+    return access.findings_for(user).filter(overdue_q(today)).count()
+
+
+def open_count(user) -> int:
+    return access.findings_for(user).filter(status__in=OPEN_STATUSES).count()
+
+
+def stock_by_unit(today) -> dict[int, dict]:
+    """Open (of which not yet assigned) and overdue findings per lead unit, now; one query over the open findings."""
+    rows = (
+        # grouped by lead_unit_id + 0 so that SQLite reads the few open rows through the status index
+        # instead of walking the whole table in lead-unit order
+        Finding.objects.filter(status__in=OPEN_STATUSES).values(unit=F("lead_unit_id") + 0)
+        .annotate(open=Count("pk"), registered=Count("pk", filter=Q(status=FindingStatus.REGISTERED)),
+                  overdue=Count("pk", filter=overdue_q(today)))
+        .order_by()
+    )
+    return {row.pop("unit"): row for row in rows}
+
+
+def stock_last_month(user, month) -> dict | None:
+    """Open and overdue at the close of `month` for what the user may see; None before the first close."""
+    rows = MonthEndStock.objects.filter(month=month)
+    unit_ids = access.visible_unit_ids(user)
+    if unit_ids is not None:
+        rows = rows.filter(unit_id__in=unit_ids)
+    if not MonthEndStock.objects.filter(month=month).exists():
+        return None
+    total = rows.aggregate(open=Sum("open"), registered=Sum("registered"), overdue=Sum("overdue"))
+    total = {k: v or 0 for k, v in total.items()}
+    # units never see findings not yet assigned to them
+    return {"open": total["open"] - (total["registered"] if unit_ids is not None else 0), "overdue": total["overdue"]}
 
 
 def notices_for(user) -> QuerySet[Notice]:
@@ -48,7 +84,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def period_figures(user, start, end, today) -> dict:
-    """Flow figures of [start, end] for the findings this user may see."""
+    """Flow figures of [start, end] for the findings this user may see, counted from the ledger."""
     findings = access.findings_for(user)
     found = findings.filter(found_on__range=(start, end)).exclude(status=FindingStatus.VOID)
     counts = found.aggregate(n=Count("pk"), relapses=Count("pk", filter=Q(relapse_of__isnull=False)))
@@ -58,39 +94,111 @@ def period_figures(user, start, end, today) -> dict:
     on_time = notices.filter(
         outcome=NoticeOutcome.MET, submissions__decision="approved", submissions__submitted_on__lte=F("deadline")
     ).values("pk").distinct().count()
-    return {
-        "found": counts["n"],
-        "closed": findings.filter(closed_on__range=(start, end)).count(),
-        "on_time_rate": _rate(on_time, due),
-        "relapse_rate": _rate(counts["relapses"], counts["n"]),
-        "due": due,
-    }
+    return _flow(found=counts["n"], relapses=counts["relapses"], due=due, on_time=on_time,
+                 closed=findings.filter(closed_on__range=(start, end)).count())
+
+
+def _flow(*, found, relapses, due, on_time, closed, misses=None, **_ignored) -> dict:
+    return {"found": found, "closed": closed, "on_time_rate": _rate(on_time, due),
+            "relapse_rate": _rate(relapses, found), "due": due, "misses": misses}
+
+
+def _summed(figures) -> dict:
+    """Totals of rankings.Figures values, in UnitMonth's field names."""
+    total = dict.fromkeys(("found", "relapses", "closed", "due", "on_time", "misses"), 0)
+    for fig in figures:
+        total["found"] += fig.findings
+        total["relapses"] += fig.relapses
+        total["closed"] += fig.closed
+        total["due"] += fig.due
+        total["on_time"] += fig.on_time
+        total["misses"] += fig.misses
+    return total
+
+
+def _weak_rows(rows) -> list[dict]:
+    return [r for r in rows if r["key"] is not None][:8]
 
 
 def weak_areas(user, start, end) -> dict:
-    """Deductions and open findings by index category, by key item and by site type, since `start`."""
+    """Deductions and open findings by index category, by key item and by site type, counted from the ledger."""
     qs = access.findings_for(user).filter(found_on__range=(start, end)).exclude(status=FindingStatus.VOID)
     open_q = Q(status__in=[FindingStatus.REGISTERED, FindingStatus.ASSIGNED, FindingStatus.SUBMITTED])
 
-    def by(*fields):
-        return list(
-            qs.exclude(**{f"{fields[0]}__isnull": True}).values(*fields)
+    def by(key, name, code=None, **where):
+        names = {"key": F(key) + 0, "name": F(name)} | ({"code": F(code)} if code else {})
+        return _weak_rows(
+            qs.filter(**where).values(**names)
             .annotate(deduction=Sum("deduction"), n=Count("pk"), open=Count("pk", filter=open_q))
-            .order_by("-deduction", "-n")[:8]
+            .order_by("-deduction", "-n", "key")
         )
 
     return {
+        "since": start,
         "categories": by("index_item__category_id", "index_item__category__name"),
-        "key_items": list(
-            qs.filter(index_item__is_key=True).values("index_item_id", "index_item__code", "index_item__name")
-            .annotate(deduction=Sum("deduction"), n=Count("pk"), open=Count("pk", filter=open_q))
-            .order_by("-deduction", "-n")[:8]
-        ),
+        "key_items": by("index_item_id", "index_item__name", "index_item__code", index_item__is_key=True),
         "site_types": by("site__site_type_id", "site__site_type__name"),
     }
 
 
-def live_rankings(today, *, unit_ids=None) -> list[dict]:
+def stored_weak_areas(since) -> dict:
+    """The same as weak_areas for city-wide roles, from the monthly figures (since is a month's first day)."""
+    rows = AreaMonth.objects.filter(month__gte=since)
+
+    def by(key, name, code=None, **where):
+        names = {"key": F(key) + 0, "name": F(name)} | ({"code": F(code)} if code else {})
+        return _weak_rows(
+            rows.filter(**where).values(**names)
+            .annotate(deduction=Sum("deductions"), n=Sum("found"), open=Sum("open"))
+            .order_by("-deduction", "-n", "key")
+        )
+
+    return {
+        "since": since,
+        "categories": by("index_item__category_id", "index_item__category__name"),
+        "key_items": by("index_item_id", "index_item__name", "index_item__code", index_item__is_key=True),
+        "site_types": by("site_type_id", "site_type__name"),
+    }
+
+
+def dashboard_figures(user, today) -> dict:
+    """Everything the dashboard counts. City-wide roles read closed months from the monthly
+    figures (services/aggregates.py) and count only the current month live; a unit's own scope
+    is small and is counted live."""
+    from .services.rankings import figures_for
+
+    start = today.replace(day=1)
+    last = start - relativedelta(months=1)
+    live = figures_for(None, start, today)
+    unit_ids = access.visible_unit_ids(user)
+    if unit_ids is None:
+        fields = ("found", "relapses", "closed", "due", "on_time", "misses")
+        stored = {
+            row["month"]: row for row in UnitMonth.objects.filter(month__gte=start - relativedelta(months=11),
+                                                                  month__lt=start)
+            .values("month").annotate(**{name: Sum(name) for name in fields}).order_by()
+        }
+        zero = dict.fromkeys(fields, 0)
+        now_totals = _summed(live.values())
+        now = _flow(**now_totals)
+        before = _flow(**stored.get(last, zero))
+        trend = []
+        for i in range(11, -1, -1):
+            month = start - relativedelta(months=i)
+            t = now_totals if month == start else stored.get(month, zero)
+            trend.append({"label": f"{month.year}-{month.month:02d}", "found": t["found"], "misses": t["misses"],
+                          "on_time_rate": _rate(t["on_time"], t["due"])})
+        weak = stored_weak_areas(start - relativedelta(months=2))
+    else:
+        now = period_figures(user, start, today, today)
+        before = period_figures(user, last, start - relativedelta(days=1), today)
+        trend = trends(user, today)
+        weak = weak_areas(user, start - relativedelta(months=2), today)
+    return {"now": now, "before": before, "trend": trend, "weak": weak,
+            "rankings": live_rankings(today, unit_ids=unit_ids, figures=live)}
+
+
+def live_rankings(today, *, unit_ids=None, figures=None) -> list[dict]:
     """Every group's ranking for the current (open) month, computed now, with bottom-K streaks."""
     from .models import PeriodKind, PeriodStatus, RankingEntry, RankingGroup, RankingPeriod, Unit
     from .services import rankings
@@ -102,8 +210,10 @@ def live_rankings(today, *, unit_ids=None) -> list[dict]:
     for unit in Unit.objects.filter(is_active=True, ranking_group__isnull=False).only("pk", "name", "ranking_group_id",
                                                                                        "is_civilized"):
         members.setdefault(unit.ranking_group_id, []).append(unit)
-    all_ids = [u.pk for units in members.values() for u in units]
-    figures = rankings.figures_for(all_ids, period.start, min(period.end, today))
+    if figures is None:
+        figures = rankings.figures_for(None, period.start, min(period.end, today))
+    stock = stock_by_unit(today)
+    nothing = {"open": 0, "overdue": 0}
     closed = list(RankingPeriod.objects.filter(kind=PeriodKind.MONTH, status=PeriodStatus.CLOSED, end__lt=period.start)
                   .order_by("-end")[:12])
     bottoms = {}
@@ -114,7 +224,7 @@ def live_rankings(today, *, unit_ids=None) -> list[dict]:
         units = members.get(group.pk, [])
         if not units:
             continue
-        scores = {u.pk: rankings.score(group, figures[u.pk]) for u in units}
+        scores = {u.pk: rankings.score(group, figures.get(u.pk) or rankings.Figures()) for u in units}
         judged = len(scores) >= group.min_units_factor * k
         marks = rankings.rank_and_mark(scores, k=k, judged=judged)
         rows = []
@@ -126,9 +236,10 @@ def live_rankings(today, *, unit_ids=None) -> list[dict]:
                     streak += 1
                 else:
                     break
-            fig = figures[unit.pk]
+            fig = figures.get(unit.pk) or rankings.Figures()
             rows.append({"unit": unit, "score": scores[unit.pk], "rank": rank, "bottom": bottom,
                          "streak": streak + (1 if bottom else 0), "misses": fig.misses, "findings": fig.findings,
+                         "open": stock.get(unit.pk, nothing)["open"], "overdue": stock.get(unit.pk, nothing)["overdue"],
                          "on_time_rate": fig.on_time_rate, "visible": unit_ids is None or unit.pk in unit_ids})
         rows.sort(key=lambda r: (r["rank"], r["unit"].name))
         out.append({"group": group, "rows": rows, "judged": judged, "period": period})
@@ -137,7 +248,6 @@ def live_rankings(today, *, unit_ids=None) -> list[dict]:
 
 def trends(user, today, periods: int = 12) -> list[dict]:
     """Findings found, misses and the on-time rate for each of the last `periods` months, in four queries."""
-    from dateutil.relativedelta import relativedelta
     from django.db.models import CharField
     from django.db.models.functions import Cast, Substr
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("dashboard/", home.dashboard, name="dashboard"),
     path("units/<int:pk>/", home.unit_page, name="unit_page"),
+    path("rankings/", rankings.ranking_table, name="ranking_table"),
     path("periods/", rankings.period_list, name="periods"),
     path("periods/<int:pk>/close/", rankings.period_close, name="period_close"),
     path("periods/<int:pk>/reopen/", rankings.period_reopen, name="period_reopen"),

@@ -5,6 +5,9 @@ source "$(dirname "$0")/common.sh"
 SCALE="${1:-1}"
 setup_venv requirements.txt
 export DATABASE_URL="sqlite:///$ROOT/var/bench-${SCALE}.sqlite3"
-rm -f "$ROOT/var/bench-${SCALE}.sqlite3"*
+# REUSE=1 keeps an already built city (a full-scale build takes minutes) and measures again
+if [ "${REUSE:-0}" != 1 ]; then rm -f "$ROOT/var/bench-${SCALE}.sqlite3"*; fi
 python manage.py migrate --noinput -v0
-python manage.py bench --scale "$SCALE" --json "$ROOT/var/bench-${SCALE}.json"
+EXTRA=()
+if [ "${REUSE:-0}" = 1 ]; then EXTRA=(--reuse); fi
+python manage.py bench --scale "$SCALE" --json "$ROOT/var/bench-${SCALE}.json" "${EXTRA[@]}"

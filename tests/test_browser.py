@@ -164,9 +164,13 @@ def test_leader_reads_the_dashboard_and_follows_a_number(browser, live_server, c
             svc.register_finding(actor=city.office, lead_unit=unit, description=f"{unit.name}的问题",
                                  found_on=timezone.localdate().replace(day=1), deduction=Decimal(deduction))
     today = timezone.localdate()
-    late, _ = city.assigned(description="已经超期的问题", issued_on=today - dt.timedelta(days=20),
-                            deadline=today - dt.timedelta(days=10))
-    city.assigned(description="还没到期的问题", issued_on=today, deadline=today + dt.timedelta(days=10))
+    for n in (1, 2):
+        city.assigned(unit=units[4], description=f"社区4超期问题{n}", issued_on=today - dt.timedelta(days=20),
+                      deadline=today - dt.timedelta(days=10), deduction=Decimal("0"))
+    city.assigned(unit=units[4], description="社区4还没到期", issued_on=today, deadline=today + dt.timedelta(days=10),
+                  deduction=Decimal("0"))
+    city.assigned(description="东门社区超期问题", issued_on=today - dt.timedelta(days=20),
+                  deadline=today - dt.timedelta(days=10))
 
     page = login(browser, live_server, "leader", viewport)
     assert page.url.endswith("/dashboard/")
@@ -175,8 +179,17 @@ def test_leader_reads_the_dashboard_and_follows_a_number(browser, live_server, c
     bottom_rows = page.locator("tr.bottom")
     assert bottom_rows.count() == 3
     assert "测试社区5" in bottom_rows.nth(2).inner_text()
+    row = page.locator("tr.bottom", has_text="测试社区4")
+    assert row.locator("a.overdue-count").inner_text() == "2"
+    row.locator("a.overdue-count").click()
+    page.wait_for_load_state()
+    shot(page, f"{viewport_name}-11-leader-unit-overdue-ledger")
+    text = page.content()
+    assert "社区4超期问题1" in text and "社区4超期问题2" in text
+    assert "社区4还没到期" not in text and "东门社区超期问题" not in text
+    assert "共 2 个问题" in text and "测试社区4（仅本单位）" in text
+    page.go_back()
     page.click('a.tile[href="/findings/?overdue=true"]')
     page.wait_for_load_state()
-    shot(page, f"{viewport_name}-11-leader-overdue-ledger")
-    text = page.content()
-    assert "已经超期的问题" in text and "还没到期的问题" not in text
+    shot(page, f"{viewport_name}-12-leader-overdue-ledger")
+    assert "共 3 个问题" in page.content()

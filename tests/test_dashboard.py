@@ -81,6 +81,60 @@ def test_weak_areas_by_category_and_site_type_link_to_the_ledger(client, city):
     client.force_login(city.office)
     with time_machine.travel(NOW, tick=False):
         page = client.get("/dashboard/").content.decode()
-    assert f'href="/findings/?category={city.item.category_id}">公共环境</a>' in page
-    assert f'href="/findings/?site_type={city.market_type.pk}">集贸市场/农贸市场</a>' in page
     assert "扣 2 分" in page
+    # a finding of the same category found before the three months does not count, nor in the linked ledger
+    city.assigned(site=city.market, item=city.item, description="去年的问题",
+                  issued_on=dt.date(2025, 12, 1), deadline=dt.date(2025, 12, 5))
+    for param, pk, name in (("category", city.item.category_id, "公共环境"),
+                            ("site_type", city.market_type.pk, "集贸市场/农贸市场")):
+        with time_machine.travel(NOW, tick=False):
+            page = client.get("/dashboard/").content.decode()
+        href = re.search(rf'href="(/findings/\?{param}={pk}&amp;found_from=2026-09-01[^"]*)">{name}</a>', page)
+        assert href, f"no {param} link"
+        with time_machine.travel(NOW, tick=False):
+            ledger = client.get(href.group(1).replace("&amp;", "&")).content.decode()
+        assert "市场卫生" in ledger and "去年的问题" not in ledger
+
+
+def test_a_long_ranking_shows_top_and_bottom_and_the_whole_table_is_one_click_away(client, city):
+    group = RankingGroup.objects.create(name="社区")
+    units = [Unit.objects.create(name=f"长社区{i:02d}", kind="community", ranking_group=group) for i in range(30)]
+    for i, unit in enumerate(units):
+        if i:
+            svc.register_finding(actor=city.office, lead_unit=unit, description=f"{unit.name}的问题",
+                                 found_on=dt.date(2026, 11, 5), deduction=Decimal(i) / 10)
+    client.force_login(city.leader)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/dashboard/").content.decode()
+        shown = re.findall(r'data-label="单位"><a [^>]*>(长社区\d\d)</a>', page)
+        assert shown[:3] == ["长社区00", "长社区01", "长社区02"]
+        assert shown[3:] == [f"长社区{i:02d}" for i in range(25, 30)]  # the bottom three and the two above
+        assert "查看全部 30 个单位" in page
+        table = client.get(f"/rankings/?group={group.pk}").content.decode()
+    assert len(re.findall(r'data-label="单位"><a [^>]*>长社区\d\d</a>', table)) == 30
+    assert table.count('<tr class="bottom">') == 3
+
+
+def test_a_closed_periods_ranking_is_read_from_the_stored_entries(client, city):
+    from issues.access import Role
+    from issues.models import RankingEntry
+    from issues.services import rankings
+
+    from .conftest import make_user
+
+    units = six_communities(city)
+    october = rankings.month_period(dt.date(2026, 10, 1))
+    svc.register_finding(actor=city.office, lead_unit=units[0], description="十月", found_on=dt.date(2026, 10, 5),
+                         deduction=Decimal("9"))
+    rankings.close_period(october)
+    RankingEntry.objects.filter(period=october, unit=units[1]).update(score=Decimal("1.00"))  # stored, not recomputed
+    client.force_login(city.leader)
+    with time_machine.travel(NOW, tick=False):
+        table = client.get(f"/rankings/?period={october.pk}").content.decode()
+    assert "2026年10月" in table and "已关闭周期的定格结果" in table
+    assert re.search(r'社区1</a></td>\s*<td data-label="得分">1.00</td>', table)
+    liaison = make_user("sq3", Role.UNIT_LIAISON, units[3])
+    client.force_login(liaison)
+    with time_machine.travel(NOW, tick=False):
+        own = client.get(f"/rankings/?period={october.pk}").content.decode()
+    assert "社区3" in own and "社区1</a>" not in own and "共 6 个单位" in own

@@ -154,5 +154,5 @@ def test_a_fix_waiting_for_review_is_not_shown_as_overdue(client, city):
     with time_machine.travel(dt.datetime(2026, 11, 2, 10, tzinfo=SH), tick=False):
         page = client.get("/dashboard/").content.decode()
         inbox = client.get("/inbox/").content.decode()
-    assert 'class="overdue"' not in page and "<b>0</b><span>已超期" in page
+    assert 'class="overdue"' not in page and "<b>0</b><span>超期未整改" in page
     assert "已提交，待复核" in inbox and "超期" not in inbox

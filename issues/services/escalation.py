@@ -48,8 +48,8 @@ from ..models import (
     Unit,
 )
 from ..workcalendar import add_working_days
+from . import aggregates, notify, rankings
 from . import findings as finding_services
-from . import notify, rankings
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,7 @@ def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
 # --- misses ----------------------------------------------------------------------------------
 
 
+@aggregates.refreshes
 def record_misses_due(day: dt.date) -> list[tuple[Notice, Notice]]:
     """Misses of open notices due on or before `day` with no fix submitted on or before the deadline;
     returns (missed notice, next notice) pairs. The one place deadline misses are found.

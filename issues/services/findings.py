@@ -42,6 +42,7 @@ from ..models import (
     Unit,
 )
 from ..workcalendar import add_working_days
+from . import aggregates
 from .photos import attach_photos
 
 
@@ -63,7 +64,10 @@ def _set_status(finding: Finding, to: str, *, fields: Sequence[str] = ()) -> str
 
 
 def _locked_finding(finding_id: int) -> Finding:
-    return Finding.objects.select_for_update().select_related("lead_unit").get(pk=finding_id)
+    """The finding a service is about to change, locked; its monthly figures will be recounted."""
+    finding = Finding.objects.select_for_update().select_related("lead_unit").get(pk=finding_id)
+    aggregates.note(finding.pk)
+    return finding
 
 
 def find_relapse_origin(
@@ -89,6 +93,7 @@ def default_deadline(*, severity: str, issued_on: dt.date) -> dt.date:
     return add_working_days(issued_on, Policy.current().deadline_days_for(severity))
 
 
+@aggregates.refreshes
 @transaction.atomic
 def register_finding(
     *,
@@ -133,6 +138,7 @@ def register_finding(
         remarks=remarks,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
+    aggregates.note(finding.pk)
     co = [u for u in co_units if u.pk != lead_unit.pk]
     if co:
         finding.co_units.set(co)
@@ -179,6 +185,7 @@ def _new_notice(
     return notice
 
 
+@aggregates.refreshes
 @transaction.atomic
 def issue_notice(
     *,
@@ -213,6 +220,7 @@ def issue_notice(
     return notice
 
 
+@aggregates.refreshes
 @transaction.atomic
 def change_deadline(*, actor, notice_id: int, deadline: dt.date, reason: str = "") -> Notice:
     """Staff set a notice's deadline by hand."""
@@ -222,6 +230,7 @@ def change_deadline(*, actor, notice_id: int, deadline: dt.date, reason: str = "
         raise LedgerError(_("只能修改尚未办结的整改通知的时限。"))
     if deadline < notice.issued_on:
         raise LedgerError(_("整改时限不能早于交办日期 %(d)s。") % {"d": notice.issued_on.isoformat()})
+    aggregates.note(notice.finding_id)
     old = notice.deadline
     notice.deadline = deadline
     notice.save(update_fields=["deadline"])
@@ -233,6 +242,7 @@ def change_deadline(*, actor, notice_id: int, deadline: dt.date, reason: str = "
     return notice
 
 
+@aggregates.refreshes
 @transaction.atomic
 def submit_fix(
     *,
@@ -284,6 +294,7 @@ def _locked_pending_submission(submission_id: int) -> Submission:
     return sub
 
 
+@aggregates.refreshes
 @transaction.atomic
 def approve_submission(*, actor, submission_id: int, decided_on: dt.date | None = None) -> Submission:
     """The office accepts the fix: the notice is met and the finding is closed (销号)."""
@@ -311,6 +322,7 @@ def approve_submission(*, actor, submission_id: int, decided_on: dt.date | None 
     return sub
 
 
+@aggregates.refreshes
 @transaction.atomic
 def reject_submission(
     *, actor, submission_id: int, reason: str, decided_on: dt.date | None = None
@@ -339,6 +351,7 @@ def reject_submission(
     )
 
 
+@aggregates.refreshes
 @transaction.atomic
 def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) -> Notice:
     """Close a notice as missed and issue the next one of the chain at once (DOMAIN.md, "A miss").
@@ -385,6 +398,7 @@ def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) ->
     return next_notice
 
 
+@aggregates.refreshes
 @transaction.atomic
 def request_transfer(
     *, actor, finding_id: int, reason: str, to_unit: Unit | None = None
@@ -413,6 +427,7 @@ def request_transfer(
     return transfer
 
 
+@aggregates.refreshes
 @transaction.atomic
 def decide_transfer(
     *,
@@ -476,6 +491,7 @@ def decide_transfer(
     return transfer
 
 
+@aggregates.refreshes
 @transaction.atomic
 def void_finding(*, actor, finding_id: int, reason: str) -> Finding:
     """Void a finding logged in error (作废); it stays in the ledger with its reason."""

@@ -40,6 +40,7 @@ from ..models import (
     Submission,
     Unit,
 )
+from . import aggregates
 
 TWO = Decimal("0.01")
 DEFAULT_COMPOSITE = {"handled": 30, "on_time": 20, "rework": 20, "overdue": 20, "extension": 10}
@@ -51,6 +52,7 @@ class Figures:
 
     findings: int = 0
     deductions: Decimal = Decimal("0")
+    closed: int = 0
     misses: int = 0
     relapses: int = 0
     due: int = 0
@@ -92,7 +94,7 @@ class Figures:
 
         return {
             "findings": self.findings, "deductions": str(self.deductions), "misses": self.misses,
-            "relapses": self.relapses, "due": self.due, "handled": self.handled, "on_time": self.on_time,
+            "relapses": self.relapses, "closed": self.closed, "due": self.due, "handled": self.handled, "on_time": self.on_time,
             "overdue": self.overdue, "extensions": self.extensions, "reviews": self.reviews, "rejected": self.rejected,
             "handled_rate": text(self.handled_rate), "on_time_rate": text(self.on_time_rate),
             "rework_rate": text(self.rework_rate), "overdue_rate": text(self.overdue_rate),
@@ -110,26 +112,37 @@ def month_period(day: dt.date) -> RankingPeriod:
     return period
 
 
-def figures_for(units: list[int], start: dt.date, end: dt.date) -> dict[int, Figures]:
-    """Every unit's figures over [start, end], in a handful of set-based queries."""
-    result = {pk: Figures() for pk in units}
+def figures_for(units: list[int] | None, start: dt.date, end: dt.date) -> dict[int, Figures]:
+    """Every unit's figures over [start, end], in a handful of set-based queries.
+
+    `units=None` counts every unit (the keys are then the units that had anything); otherwise
+    every listed unit has an entry, zero when it had nothing.
+    """
+    result: dict[int, Figures] = defaultdict(Figures)
+    if units is not None:
+        result.update({pk: Figures() for pk in units})
+
+    def scoped(qs, field):
+        return qs if units is None else qs.filter(**{f"{field}__in": units})
+
     findings = (
-        Finding.objects.filter(lead_unit_id__in=units, found_on__range=(start, end))
+        scoped(Finding.objects.filter(found_on__range=(start, end)), "lead_unit_id")
         .exclude(status=FindingStatus.VOID)
         .values("lead_unit_id")
         .annotate(n=Count("pk"), ded=Sum("deduction"), relapses=Count("pk", filter=Q(relapse_of__isnull=False)))
+        .order_by()
     )
     for row in findings:
         fig = result[row["lead_unit_id"]]
         fig.findings, fig.deductions, fig.relapses = row["n"], row["ded"] or Decimal("0"), row["relapses"]
-    misses = (
-        Notice.objects.filter(unit_id__in=units, outcome=NoticeOutcome.MISSED, outcome_on__range=(start, end))
-        .values("unit_id").annotate(n=Count("pk"))
-    )
-    for row in misses:
+    closed = scoped(Finding.objects.filter(closed_on__range=(start, end)), "lead_unit_id")
+    for row in closed.values("lead_unit_id").annotate(n=Count("pk")).order_by():
+        result[row["lead_unit_id"]].closed = row["n"]
+    misses = scoped(Notice.objects.filter(outcome=NoticeOutcome.MISSED, outcome_on__range=(start, end)), "unit_id")
+    for row in misses.values("unit_id").annotate(n=Count("pk")).order_by():
         result[row["unit_id"]].misses = row["n"]
     due = (
-        Notice.objects.filter(unit_id__in=units, deadline__range=(start, end))
+        scoped(Notice.objects.filter(deadline__range=(start, end)), "unit_id")
         .exclude(outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID])
         .values("unit_id")
         .annotate(
@@ -137,29 +150,31 @@ def figures_for(units: list[int], start: dt.date, end: dt.date) -> dict[int, Fig
             handled=Count("pk", filter=Q(outcome=NoticeOutcome.MET)),
             overdue=Count("pk", filter=Q(outcome=NoticeOutcome.MISSED, miss_kind=MissKind.DEADLINE)),
         )
+        .order_by()
     )
     for row in due:
         fig = result[row["unit_id"]]
         fig.due, fig.handled, fig.overdue = row["due"], row["handled"], row["overdue"]
-    on_time = (
+    on_time = scoped(
         Notice.objects.filter(
-            unit_id__in=units, deadline__range=(start, end), outcome=NoticeOutcome.MET,
+            deadline__range=(start, end), outcome=NoticeOutcome.MET,
             submissions__decision=Decision.APPROVED, submissions__submitted_on__lte=F("deadline"),
-        )
-        .values("unit_id").annotate(n=Count("pk", distinct=True))
+        ),
+        "unit_id",
     )
-    for row in on_time:
+    for row in on_time.values("unit_id").annotate(n=Count("pk", distinct=True)).order_by():
         result[row["unit_id"]].on_time = row["n"]
     reviews = (
-        Submission.objects.filter(notice__unit_id__in=units, decided_on__range=(start, end))
+        scoped(Submission.objects.filter(decided_on__range=(start, end)), "notice__unit_id")
         .exclude(decision=Decision.PENDING)
         .values("notice__unit_id")
         .annotate(n=Count("pk"), rejected=Count("pk", filter=Q(decision=Decision.REJECTED)))
+        .order_by()
     )
     for row in reviews:
         fig = result[row["notice__unit_id"]]
         fig.reviews, fig.rejected = row["n"], row["rejected"]
-    return result
+    return dict(result)
 
 
 def score(group: RankingGroup, fig: Figures) -> Decimal:
@@ -209,8 +224,10 @@ def close_period(period: RankingPeriod, *, closed_on: dt.date | None = None) -> 
         "pk", "ranking_group_id"
     ):
         members[group_id].append(pk)
-    all_units = [pk for ids in members.values() for pk in ids]
-    figures = figures_for(all_units, period.start, period.end)
+    figures = figures_for(None, period.start, period.end)
+    if period.kind == PeriodKind.MONTH:
+        aggregates.store_month(period.start, figures)  # the close is also the month's recount
+        aggregates.snapshot_stock(period.start, closed_on)
     written = 0
     for group in groups:
         imported = {e.unit_id: e for e in RankingEntry.objects.filter(period=period, group=group,
@@ -218,7 +235,7 @@ def close_period(period: RankingPeriod, *, closed_on: dt.date | None = None) -> 
         if imported:
             scores = {unit_id: entry.score for unit_id, entry in imported.items()}
         else:
-            scores = {pk: score(group, figures[pk]) for pk in members.get(group.pk, [])}
+            scores = {pk: score(group, figures.get(pk) or Figures()) for pk in members.get(group.pk, [])}
         if not scores:
             continue
         judged = len(scores) >= group.min_units_factor * k

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import access, selectors
-from ..models import FindingStatus, Policy, RankingEntry, Sanction, SanctionStatus, Unit
+from ..models import FindingStatus, Policy, RankingEntry, Sanction, SanctionStatus, Unit, overdue_q
 
 
 @login_required
@@ -21,6 +21,21 @@ def home(request):
     if access.is_unit_user(user):
         return redirect("inbox")
     return redirect("dashboard")
+
+
+SHOWN_WHOLE = 12
+
+
+def _trimmed(rows: list[dict], sees_all: bool) -> list[dict | None]:
+    """A long ranking on the dashboard: the top three, a gap (None), and the bottom from the first
+    unit marked (or the last five); the whole table is one click away."""
+    if not sees_all:
+        return [r for r in rows if r["visible"]]
+    if len(rows) <= SHOWN_WHOLE:
+        return rows
+    marked = [i for i, r in enumerate(rows) if r["bottom"]]
+    cut = min(marked[0] if marked else len(rows), len(rows) - 5)
+    return rows[:3] + [None] + rows[max(cut, 3):]
 
 
 def _delta(now, before):
@@ -35,35 +50,40 @@ def dashboard(request):
     user = request.user
     today = timezone.localdate()
     start = today.replace(day=1)
-    last_start = start - relativedelta(months=1)
-    last_end = start - relativedelta(days=1)
-    now = selectors.period_figures(user, start, today, today)
-    before = selectors.period_figures(user, last_start, last_end, today)
-    counts = selectors.status_counts(user)
+    figures = selectors.dashboard_figures(user, today)
+    for table in figures["rankings"]:
+        table["shown"] = _trimmed(table["rows"], access.visible_unit_ids(user) is None)
+    now, before, trend = figures["now"], figures["before"], figures["trend"]
+    stock_before = selectors.stock_last_month(user, start - relativedelta(months=1))
+    open_total, overdue = selectors.open_count(user), selectors.overdue_count(user, today)
     policy = Policy.current()
     unit_ids = access.visible_unit_ids(user)
     # only city-wide roles see the sanctions tile (units do not read the sanctions ledger)
     sanctions = Sanction.objects.filter(status=SanctionStatus.IN_FORCE).count() if unit_ids is None else None
-    trend = selectors.trends(user, today)
     return render(request, "issues/dashboard.html", {
         "today": today,
         "unit": access.unit_of(user) if access.is_unit_user(user) else None,
         "countdown": (policy.next_assessment_date - today).days if policy.next_assessment_date else None,
         "assessment_date": policy.next_assessment_date,
-        "open_total": sum(counts[s] for s in (FindingStatus.REGISTERED, FindingStatus.ASSIGNED, FindingStatus.SUBMITTED)),
-        "overdue": selectors.overdue_count(user, today),
-        "counts": [(value, FindingStatus(value).label, n) for value, n in counts.items()],
+        "open_total": open_total,
+        "overdue": overdue,
+        "open_delta": None if stock_before is None else open_total - stock_before["open"],
+        "overdue_delta": None if stock_before is None else overdue - stock_before["overdue"],
         "now": now, "before": before,
         "closed_delta": now["closed"] - before["closed"],
         "on_time_delta": _delta(now["on_time_rate"], before["on_time_rate"]),
         "relapse_delta": _delta(now["relapse_rate"], before["relapse_rate"]),
         "sanctions_in_force": sanctions,
-        "rankings": selectors.live_rankings(today, unit_ids=unit_ids),
+        "rankings": figures["rankings"],
         "sees_all": unit_ids is None,
-        "weak": selectors.weak_areas(user, today - relativedelta(months=3), today),
+        "weak": figures["weak"],
+        "weak_sections": [(_("测评项目"), figures["weak"]["categories"], "category"),
+                          (_("关键项目不丢分"), figures["weak"]["key_items"], "item"),
+                          (_("点位类型"), figures["weak"]["site_types"], "site_type")],
         "trend": trend,
         "trend_json": json.dumps(trend, ensure_ascii=False),
         "month_start": start,
+        "open_statuses": "status=registered&status=assigned&status=submitted",
     })
 
 
@@ -78,7 +98,6 @@ def unit_page(request, pk):
     return render(request, "issues/unit.html", {
         "unit": unit, "history": history,
         "open": unit.findings.filter(status__in=[FindingStatus.ASSIGNED, FindingStatus.SUBMITTED]).count(),
-        "overdue": unit.findings.filter(status=FindingStatus.ASSIGNED,
-                                        current_notice__deadline__lt=timezone.localdate()).count(),
+        "overdue": unit.findings.filter(overdue_q(timezone.localdate())).count(),
         "sanctions": unit.sanctions.select_related("rule").order_by("-decided_on")[:20],
     })

@@ -110,6 +110,9 @@ def ledger(request):
         finding.is_overdue = bool(
             notice and finding.status == FindingStatus.ASSIGNED and notice.deadline < today
         )
+    only_unit = None
+    if filterset.is_bound and filterset.is_valid() and filterset.form.cleaned_data.get("lead_unit"):
+        only_unit = access.units_for(user).filter(pk=filterset.form.cleaned_data["lead_unit"]).first()
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -129,6 +132,7 @@ def ledger(request):
         "batch_form": BatchAssignForm(),
         "has_registered": any(f.status == FindingStatus.REGISTERED for f in page.object_list),
         "visible_units": access.units_for(user).order_by("kind", "name"),
+        "only_unit": only_unit,
     })
 
 

@@ -8,14 +8,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from .. import access
+from .. import access, selectors
 from ..exceptions import LedgerError
 from ..models import PeriodStatus, RankingEntry, RankingGroup, RankingPeriod, Unit
 from ..services import rankings
@@ -128,3 +129,39 @@ def period_results(request, pk):
             return redirect("periods")
     return render(request, "issues/period_results.html", {"period": period, "form": form},
                   status=400 if form.errors else 200)
+
+
+@login_required
+def ranking_table(request):
+    """One group's whole ranking for one period: live for the current month, stored once closed.
+
+    Units see only their own rows (their rank among the others, not the others' details)."""
+    today = timezone.localdate()
+    unit_ids = access.visible_unit_ids(request.user)
+    groups = list(RankingGroup.objects.all())
+    if not groups:
+        raise Http404(_("还没有排名分组。"))
+    group = get_object_or_404(RankingGroup, pk=request.GET.get("group") or groups[0].pk)
+    current = rankings.month_period(today)
+    period = get_object_or_404(RankingPeriod, pk=request.GET.get("period") or current.pk)
+    if period.status == PeriodStatus.CLOSED:
+        rows = [{"unit": e.unit, "rank": e.rank, "score": e.score, "bottom": e.in_bottom,
+                 "misses": e.miss_count, "findings": e.findings_count, "on_time_rate": e.on_time_rate,
+                 "visible": unit_ids is None or e.unit_id in unit_ids}
+                for e in RankingEntry.objects.filter(period=period, group=group).select_related("unit")
+                .order_by("rank", "unit__name")]
+        first = RankingEntry.objects.filter(period=period, group=group).values_list("figures", flat=True).first()
+        judged = (first or {}).get("judged", True)
+        live = False
+    elif period.pk == current.pk:
+        table = next((g for g in selectors.live_rankings(today, unit_ids=unit_ids) if g["group"].pk == group.pk), None)
+        rows, judged, live = (table["rows"], table["judged"], True) if table else ([], True, True)
+    else:
+        rows, judged, live = [], True, False
+    periods = RankingPeriod.objects.filter(kind=period.kind).filter(
+        Q(status=PeriodStatus.CLOSED) | Q(pk=current.pk)).order_by("-end")[:36]
+    return render(request, "issues/ranking_table.html", {
+        "group": group, "groups": groups, "period": period, "periods": periods, "live": live, "judged": judged,
+        "rows": [r for r in rows if unit_ids is None or r["visible"]], "total": len(rows),
+        "sees_all": unit_ids is None, "month_start": period.start,
+    })

@@ -1,0 +1,256 @@
+"""Monthly figures kept beside the ledger so the dashboard does not recount three years of findings.
+
+Two tables, both recounts and never running totals, so refreshing a row is always safe:
+
+- UnitMonth: a unit's figures for a calendar month, exactly what `rankings.figures_for` counts
+  for that unit over the whole month (findings found, relapses, deductions, closed, notices due,
+  handled, on time, overdue, misses, reviews, rejections);
+- AreaMonth: findings found in a month per index item and site type, with their deductions and
+  how many are still open.
+
+Every service that changes findings, notices or submissions runs under `@refreshes` and calls
+`note(finding_id)` before it changes anything. When the outermost service returns (or fails),
+the months the noted findings touched before and after the change are recounted: a deadline
+moved from one month to the next, or a finding transferred to another unit, fixes both sides.
+Services nested in one another (the nightly job records hundreds of misses in one day) share one
+recount at the end. Closing a monthly ranking period stores the month's recount as a side effect,
+and `manage.py recount_figures --check` compares the tables with a full recount.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db import connection, transaction
+from django.db.models import Count, Max, Min, Q, Sum
+
+from ..models import AreaMonth, Finding, FindingStatus, MonthEndStock, Notice, Submission, UnitMonth
+
+CHUNK = 500
+OPEN_STATUSES = (FindingStatus.REGISTERED, FindingStatus.ASSIGNED, FindingStatus.SUBMITTED)
+UNIT_FIELDS = ("found", "relapses", "deductions", "closed", "due", "handled", "on_time", "overdue", "misses",
+               "reviews", "rejected", "extensions")
+
+_state = threading.local()
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    return month + relativedelta(months=1) - dt.timedelta(days=1)
+
+
+class _Pending:
+    def __init__(self):
+        self.finding_ids: set[int] = set()
+        self.unit_months: set[tuple[int, dt.date]] = set()
+        self.area_months: set[dt.date] = set()
+
+    def note(self, finding_ids: Iterable[int]) -> None:
+        new = set(finding_ids) - self.finding_ids
+        if new:
+            units, areas = touched_by(new)
+            self.unit_months |= units
+            self.area_months |= areas
+            self.finding_ids |= new
+
+    def flush(self) -> None:
+        units, areas = touched_by(self.finding_ids)
+        refresh(self.unit_months | units, self.area_months | areas)
+
+
+def refreshes(fn):
+    """Recount the months that the findings noted during `fn` touched, once, when the outermost call ends."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if getattr(_state, "pending", None) is not None:
+            return fn(*args, **kwargs)
+        pending = _state.pending = _Pending()
+        failed = False
+        try:
+            return fn(*args, **kwargs)
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            _state.pending = None
+            # After a failure the ledger is as before; a recount is still right, unless the
+            # caller's transaction is already doomed, in which case it rolls back anyway.
+            if pending.finding_ids and not (failed and connection.needs_rollback):
+                pending.flush()
+
+    return wrapper
+
+
+def note(*finding_ids: int) -> None:
+    """Called by services before they change these findings (or right after creating one)."""
+    pending = getattr(_state, "pending", None)
+    if pending is None:
+        raise RuntimeError("aggregates.note() outside a @refreshes service: the monthly figures would drift")
+    pending.note(finding_ids)
+
+
+def touched_by(finding_ids: Iterable[int]) -> tuple[set[tuple[int, dt.date]], set[dt.date]]:
+    """The (unit, month) pairs and the months whose figures these findings count in."""
+    ids = list(finding_ids)
+    units: set[tuple[int, dt.date]] = set()
+    areas: set[dt.date] = set()
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i:i + CHUNK]
+        for unit_id, found_on, closed_on in Finding.objects.filter(pk__in=chunk).values_list(
+            "lead_unit_id", "found_on", "closed_on"
+        ):
+            units.add((unit_id, month_of(found_on)))
+            areas.add(month_of(found_on))
+            if closed_on:
+                units.add((unit_id, month_of(closed_on)))
+        for unit_id, deadline, outcome_on in Notice.objects.filter(finding_id__in=chunk).values_list(
+            "unit_id", "deadline", "outcome_on"
+        ):
+            units.add((unit_id, month_of(deadline)))
+            if outcome_on:
+                units.add((unit_id, month_of(outcome_on)))
+        for unit_id, decided_on in Submission.objects.filter(
+            notice__finding_id__in=chunk, decided_on__isnull=False
+        ).values_list("notice__unit_id", "decided_on"):
+            units.add((unit_id, month_of(decided_on)))
+    return units, areas
+
+
+def _unit_rows(month: dt.date, units: list[int] | None, figures: dict | None = None) -> list[UnitMonth]:
+    from .rankings import figures_for
+
+    if figures is None:
+        figures = figures_for(units, month, month_end(month))
+    rows = []
+    for unit_id, fig in figures.items():
+        row = UnitMonth(
+            unit_id=unit_id, month=month, found=fig.findings, relapses=fig.relapses, deductions=fig.deductions,
+            closed=fig.closed, due=fig.due, handled=fig.handled, on_time=fig.on_time, overdue=fig.overdue,
+            misses=fig.misses, reviews=fig.reviews, rejected=fig.rejected, extensions=fig.extensions,
+        )
+        if any(getattr(row, name) for name in UNIT_FIELDS):
+            rows.append(row)
+    return rows
+
+
+def _area_rows(month: dt.date) -> list[AreaMonth]:
+    found = (
+        Finding.objects.filter(found_on__range=(month, month_end(month))).exclude(status=FindingStatus.VOID)
+        .values("index_item_id", "site__site_type_id")
+        .annotate(n=Count("pk"), ded=Sum("deduction"), open=Count("pk", filter=Q(status__in=OPEN_STATUSES)))
+        .order_by()
+    )
+    return [AreaMonth(month=month, index_item_id=row["index_item_id"], site_type_id=row["site__site_type_id"],
+                      found=row["n"], open=row["open"], deductions=row["ded"] or Decimal("0")) for row in found]
+
+
+@transaction.atomic
+def store_unit_month(month: dt.date, rows: list[UnitMonth], units: list[int] | None) -> None:
+    stale = UnitMonth.objects.filter(month=month)
+    if units is not None:
+        stale = stale.filter(unit_id__in=units)
+    stale.delete()
+    UnitMonth.objects.bulk_create(rows, batch_size=CHUNK)
+
+
+@transaction.atomic
+def store_month(month: dt.date, figures: dict) -> None:
+    """A whole month's recount, from figures already counted for every unit (closing a period)."""
+    store_unit_month(month, _unit_rows(month, None, figures), None)
+    AreaMonth.objects.filter(month=month).delete()
+    AreaMonth.objects.bulk_create(_area_rows(month), batch_size=CHUNK)
+
+
+@transaction.atomic
+def snapshot_stock(month: dt.date, day: dt.date) -> None:
+    """Open and overdue findings per unit as the month closes (its last day, processed that night)."""
+    from ..selectors import stock_by_unit
+
+    MonthEndStock.objects.filter(month=month).delete()
+    MonthEndStock.objects.bulk_create(
+        [MonthEndStock(unit_id=unit_id, month=month, **row) for unit_id, row in stock_by_unit(day).items()],
+        batch_size=CHUNK,
+    )
+
+
+@transaction.atomic
+def refresh(unit_months: Iterable[tuple[int, dt.date]], area_months: Iterable[dt.date]) -> None:
+    """Recount these (unit, month) pairs and these months' areas."""
+    by_month: dict[dt.date, set[int]] = defaultdict(set)
+    for unit_id, month in unit_months:
+        by_month[month].add(unit_id)
+    for month, unit_ids in sorted(by_month.items()):
+        for i in range(0, len(unit_ids), CHUNK):
+            chunk = sorted(unit_ids)[i:i + CHUNK]
+            store_unit_month(month, _unit_rows(month, chunk), chunk)
+    for month in sorted(set(area_months)):
+        AreaMonth.objects.filter(month=month).delete()
+        AreaMonth.objects.bulk_create(_area_rows(month), batch_size=CHUNK)
+
+
+def ledger_months() -> list[dt.date]:
+    """Every month from the earliest date in the ledger to the latest."""
+    f = Finding.objects.aggregate(a=Min("found_on"), b=Max("found_on"), c=Max("closed_on"))
+    n = Notice.objects.aggregate(a=Min("deadline"), b=Max("deadline"), c=Max("outcome_on"))
+    s = Submission.objects.aggregate(b=Max("decided_on"))
+    dates = [d for d in (*f.values(), *n.values(), *s.values()) if d]
+    if not dates:
+        return []
+    month, last = month_of(min(dates)), month_of(max(dates))
+    months = []
+    while month <= last:
+        months.append(month)
+        month += relativedelta(months=1)
+    return months
+
+
+@transaction.atomic
+def rebuild() -> int:
+    """Recount everything (after bulk loads); returns how many months."""
+    UnitMonth.objects.all().delete()
+    AreaMonth.objects.all().delete()
+    months = ledger_months()
+    for month in months:
+        UnitMonth.objects.bulk_create(_unit_rows(month, None), batch_size=CHUNK)
+        AreaMonth.objects.bulk_create(_area_rows(month), batch_size=CHUNK)
+    return len(months)
+
+
+def differences() -> list[str]:
+    """Where the stored figures differ from a recount; empty when they agree."""
+
+    def unit_key(row):
+        return (row.unit_id, row.month)
+
+    def area_key(row):
+        return (row.month, row.index_item_id, row.site_type_id)
+
+    out = []
+    months = ledger_months()
+    stored_units = {unit_key(r): r for r in UnitMonth.objects.all()}
+    stored_areas = {area_key(r): r for r in AreaMonth.objects.all()}
+    fresh_units = {unit_key(r): r for m in months for r in _unit_rows(m, None)}
+    fresh_areas = {area_key(r): r for m in months for r in _area_rows(m)}
+    for key in sorted(set(stored_units) | set(fresh_units), key=lambda k: (k[1], k[0])):
+        a, b = stored_units.get(key), fresh_units.get(key)
+        for name in UNIT_FIELDS:
+            stored, counted = (getattr(a, name) if a else 0), (getattr(b, name) if b else 0)
+            if stored != counted:
+                out.append(f"单位 {key[0]} {key[1]:%Y-%m} {name}: 存储 {stored}，重算 {counted}")
+    for key in sorted(set(stored_areas) | set(fresh_areas), key=lambda k: (k[0], k[1] or 0, k[2] or 0)):
+        a, b = stored_areas.get(key), fresh_areas.get(key)
+        for name in ("found", "open", "deductions"):
+            stored, counted = (getattr(a, name) if a else 0), (getattr(b, name) if b else 0)
+            if stored != counted:
+                out.append(f"失分 {key[0]:%Y-%m} 指标 {key[1]} 点位类型 {key[2]} {name}: 存储 {stored}，重算 {counted}")
+    return out
