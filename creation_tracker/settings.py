@@ -136,6 +136,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(15 * 1024 * 1024)))
 PHOTO_MAX_FILES = int(os.environ.get("PHOTO_MAX_FILES", "9"))
 DATA_UPLOAD_MAX_NUMBER_FILES = PHOTO_MAX_FILES + 1
+# Excel imports: the largest file, what it may unpack to, the largest compression ratio of one part
+# (zip bombs), and from how many rows an import or export runs as a Celery task with a progress bar.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(300 * 1024 * 1024)))
+IMPORT_MAX_RATIO = int(os.environ.get("IMPORT_MAX_RATIO", "200"))
+IMPORT_ASYNC_ROWS = int(os.environ.get("IMPORT_ASYNC_ROWS", "10000"))
+EXPORT_ASYNC_ROWS = int(os.environ.get("EXPORT_ASYNC_ROWS", "5000"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(40 * 1024 * 1024)))
 
 # Redis and Celery.

@@ -591,8 +591,12 @@ class Finding(models.Model):
             models.Index(fields=["status", "found_on"]),
             models.Index(fields=["lead_unit", "status"]),
             models.Index(fields=["found_on"]),
-            models.Index(fields=["closed_on"]),
+            # covering indexes for a month's figures (services/rankings.figures_for)
+            models.Index(fields=["found_on", "lead_unit", "status", "deduction", "relapse_of"],
+                         name="finding_month_figures"),
+            models.Index(fields=["closed_on", "lead_unit"], name="finding_closed_month"),
             models.Index(fields=["lead_unit", "found_on"]),
+            models.Index(fields=["status", "lead_unit", "miss_count", "current_notice"], name="finding_open_stock"),
             models.Index(fields=["site", "index_item", "closed_on"]),
         ]
         constraints = [
@@ -702,7 +706,7 @@ class Notice(models.Model):
             models.Index(fields=["outcome", "deadline"]),
             models.Index(fields=["unit", "outcome", "deadline"]),
             models.Index(fields=["miss_kind", "outcome_on"]),
-            models.Index(fields=["deadline"]),
+            models.Index(fields=["deadline", "unit", "outcome", "miss_kind"], name="notice_month_figures"),
             models.Index(fields=["outcome", "outcome_on"]),
         ]
         constraints = [
@@ -753,7 +757,11 @@ class Submission(models.Model):
         ordering = ["submitted_at", "pk"]
         verbose_name = _("整改反馈")
         verbose_name_plural = _("整改反馈")
-        indexes = [models.Index(fields=["decision", "submitted_at"]), models.Index(fields=["decided_on"])]
+        indexes = [
+            models.Index(fields=["decision", "submitted_at"]),
+            models.Index(fields=["decided_on", "decision", "notice"], name="submission_reviews_month"),
+            models.Index(fields=["notice", "decision", "submitted_on"], name="submission_on_time"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["notice"], condition=Q(decision=Decision.PENDING),
@@ -1127,7 +1135,8 @@ class MonthEndStock(models.Model):
 
 
 class AreaMonth(models.Model):
-    """Findings found in a month per index item and site type: where the points are lost."""
+    """Findings found in a month, where the points are lost: a row per index item (site_type empty)
+    and a row per site type (index_item empty)."""
 
     month = models.DateField(_("月份"))
     index_item = models.ForeignKey(IndexItem, null=True, on_delete=models.CASCADE, related_name="+")
@@ -1139,10 +1148,57 @@ class AreaMonth(models.Model):
     class Meta:
         verbose_name = _("失分月度汇总")
         verbose_name_plural = _("失分月度汇总")
-        indexes = [models.Index(fields=["month"])]
+        # covering: the dashboard sums three months without touching the table
+        indexes = [models.Index(fields=["month", "index_item", "site_type", "found", "open", "deductions"],
+                                name="area_month_covering")]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.index_item_id} {self.site_type_id}"
+
+
+class ExcelJob(models.Model):
+    """An import or export that runs as a Celery task, with its progress and its result."""
+
+    class Kind(models.TextChoices):
+        IMPORT_LEDGER = "import_ledger", _("导入交办问题清单")
+        IMPORT_UNITS = "import_units", _("导入责任单位名册")
+        IMPORT_INDEX = "import_index", _("导入测评指标")
+        EXPORT_LEDGER = "export_ledger", _("导出台账")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("处理中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.CASCADE,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("发起时间"), default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    filename = models.CharField(_("文件名"), max_length=200, blank=True)
+    source = models.CharField(_("上传文件"), max_length=300, blank=True)
+    result = models.CharField(_("结果文件"), max_length=300, blank=True)
+    options = models.JSONField(_("选项"), default=dict, blank=True)
+    done = models.PositiveIntegerField(_("已处理"), default=0)
+    total = models.PositiveIntegerField(_("总数"), default=0)
+    report = models.JSONField(_("报告"), default=dict, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("导入导出任务")
+        verbose_name_plural = _("导入导出任务")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.filename}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
 
 
 # ---------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
@@ -11,10 +13,12 @@ from .models import (
     AreaMonth,
     Finding,
     FindingStatus,
+    IndexItem,
     MonthEndStock,
     Notice,
     NoticeOutcome,
     Policy,
+    SiteType,
     UnitMonth,
     overdue_q,
 )
@@ -142,34 +146,47 @@ def weak_areas(user, start, end) -> dict:
 
 
 def stored_weak_areas(since) -> dict:
-    """The same as weak_areas for city-wide roles, from the monthly figures (since is a month's first day)."""
+    """The same as weak_areas for city-wide roles, from the monthly figures (since is a month's first day).
+
+    AreaMonth keeps per-item and per-site-type rows apart, so two GROUP BYs over a few hundred
+    rows and the names looked up after."""
     rows = AreaMonth.objects.filter(month__gte=since)
+    sums = {"deduction": Sum("deductions"), "n": Sum("found"), "open": Sum("open")}
+    by_item = {r["key"]: r for r in rows.filter(index_item__isnull=False).values(key=F("index_item_id") + 0)
+               .annotate(**sums).order_by()}
+    by_type = {r["key"]: r for r in rows.filter(site_type__isnull=False).values(key=F("site_type_id") + 0)
+               .annotate(**sums).order_by()}
+    items = {i["pk"]: i for i in IndexItem.objects.filter(pk__in=by_item).values(
+        "pk", "code", "name", "is_key", "category_id", "category__name")}
+    categories: dict[int, dict] = {}
+    for pk, row in by_item.items():
+        item = items[pk]
+        total = categories.setdefault(item["category_id"], {"key": item["category_id"], "name": item["category__name"],
+                                                            "deduction": 0, "n": 0, "open": 0})
+        for name in ("deduction", "n", "open"):
+            total[name] += row[name] or 0
+    key_items = [{"key": pk, "name": items[pk]["name"], "code": items[pk]["code"], "deduction": row["deduction"],
+                  "n": row["n"], "open": row["open"]} for pk, row in by_item.items() if items[pk]["is_key"]]
+    names = dict(SiteType.objects.filter(pk__in=by_type).values_list("pk", "name"))
+    site_types = [{"key": pk, "name": names[pk], "deduction": row["deduction"], "n": row["n"], "open": row["open"]}
+                  for pk, row in by_type.items()]
 
-    def by(key, name, code=None, **where):
-        names = {"key": F(key) + 0, "name": F(name)} | ({"code": F(code)} if code else {})
-        return _weak_rows(
-            rows.filter(**where).values(**names)
-            .annotate(deduction=Sum("deductions"), n=Sum("found"), open=Sum("open"))
-            .order_by("-deduction", "-n", "key")
-        )
+    def top(rows):
+        return sorted(rows, key=lambda r: (-(r["deduction"] or 0), -(r["n"] or 0), r["key"]))[:8]
 
-    return {
-        "since": since,
-        "categories": by("index_item__category_id", "index_item__category__name"),
-        "key_items": by("index_item_id", "index_item__name", "index_item__code", index_item__is_key=True),
-        "site_types": by("site_type_id", "site_type__name"),
-    }
+    return {"since": since, "categories": top(categories.values()), "key_items": top(key_items),
+            "site_types": top(site_types)}
 
 
 def dashboard_figures(user, today) -> dict:
     """Everything the dashboard counts. City-wide roles read closed months from the monthly
     figures (services/aggregates.py) and count only the current month live; a unit's own scope
     is small and is counted live."""
-    from .services.rankings import figures_for
+    from .services.rankings import month_to_date
 
     start = today.replace(day=1)
     last = start - relativedelta(months=1)
-    live = figures_for(None, start, today)
+    live = month_to_date(today)
     unit_ids = access.visible_unit_ids(user)
     if unit_ids is None:
         fields = ("found", "relapses", "closed", "due", "on_time", "misses")
@@ -198,6 +215,13 @@ def dashboard_figures(user, today) -> dict:
             "rankings": live_rankings(today, unit_ids=unit_ids, figures=live)}
 
 
+@dataclass(frozen=True, slots=True)
+class RankedUnit:
+    pk: int
+    name: str
+    is_civilized: bool
+
+
 def live_rankings(today, *, unit_ids=None, figures=None) -> list[dict]:
     """Every group's ranking for the current (open) month, computed now, with bottom-K streaks."""
     from .models import PeriodKind, PeriodStatus, RankingEntry, RankingGroup, RankingPeriod, Unit
@@ -207,9 +231,11 @@ def live_rankings(today, *, unit_ids=None, figures=None) -> list[dict]:
     k = Policy.current().bottom_k
     groups = list(RankingGroup.objects.all())
     members = {}
-    for unit in Unit.objects.filter(is_active=True, ranking_group__isnull=False).only("pk", "name", "ranking_group_id",
-                                                                                       "is_civilized"):
-        members.setdefault(unit.ranking_group_id, []).append(unit)
+    # plain rows, not model instances: a city has a thousand units and the page shows a few dozen
+    for pk, name, group_id, civilized in Unit.objects.filter(is_active=True, ranking_group__isnull=False).values_list(
+        "pk", "name", "ranking_group_id", "is_civilized"
+    ).order_by("kind", "name"):
+        members.setdefault(group_id, []).append(RankedUnit(pk, name, civilized))
     if figures is None:
         figures = rankings.figures_for(None, period.start, min(period.end, today))
     stock = stock_by_unit(today)

@@ -64,3 +64,11 @@ def retry_outbound() -> int:
         except notify.DeliveryError:
             continue
     return sent
+
+
+@shared_task(name="issues.run_excel_job", acks_late=True)
+def run_excel_job(job_id: int) -> str:
+    """A large import or export; the page polls the job's row for progress."""
+    from .services import excel_jobs
+
+    return excel_jobs.run(job_id).status

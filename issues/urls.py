@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import api, health, home, ledger, notifications, rankings, sanctions, work
+from .views import api, excel, health, home, ledger, notifications, rankings, sanctions, work
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -18,6 +18,13 @@ urlpatterns = [
     path("periods/<int:pk>/reopen/", rankings.period_reopen, name="period_reopen"),
     path("periods/<int:pk>/results/", rankings.period_results, name="period_results"),
     path("findings/", ledger.ledger, name="ledger"),
+    path("findings/export.xlsx", excel.export_ledger, name="export_ledger"),
+    path("imports/", excel.imports, name="imports"),
+    path("imports/template.xlsx", excel.import_template, name="import_template"),
+    path("imports/<str:kind>/", excel.import_upload, name="import_upload"),
+    path("jobs/<int:pk>/", excel.excel_job, name="excel_job"),
+    path("jobs/<int:pk>/status/", excel.excel_job_status, name="excel_job_status"),
+    path("jobs/<int:pk>/download/", excel.excel_job_download, name="excel_job_download"),
     path("findings/new/", ledger.finding_create, name="finding_create"),
     path("findings/batch-assign/", ledger.batch_assign, name="batch_assign"),
     path("findings/<int:pk>/", ledger.finding_detail, name="finding_detail"),

@@ -7,9 +7,10 @@ source "$(dirname "$0")/common.sh"
 setup_venv requirements-dev.txt
 vendor_frontend
 ensure_redis
-if ! command -v soffice >/dev/null 2>&1; then
-  log "installing LibreOffice Writer (headless) to check the generated Word documents"
-  apt_install libreoffice-writer-nogui || { log "could not install LibreOffice, which the document tests need"; exit 1; }
+if ! command -v soffice >/dev/null 2>&1 || ! ls /usr/lib/libreoffice/program/libsclo.so >/dev/null 2>&1; then
+  log "installing LibreOffice Writer and Calc (headless) to check the generated Word documents and workbooks"
+  apt_install libreoffice-writer-nogui libreoffice-calc-nogui \
+    || { log "could not install LibreOffice, which the document and workbook tests need"; exit 1; }
 fi
 if [ ! -x /usr/bin/chromium ]; then
   log "installing Debian's chromium and CJK fonts for the browser tests"

@@ -541,6 +541,8 @@ def test_every_workflow_url_is_listed_here():
         "finding_transfer", "finding_void", "submission_approve", "submission_reject", "transfer_decide", "photo",
         "inbox", "review", "api_sites", "api_items", "api_defaults", "sanctions", "circular_collection",
         "sanction_detail", "sanction_lift", "sanction_outcome", "sanction_document", "notifications",
-        "notifications_read", "unit_page", "ranking_table", "periods", "period_close", "period_reopen", "period_results",
+        "notifications_read", "unit_page", "ranking_table", "periods", "period_close", "period_reopen",
+        "period_results", "export_ledger", "imports", "import_template", "import_upload", "excel_job",
+        "excel_job_status", "excel_job_download",
     }
     assert reverse("ledger") == "/findings/"

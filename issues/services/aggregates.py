@@ -144,14 +144,18 @@ def _unit_rows(month: dt.date, units: list[int] | None, figures: dict | None = N
 
 
 def _area_rows(month: dt.date) -> list[AreaMonth]:
-    found = (
-        Finding.objects.filter(found_on__range=(month, month_end(month))).exclude(status=FindingStatus.VOID)
-        .values("index_item_id", "site__site_type_id")
-        .annotate(n=Count("pk"), ded=Sum("deduction"), open=Count("pk", filter=Q(status__in=OPEN_STATUSES)))
-        .order_by()
-    )
-    return [AreaMonth(month=month, index_item_id=row["index_item_id"], site_type_id=row["site__site_type_id"],
-                      found=row["n"], open=row["open"], deductions=row["ded"] or Decimal("0")) for row in found]
+    """Two kinds of rows per month: per index item (site_type empty) and per site type (index_item
+    empty), so the dashboard sums a few hundred rows instead of every item × site type pair."""
+    found = Finding.objects.filter(found_on__range=(month, month_end(month))).exclude(status=FindingStatus.VOID)
+    sums = {"n": Count("pk"), "ded": Sum("deduction"), "open": Count("pk", filter=Q(status__in=OPEN_STATUSES))}
+    rows = []
+    for row in found.exclude(index_item=None).values("index_item_id").annotate(**sums).order_by():
+        rows.append(AreaMonth(month=month, index_item_id=row["index_item_id"], found=row["n"], open=row["open"],
+                              deductions=row["ded"] or Decimal("0")))
+    for row in found.exclude(site=None).values("site__site_type_id").annotate(**sums).order_by():
+        rows.append(AreaMonth(month=month, site_type_id=row["site__site_type_id"], found=row["n"], open=row["open"],
+                              deductions=row["ded"] or Decimal("0")))
+    return rows
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ reopening is an office action with a reason, and the next close recomputes the s
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from ..models import (
     RankingScheme,
     Submission,
     Unit,
+    UnitMonth,
 )
 from . import aggregates
 
@@ -112,6 +114,12 @@ def month_period(day: dt.date) -> RankingPeriod:
     return period
 
 
+def UNIT_KEY(field: str):  # noqa: N802 - reads as a constant
+    """Group by `field + 0`: SQLite then reads the date range through its date index instead of
+    walking a (unit, …) index unit by unit; on PostgreSQL it is the same integer."""
+    return F(field) + 0
+
+
 def figures_for(units: list[int] | None, start: dt.date, end: dt.date) -> dict[int, Figures]:
     """Every unit's figures over [start, end], in a handful of set-based queries.
 
@@ -121,30 +129,59 @@ def figures_for(units: list[int] | None, start: dt.date, end: dt.date) -> dict[i
     result: dict[int, Figures] = defaultdict(Figures)
     if units is not None:
         result.update({pk: Figures() for pk in units})
+    _count_flow(result, units, start, end)
+    _count_due(result, units, start, end)
+    return dict(result)
+
+
+def _scoped(qs, field, units):
+    return qs if units is None else qs.filter(**{f"{field}__in": units})
+
+
+def _count_flow(result, units, start, end) -> None:
+    """Findings found, closed, misses and reviews dated in [start, end]."""
 
     def scoped(qs, field):
-        return qs if units is None else qs.filter(**{f"{field}__in": units})
+        return _scoped(qs, field, units)
 
     findings = (
         scoped(Finding.objects.filter(found_on__range=(start, end)), "lead_unit_id")
         .exclude(status=FindingStatus.VOID)
-        .values("lead_unit_id")
+        .values(key=UNIT_KEY("lead_unit_id"))
         .annotate(n=Count("pk"), ded=Sum("deduction"), relapses=Count("pk", filter=Q(relapse_of__isnull=False)))
         .order_by()
     )
     for row in findings:
-        fig = result[row["lead_unit_id"]]
+        fig = result[row["key"]]
         fig.findings, fig.deductions, fig.relapses = row["n"], row["ded"] or Decimal("0"), row["relapses"]
     closed = scoped(Finding.objects.filter(closed_on__range=(start, end)), "lead_unit_id")
-    for row in closed.values("lead_unit_id").annotate(n=Count("pk")).order_by():
-        result[row["lead_unit_id"]].closed = row["n"]
+    for row in closed.values(key=UNIT_KEY("lead_unit_id")).annotate(n=Count("pk")).order_by():
+        result[row["key"]].closed = row["n"]
     misses = scoped(Notice.objects.filter(outcome=NoticeOutcome.MISSED, outcome_on__range=(start, end)), "unit_id")
-    for row in misses.values("unit_id").annotate(n=Count("pk")).order_by():
-        result[row["unit_id"]].misses = row["n"]
+    for row in misses.values(key=UNIT_KEY("unit_id")).annotate(n=Count("pk")).order_by():
+        result[row["key"]].misses = row["n"]
+    reviews = (
+        scoped(Submission.objects.filter(decided_on__range=(start, end)), "notice__unit_id")
+        .exclude(decision=Decision.PENDING)
+        .values(key=UNIT_KEY("notice__unit_id"))
+        .annotate(n=Count("pk"), rejected=Count("pk", filter=Q(decision=Decision.REJECTED)))
+        .order_by()
+    )
+    for row in reviews:
+        fig = result[row["key"]]
+        fig.reviews, fig.rejected = row["n"], row["rejected"]
+
+
+def _count_due(result, units, start, end) -> None:
+    """Notices due in [start, end]: handled, overdue, on time."""
+
+    def scoped(qs, field):
+        return _scoped(qs, field, units)
+
     due = (
         scoped(Notice.objects.filter(deadline__range=(start, end)), "unit_id")
         .exclude(outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID])
-        .values("unit_id")
+        .values(key=UNIT_KEY("unit_id"))
         .annotate(
             due=Count("pk"),
             handled=Count("pk", filter=Q(outcome=NoticeOutcome.MET)),
@@ -153,7 +190,7 @@ def figures_for(units: list[int] | None, start: dt.date, end: dt.date) -> dict[i
         .order_by()
     )
     for row in due:
-        fig = result[row["unit_id"]]
+        fig = result[row["key"]]
         fig.due, fig.handled, fig.overdue = row["due"], row["handled"], row["overdue"]
     on_time = scoped(
         Notice.objects.filter(
@@ -162,18 +199,22 @@ def figures_for(units: list[int] | None, start: dt.date, end: dt.date) -> dict[i
         ),
         "unit_id",
     )
-    for row in on_time.values("unit_id").annotate(n=Count("pk", distinct=True)).order_by():
-        result[row["unit_id"]].on_time = row["n"]
-    reviews = (
-        scoped(Submission.objects.filter(decided_on__range=(start, end)), "notice__unit_id")
-        .exclude(decision=Decision.PENDING)
-        .values("notice__unit_id")
-        .annotate(n=Count("pk"), rejected=Count("pk", filter=Q(decision=Decision.REJECTED)))
-        .order_by()
-    )
-    for row in reviews:
-        fig = result[row["notice__unit_id"]]
-        fig.reviews, fig.rejected = row["n"], row["rejected"]
+    for row in on_time.values(key=UNIT_KEY("unit_id")).annotate(n=Count("pk", distinct=True)).order_by():
+        result[row["key"]].on_time = row["n"]
+
+
+def month_to_date(today: dt.date) -> dict[int, Figures]:
+    """Every unit's figures for the current month so far: what happened comes from the monthly
+    figures (kept equal to a recount), the notices due up to today are counted now."""
+    start = today.replace(day=1)
+    result: dict[int, Figures] = defaultdict(Figures)
+    for row in UnitMonth.objects.filter(month=start).values_list(
+        "unit_id", "found", "deductions", "relapses", "closed", "misses", "reviews", "rejected", "extensions"
+    ):
+        fig = result[row[0]]
+        (fig.findings, fig.deductions, fig.relapses, fig.closed, fig.misses, fig.reviews, fig.rejected,
+         fig.extensions) = row[1:]
+    _count_due(result, None, start, today)
     return dict(result)
 
 
@@ -201,11 +242,12 @@ def rank_and_mark(scores: dict[int, Decimal], *, k: int, judged: bool) -> dict[i
     In the bottom K: fewer than K units scored strictly lower, and at least one scored strictly
     higher. So ties at the edge are all in, and when all score the same nobody is.
     """
-    values = sorted(scores.values(), reverse=True)
+    values = sorted(scores.values())
+    n = len(values)
     out = {}
     for unit_id, value in scores.items():
-        higher = sum(1 for v in values if v > value)
-        lower = sum(1 for v in values if v < value)
+        lower = bisect.bisect_left(values, value)
+        higher = n - bisect.bisect_right(values, value)
         out[unit_id] = (higher + 1, judged and lower < k and higher >= 1)
     return out
 

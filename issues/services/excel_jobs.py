@@ -1,0 +1,74 @@
+"""Running an import or export as a job: the Celery task and the page's progress bar share this."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.http import QueryDict
+from django.utils import timezone
+
+from ..models import ExcelJob
+from . import ledger_export, ledger_import, registry_import
+from .excel import ExcelRefused
+
+log = logging.getLogger(__name__)
+
+
+def media_path(relative: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / relative
+
+
+def relative(path: Path) -> str:
+    return str(Path(path).relative_to(settings.MEDIA_ROOT))
+
+
+def _progress(job: ExcelJob):
+    def report(done: int, total: int) -> None:
+        fields = {"done": done}
+        if total:
+            fields["total"] = total
+        ExcelJob.objects.filter(pk=job.pk).update(**fields)
+
+    return report
+
+
+def run(job_id: int) -> ExcelJob:
+    """Do the job's work once; a job already finished or running elsewhere is left alone."""
+    claimed = ExcelJob.objects.filter(pk=job_id, status=ExcelJob.Status.QUEUED).update(status=ExcelJob.Status.RUNNING)
+    job = ExcelJob.objects.select_related("created_by").get(pk=job_id)
+    if not claimed:
+        return job
+    user, options = job.created_by, job.options
+    try:
+        if job.kind == ExcelJob.Kind.EXPORT_LEDGER:
+            out = media_path(f"exports/{job.pk:06d}-{timezone.now():%Y%m%d%H%M%S}.xlsx")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            count = ledger_export.export_for(user, QueryDict(options.get("query", "")), out,
+                                             progress=_progress(job))
+            job.result, job.report = relative(out), {"rows": count}
+        else:
+            source = media_path(job.source)
+            if job.kind == ExcelJob.Kind.IMPORT_LEDGER:
+                result = ledger_import.import_ledger(
+                    source, actor=user, dry_run=options.get("dry_run", False),
+                    create_sites=options.get("create_sites", False), filename=job.filename, progress=_progress(job))
+            elif job.kind == ExcelJob.Kind.IMPORT_UNITS:
+                result = registry_import.import_units(source, actor=user, dry_run=options.get("dry_run", False))
+            else:
+                result = registry_import.import_index(source, actor=user, dry_run=options.get("dry_run", False),
+                                                      system_name=options.get("system", ""))
+            job.report = result.as_dict()
+        job.status = ExcelJob.Status.DONE
+    except ExcelRefused as exc:
+        job.status, job.error = ExcelJob.Status.FAILED, str(exc)
+    except Exception as exc:  # a job must end with a status the page can show
+        log.exception("excel job %s failed", job.pk)
+        job.status, job.error = ExcelJob.Status.FAILED, f"处理时出错：{exc}"
+    job.finished_at = timezone.now()
+    job.done = job.total if job.status == ExcelJob.Status.DONE and job.total else job.done
+    ExcelJob.objects.filter(pk=job.pk).update(status=job.status, error=job.error, report=job.report,
+                                              result=job.result, finished_at=job.finished_at)
+    job.refresh_from_db()
+    return job
