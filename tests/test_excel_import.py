@@ -162,6 +162,7 @@ def test_a_repeat_at_a_site_and_item_recently_closed_is_imported_as_a_relapse(tm
                        header=("问题编号", "发现日期", "点位名称", "问题描述", "责任单位", "测评指标编码"))
     import_ledger(path, actor=city.office)
     assert Finding.objects.get(number="F-1").relapse_of == finding
+    assert aggregates.differences() == []  # the import's counts added to figures that already existed
 
 
 @pytest.mark.parametrize("case", ["not-xlsx", "xls", "encrypted", "empty", "no-header", "too-big", "too-many-rows",

@@ -202,6 +202,61 @@ def refresh(unit_months: Iterable[tuple[int, dt.date]], area_months: Iterable[dt
         AreaMonth.objects.bulk_create(_area_rows(month), batch_size=CHUNK)
 
 
+@transaction.atomic
+def add_new_findings(rows: Iterable[tuple[int, dt.date, dt.date, Decimal, bool, int | None, int | None]]) -> None:
+    """Count findings just created as assigned with one open notice (an import), without a recount.
+
+    Each row is (lead unit, found on, deadline, deduction, relapse, index item, site type). New rows
+    only add: found, deductions and relapses in the found month, one notice due in the deadline
+    month, and found / open / deductions on their area rows. `recount_figures --check` and the
+    tests compare the result with a full recount.
+    """
+    units: dict[tuple[int, dt.date], list] = defaultdict(lambda: [0, Decimal("0"), 0, 0])
+    areas: dict[tuple[dt.date, str, int], list] = defaultdict(lambda: [0, Decimal("0")])
+    for unit_id, found_on, deadline, deduction, relapse, item_id, site_type_id in rows:
+        found = units[(unit_id, month_of(found_on))]
+        found[0] += 1
+        found[1] += deduction
+        found[2] += 1 if relapse else 0
+        units[(unit_id, month_of(deadline))][3] += 1
+        for kind, key in (("index_item_id", item_id), ("site_type_id", site_type_id)):
+            if key is not None:
+                area = areas[(month_of(found_on), kind, key)]
+                area[0] += 1
+                area[1] += deduction
+    existing = set()
+    for month in {m for _u, m in units}:
+        existing.update((u, month) for u in UnitMonth.objects.filter(
+            month=month, unit_id__in=[u for u, m in units if m == month]).values_list("unit_id", flat=True))
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(UnitMonth._meta.db_table)
+        cursor.executemany(
+            f"UPDATE {table} SET found = found + %s, deductions = deductions + %s, relapses = relapses + %s, "  # noqa: S608
+            "due = due + %s WHERE unit_id = %s AND month = %s",
+            [(n, connection.ops.adapt_decimalfield_value(d, 12, 2), r, due, u, connection.ops.adapt_datefield_value(m))
+             for (u, m), (n, d, r, due) in units.items() if (u, m) in existing],
+        )
+    UnitMonth.objects.bulk_create([UnitMonth(unit_id=u, month=m, found=n, deductions=d, relapses=r, due=due)
+                                   for (u, m), (n, d, r, due) in units.items() if (u, m) not in existing])
+    known = {}
+    for pk, month, item_id, site_type_id in AreaMonth.objects.filter(month__in={m for m, _k, _v in areas}).values_list(
+        "pk", "month", "index_item_id", "site_type_id"
+    ):
+        key = (month, "index_item_id", item_id) if item_id is not None else (month, "site_type_id", site_type_id)
+        known[key] = pk
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(AreaMonth._meta.db_table)
+        cursor.executemany(
+            f"UPDATE {table} SET found = found + %s, open = open + %s, deductions = deductions + %s "  # noqa: S608
+            "WHERE id = %s",
+            [(n, n, connection.ops.adapt_decimalfield_value(d, 12, 2), known[key])
+             for key, (n, d) in areas.items() if key in known],
+        )
+    AreaMonth.objects.bulk_create([AreaMonth(month=month, found=n, open=n, deductions=d, **{kind: value})
+                                   for (month, kind, value), (n, d) in areas.items()
+                                   if (month, kind, value) not in known])
+
+
 def ledger_months() -> list[dt.date]:
     """Every month from the earliest date in the ledger to the latest."""
     f = Finding.objects.aggregate(a=Min("found_on"), b=Max("found_on"), c=Max("closed_on"))

@@ -259,7 +259,17 @@ CALENDAR_DAYS = re.compile(r"^(\d{1,3})\s*(?:个)?\s*(?:天|日|自然日)$")
 WORKING_DAYS = re.compile(r"^(\d{1,3})\s*(?:个)?\s*工作日$")
 
 
+EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+
+
 def parse_date(value) -> dt.date:
+    day = _parse_date(value)
+    if not EARLIEST <= day <= LATEST:
+        raise CellError(_("日期超出范围（%(a)s 至 %(b)s）") % {"a": EARLIEST.year, "b": LATEST.year})
+    return day
+
+
+def _parse_date(value) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -280,15 +290,19 @@ def parse_date(value) -> dt.date:
     raise CellError(_("不是日期；请写成 2026-12-05、2026/12/05、2026.12.05、2026年12月5日 或 20261205"))
 
 
-def parse_deadline(value, *, start: dt.date) -> dt.date:
-    """A date, or a duration counted from `start`: "3天" calendar days, "5个工作日" working days."""
+def parse_deadline(value, *, start: dt.date, calendar=None) -> dt.date:
+    """A date, or a duration counted from `start`: "3天" calendar days, "5个工作日" working days
+    (by `calendar`, a loaded WorkCalendar, when given: imports count thousands of them)."""
     from ..workcalendar import add_working_days
 
     if isinstance(value, str):
         text = SPACES.sub("", value)
         match = WORKING_DAYS.match(text)
         if match:
-            return add_working_days(start, int(match.group(1)))
+            days = int(match.group(1))
+            if calendar is not None:
+                return calendar.add_working_days(start, days)
+            return add_working_days(start, days)
         match = CALENDAR_DAYS.match(text)
         if match:
             return start + dt.timedelta(days=int(match.group(1)))

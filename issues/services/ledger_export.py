@@ -27,6 +27,7 @@ from ..models import (
     SanctionAction,
     SanctionStatus,
     Submission,
+    Unit,
 )
 
 LEDGER_HEADERS = ("序号", "问题编号", "问题来源", "督查批次", "发现日期", "点位名称", "点位类型", "具体地址", "问题描述",
@@ -67,7 +68,9 @@ class _Sheet:
         self.count = 0
 
     def append(self, row) -> None:
-        self.ws.append([_safe(self.ws, v) for v in row])
+        if any(isinstance(v, str) and v.startswith(DANGEROUS) for v in row):
+            row = [_safe(self.ws, v) for v in row]
+        self.ws.append(row)
         self.count += 1
 
     def close(self) -> None:
@@ -100,14 +103,17 @@ def ledger_rows(findings: QuerySet[Finding], progress: Progress | None = None):
               "lead_unit__name", "deduction", "current_notice__deadline", "current_notice__seq", "miss_count",
               "status", "closed_on", "relapse_of_id", "remarks")
     through = Finding.co_units.through
+    unit_names = dict(Unit.objects.values_list("pk", "name"))
     serial = 0
     for start in range(0, total, CHUNK):
         chunk = ids[start:start + CHUNK]
         rows = {row[0]: row for row in Finding.objects.filter(pk__in=chunk).values_list(*fields).order_by()}
         co = defaultdict(list)
-        for finding_id, name in through.objects.filter(finding_id__in=chunk).values_list("finding_id", "unit__name"):
-            co[finding_id].append(name)
-        issued = dict(Notice.objects.filter(finding_id__in=chunk, seq=1).values_list("finding_id", "issued_on"))
+        # ids only, names from the dict: joined, SQLite would walk every unit for each chunk
+        for finding_id, unit_id in through.objects.filter(finding_id__in=chunk).values_list("finding_id", "unit_id"):
+            co[finding_id].append(unit_names[unit_id])
+        issued = dict(Notice.objects.filter(finding_id__in=chunk, seq=1).values_list("finding_id", "issued_on")
+                      .order_by())
         fixes: dict[int, tuple] = {}
         for row in (Submission.objects.filter(notice__finding_id__in=chunk)
                     .values_list("notice__finding_id", "note", "decision", "decided_on", "reason")

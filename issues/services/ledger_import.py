@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,7 +36,7 @@ from ..models import (
     SiteType,
     Unit,
 )
-from . import aggregates
+from . import aggregates, bulk
 from .excel import (
     CellError,
     Report,
@@ -54,6 +55,13 @@ from .excel import (
 COLUMNS = ("序号", "问题编号", "问题来源", "督查批次", "发现日期", "点位名称", "点位类型", "具体地址", "问题描述",
            "测评指标编码", "测评指标", "责任单位", "配合单位", "扣分", "整改时限", "整改要求", "备注")
 BATCH = 500
+FINDING_COLUMNS = ("id", "number", "inspection_round_id", "site_id", "address", "index_item_id", "description",
+                   "lead_unit_id", "deduction", "severity", "found_on", "status", "miss_count", "current_notice_id",
+                   "relapse_of_id", "void_reason", "remarks", "created_by_id", "created_at")
+NOTICE_COLUMNS = ("id", "finding_id", "seq", "unit_id", "issued_on", "deadline", "requirement", "outcome", "miss_kind",
+                  "issued_by_id", "created_at")
+AUDIT_COLUMNS = ("at", "actor_id", "action", "object_type", "object_id", "finding_id", "from_state", "to_state",
+                 "message", "data")
 
 Progress = Callable[[int, int], None]
 
@@ -102,6 +110,12 @@ class Lookups:
         self.items_by_code = {squeeze(i.code).upper(): i for i in items}
         self.items_by_name = {squeeze(i.name): i for i in items}
         self.default_days = Policy.current().deadline_days_for(Severity.GENERAL)
+        # every calendar exception at once (a few hundred rows), for thousands of deadlines
+        from ..models import WorkCalendarDay
+        from ..workcalendar import WorkCalendar
+
+        self.calendar = WorkCalendar(start=dt.date(1900, 1, 1), end=dt.date(2199, 12, 31),
+                                     overrides=dict(WorkCalendarDay.objects.values_list("date", "is_workday")))
 
     def site_type(self, text: str) -> SiteType:
         found = self.site_types.get(squeeze(text)) or self.site_types.get(squeeze(text).upper())
@@ -172,12 +186,10 @@ def parse_row(row: Row, look: Lookups, *, today: dt.date, create_sites: bool) ->
     raw_deadline = row.raw("整改时限")
     start = found_on or today
     if raw_deadline is None:
-        from ..workcalendar import add_working_days
-
-        deadline = add_working_days(start, look.default_days)
+        deadline = look.calendar.add_working_days(start, look.default_days)
     else:
         try:
-            deadline = parse_deadline(raw_deadline, start=start)
+            deadline = parse_deadline(raw_deadline, start=start, calendar=look.calendar)
         except CellError as exc:
             errors.append(RowError(row.number, "整改时限", raw_deadline, str(exc)))
         else:
@@ -244,23 +256,36 @@ def _numbers_and_relapses(parsed: list[Parsed], report: Report) -> list[Parsed]:
                                    "reason": _("问题编号 %(n)s 已在台账中，跳过") % {"n": p.number}})
         else:
             fresh.append(p)
-    # relapses: a closed finding at the same site and index item within the window, one query
+    # relapses: a closed finding at the same site and index item within the window; the pairs go
+    # to the database as row values, one index seek each
     pairs = [p for p in fresh if p.site and p.item]
     if pairs:
         window = dt.timedelta(days=Policy.current().relapse_window_days)
+        low, high = min(p.found_on for p in pairs) - window, max(p.found_on for p in pairs)
         closed: dict[tuple[int, int], list[tuple[dt.date, int]]] = {}
-        candidates = Finding.objects.filter(
-            status=FindingStatus.CLOSED, site_id__in={p.site.pk for p in pairs},
-            index_item_id__in={p.item.pk for p in pairs},
-            closed_on__gte=min(p.found_on for p in pairs) - window, closed_on__lte=max(p.found_on for p in pairs),
-        ).values_list("site_id", "index_item_id", "closed_on", "pk")
-        for site_id, item_id, closed_on, pk in candidates:
-            closed.setdefault((site_id, item_id), []).append((closed_on, pk))
+        keys = sorted({(p.site.pk, p.item.pk) for p in pairs})
+        for i in range(0, len(keys), 200):
+            chunk = keys[i:i + 200]
+            for site_id, item_id, closed_on, pk in _closed_at(chunk, low, high):
+                closed.setdefault((site_id, item_id), []).append((closed_on, pk))
         for p in pairs:
             options = [c for c in closed.get((p.site.pk, p.item.pk), ()) if p.found_on - window <= c[0] <= p.found_on]
             if options:
                 p.relapse_of = max(options)[1]
     return fresh
+
+
+def _closed_at(pairs: list[tuple[int, int]], low: dt.date, high: dt.date):
+    """Closed findings at these (site, index item) pairs, closed in [low, high]: an OR of pairs, which
+    both SQLite and PostgreSQL answer with one seek per pair on the (site, index_item) index."""
+    match = Q()
+    for site_id, item_id in pairs:
+        match |= Q(site_id=site_id, index_item_id=item_id)
+    # only closed findings have closed_on; the status is checked here rather than in SQL, where
+    # SQLite (without statistics) would walk the status index through every closed finding
+    rows = Finding.objects.filter(match, closed_on__range=(low, high)).values_list(
+        "site_id", "index_item_id", "closed_on", "pk", "status")
+    return [row[:4] for row in rows if row[4] == FindingStatus.CLOSED]
 
 
 def import_ledger(path: Path | str, *, actor, dry_run: bool = False, create_sites: bool = False,
@@ -310,38 +335,40 @@ def _write(rows: list[Parsed], *, actor, today: dt.date, filename: str, progress
             p.site = new_sites[key]
     done = 0
     created_ids: list[int] = []
+    when = bulk.datetime(now)
+    deduction_field = Finding._meta.get_field("deduction")
     for start in range(0, len(rows), BATCH):
         chunk = rows[start:start + BATCH]
-        findings = Finding.objects.bulk_create([
-            Finding(number=p.number or None, inspection_round=p.extra.get("round"), site=p.site,
-                    address=p.address or (p.site.address if p.site else ""), index_item=p.item,
-                    description=p.description, lead_unit=p.lead_unit, deduction=p.deduction,
-                    severity=Severity.GENERAL, found_on=p.found_on, status=FindingStatus.ASSIGNED,
-                    relapse_of_id=p.relapse_of, remarks=p.remarks, created_by_id=actor_id, created_at=now)
-            for p in chunk
-        ])
-        notices = Notice.objects.bulk_create([
-            Notice(finding=f, seq=1, unit=p.lead_unit, issued_on=p.found_on, deadline=p.deadline,
-                   requirement=p.requirement, issued_by_id=actor_id, created_at=now)
-            for f, p in zip(findings, chunk, strict=True)
-        ])
-        for f, n in zip(findings, notices, strict=True):
-            f.current_notice = n
-        Finding.objects.bulk_update(findings, ["current_notice"])
-        through = Finding.co_units.through
-        through.objects.bulk_create([through(finding_id=f.pk, unit_id=u.pk)
-                                     for f, p in zip(findings, chunk, strict=True) for u in p.co_units])
-        AuditEvent.objects.bulk_create([
-            AuditEvent(at=now, actor_id=actor_id, action="import", object_type="finding", object_id=str(f.pk),
-                       finding=f, to_state=FindingStatus.ASSIGNED,
-                       message=(f"Excel导入（{filename} 第{p.row}行）：登记并交办至 {p.lead_unit.name}，"
-                                f"时限 {p.deadline.isoformat()}" + ("（反弹）" if p.relapse_of else "")),
-                       data={"file": filename, "row": p.row, "notice": n.pk, "relapse_of": p.relapse_of})
-            for f, n, p in zip(findings, notices, chunk, strict=True)
-        ])
-        created_ids.extend(f.pk for f in findings)
+        finding_ids = bulk.reserve_ids(Finding, len(chunk))
+        notice_ids = bulk.reserve_ids(Notice, len(chunk))
+        bulk.insert(Finding, FINDING_COLUMNS, (
+            (fid, p.number or None, p.extra["round"].pk if p.extra.get("round") else None,
+             p.site.pk if p.site else None, p.address or (p.site.address if p.site else ""),
+             p.item.pk if p.item else None, p.description, p.lead_unit.pk, bulk.decimal(p.deduction, deduction_field),
+             Severity.GENERAL.value, bulk.date(p.found_on), FindingStatus.ASSIGNED.value, 0, nid, p.relapse_of, "",
+             p.remarks, actor_id, when)
+            for fid, nid, p in zip(finding_ids, notice_ids, chunk, strict=True)
+        ))
+        bulk.insert(Notice, NOTICE_COLUMNS, (
+            (nid, fid, 1, p.lead_unit.pk, bulk.date(p.found_on), bulk.date(p.deadline), p.requirement, "open", "",
+             actor_id, when)
+            for fid, nid, p in zip(finding_ids, notice_ids, chunk, strict=True)
+        ))
+        bulk.insert(Finding.co_units.through, ("finding_id", "unit_id"),
+                    ((fid, u.pk) for fid, p in zip(finding_ids, chunk, strict=True) for u in p.co_units))
+        bulk.insert(AuditEvent, AUDIT_COLUMNS, (
+            (when, actor_id, "import", "finding", str(fid), fid, "", FindingStatus.ASSIGNED.value,
+             (f"Excel导入（{filename} 第{p.row}行）：登记并交办至 {p.lead_unit.name}，"
+              f"时限 {p.deadline.isoformat()}" + ("（反弹）" if p.relapse_of else "")),
+             bulk.json(AuditEvent, "data", {"file": filename, "row": p.row, "notice": nid, "relapse_of": p.relapse_of}))
+            for fid, nid, p in zip(finding_ids, notice_ids, chunk, strict=True)
+        ))
+        created_ids.extend(finding_ids)
         done += len(chunk)
         if progress:
             progress(done, total)
-    units, areas = aggregates.touched_by(created_ids)
-    aggregates.refresh(units, areas)
+    aggregates.add_new_findings(
+        (p.lead_unit.pk, p.found_on, p.deadline, p.deduction, bool(p.relapse_of), p.item.pk if p.item else None,
+         p.site.site_type_id if p.site else None)
+        for p in rows
+    )

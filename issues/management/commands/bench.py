@@ -41,10 +41,12 @@ class Command(BaseCommand):
         parser.add_argument("--scale", type=float, default=1.0, help="1 = 1,000 个单位、500,000 个问题")
         parser.add_argument("--runs", type=int, default=20)
         parser.add_argument("--json", default=str(Path(settings.BASE_DIR) / "var" / "bench.json"))
+        parser.add_argument("--excel-rows", type=int, default=100_000,
+                            help="导出基准的问题数（不超过合成城市的问题数）")
         parser.add_argument("--reuse", action="store_true",
                             help="数据库里已有合成城市时不重建，只重新关闭最近三个月并测量")
 
-    def handle(self, *args, scale: float, runs: int, json: str, reuse: bool, **options):
+    def handle(self, *args, scale: float, runs: int, json: str, reuse: bool, excel_rows: int, **options):
         from issues.models import Finding
 
         today = timezone.localdate()
@@ -74,6 +76,10 @@ class Command(BaseCommand):
         client = Client()
         client.force_login(User.objects.get(username="bench-leader"))
         dashboard, dashboard_queries = timed(lambda: client.get("/dashboard/"), runs)
+        from issues.benchmark_excel import measure_export, measure_import
+
+        export = measure_export(min(excel_rows, Finding.objects.count()))
+        imported = measure_import(10_000 if scale >= 0.1 else 1_000)
         rows = [
             ("build synthetic city (s)", round(build_seconds, 1), "", ""),
             ("close one period, all groups (ms)", round(statistics.median(close_ms), 1), round(p95(close_ms), 1), ""),
@@ -84,7 +90,17 @@ class Command(BaseCommand):
         self.stdout.write(f"{'measure':40} {'median':>10} {'p95':>10} {'queries':>8}")
         for name, median, tail, queries in rows:
             self.stdout.write(f"{name:40} {median!s:>10} {tail!s:>10} {queries!s:>8}")
-        self.stdout.write("targets at scale 1: dashboard median < 200 ms; closing one period < 5000 ms")
+        self.stdout.write(
+            f"export {export['rows']} findings: {export['export_s']:.1f} s, bare openpyxl write-only loop "
+            f"{export['bare_s']:.1f} s, ratio {export['ratio']:.2f}; exporting process peak RSS "
+            f"{export['rss_peak_mb']:.0f} MB ({export['rss_peak_mb'] - export['rss_before_mb']:.0f} MB above "
+            f"its {export['rss_before_mb']:.0f} MB at start)")
+        self.stdout.write(
+            f"import {imported['rows']} rows ({imported['created']} created, {imported['errors']} errors, rolled back): "
+            f"{imported['import_s']:.2f} s, bare openpyxl read-only pass {imported['bare_s']:.2f} s, "
+            f"ratio {imported['ratio']:.2f}")
+        self.stdout.write("targets at scale 1: dashboard median < 200 ms; closing one period < 5000 ms; "
+                          "export ratio <= 1.25 with peak < 150 MB; import ratio <= 1.5")
         Path(json).parent.mkdir(parents=True, exist_ok=True)
         Path(json).write_text(jsonlib.dumps({
             "scale": scale, "counts": counts, "build_seconds": build_seconds,
@@ -92,5 +108,6 @@ class Command(BaseCommand):
             "dashboard_ms": {"median": statistics.median(dashboard), "p95": p95(dashboard),
                              "queries": dashboard_queries},
             "closed_periods": RankingPeriod.objects.filter(status=PeriodStatus.CLOSED).count(),
+            "export": export, "import": imported,
         }, ensure_ascii=False, indent=2))
         self.stdout.write(f"figures written to {json}")

@@ -1,0 +1,134 @@
+"""Excel beside bare openpyxl, in the same run: the export of N findings against a write-only loop
+writing the same pre-built rows, and the import of a 10,000-row list against a read-only pass over
+the same file. The import runs in a transaction that is rolled back, so the city stays as built."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from django.db import connection, transaction
+
+from .models import Finding, IndexItem, RankingEntry, Sanction, Site, Unit
+from .services import ledger_export
+from .services.ledger_import import COLUMNS, import_ledger
+
+
+def _rss_mb(field: str) -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _findings(n: int):
+    """The newest n findings (about), as a date cut so no id list is needed."""
+    cut = Finding.objects.order_by("-found_on", "-pk").values_list("found_on", flat=True)[n - 1:n].first()
+    qs = Finding.objects.all() if cut is None else Finding.objects.filter(found_on__gte=cut)
+    return qs.order_by("-found_on", "-pk")
+
+
+def _export(findings, out: Path) -> int:
+    return ledger_export.write_workbook(out, findings=findings, sanctions=Sanction.objects.none(),
+                                        entries=RankingEntry.objects.none())
+
+
+def _export_in_child(n: int, out: str, pipe) -> None:
+    connection.close()  # the child opens its own connection
+    before = _rss_mb("VmRSS")
+    started = time.perf_counter()
+    rows = _export(_findings(n), Path(out))
+    pipe.send({"rows": rows, "seconds": time.perf_counter() - started, "rss_before_mb": before,
+               "rss_peak_mb": _rss_mb("VmHWM")})
+    pipe.close()
+
+
+def measure_export(n: int = 100_000, runs: int = 3) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-export-"))
+    # memory first, in a forked process, before this one holds pre-built rows
+    context = multiprocessing.get_context("fork")
+    parent, child = context.Pipe()
+    connection.close()
+    process = context.Process(target=_export_in_child, args=(n, str(workdir / "mem.xlsx"), child))
+    process.start()
+    memory = parent.recv()
+    process.join()
+    findings = _findings(n)
+    rows = list(ledger_export.ledger_rows(findings))
+
+    def bare():
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("问题台账")
+        ws.append(ledger_export.LEDGER_HEADERS)
+        for row in rows:
+            ws.append(row)
+        wb.save(workdir / "bare.xlsx")
+
+    ours, theirs = [], []
+    for _ in range(runs):  # side by side, alternating
+        t0 = time.perf_counter()
+        _export(findings, workdir / "ours.xlsx")
+        ours.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        bare()
+        theirs.append(time.perf_counter() - t0)
+    return {"rows": len(rows), "export_s": statistics.median(ours), "bare_s": statistics.median(theirs),
+            "ratio": statistics.median(ours) / statistics.median(theirs), **memory}
+
+
+def build_import_file(path: Path, n: int = 10_000) -> None:
+    from openpyxl import Workbook
+
+    units = list(Unit.objects.values_list("name", flat=True)[:500])
+    sites = list(Site.objects.values_list("name", flat=True)[:500])
+    items = list(IndexItem.objects.values_list("code", flat=True)[:300])
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("交办问题清单")
+    ws.append(["交办问题清单（基准测试）"])
+    ws.append(["说明：基准测试生成"])
+    ws.append(list(COLUMNS))
+    start = dt.date(2026, 1, 5)
+    for i in range(n):
+        found = start + dt.timedelta(days=i % 300)
+        ws.append([i + 1, f"BENCH-IMP-{i:06d}", "市创文办日常督查", f"基准批次{i % 20:02d}", found, sites[i % len(sites)], None,
+                   f"基准路{i}号", f"基准测试问题 {i}：垃圾未及时清运", items[i % len(items)], None, units[i % len(units)],
+                   units[(i + 7) % len(units)] if i % 3 == 0 else None, (i % 5) / 2,
+                   "5个工作日" if i % 2 else found + dt.timedelta(days=10), "立即整改", None])
+    wb.save(path)
+
+
+def measure_import(n: int = 10_000, runs: int = 3) -> dict:
+    from openpyxl import load_workbook
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    path = workdir / "list.xlsx"
+    build_import_file(path, n)
+
+    def bare():
+        wb = load_workbook(path, read_only=True, data_only=True)
+        for _row in wb.worksheets[0].iter_rows(values_only=True):
+            pass
+        wb.close()
+
+    ours, theirs, created = [], [], 0
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        with transaction.atomic():
+            report = import_ledger(path, actor=None)
+            created = len(report.created)
+            transaction.set_rollback(True)
+        ours.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        bare()
+        theirs.append(time.perf_counter() - t0)
+    os.unlink(path)
+    return {"rows": n, "created": created, "errors": len(report.errors), "import_s": statistics.median(ours),
+            "bare_s": statistics.median(theirs), "ratio": statistics.median(ours) / statistics.median(theirs)}
