@@ -193,3 +193,46 @@ def test_leader_reads_the_dashboard_and_follows_a_number(browser, live_server, c
     page.wait_for_load_state()
     shot(page, f"{viewport_name}-12-leader-overdue-ledger")
     assert "共 3 个问题" in page.content()
+
+
+@pytest.mark.parametrize("viewport_name", ["phone", "desktop"])
+def test_office_imports_a_list_and_exports_the_ledger_in_the_browser(browser, live_server, city, tmp_path,
+                                                                     viewport_name):
+    import openpyxl
+
+    viewport = PHONE if viewport_name == "phone" else DESKTOP
+    header = ["问题编号", "发现日期", "问题描述*", "责任单位", "整改时限"]
+
+    def list_file(name, unit):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append(["十一月第二批交办问题"])
+        ws.append(header)
+        ws.append(["X-1", "2026-11-02", "垃圾桶破损", unit, "5个工作日"])
+        ws.append(["X-2", "2026/11/03", "占道经营", "东门社区", "3天"])
+        wb.save(tmp_path / name)
+        return str(tmp_path / name)
+
+    page = login(browser, live_server, "clerk", viewport)
+    page.goto(f"{live_server.url}/imports/")
+    page.set_input_files("#ledger-file", list_file("bad.xlsx", "火星社区"))
+    page.click("form[action='/imports/ledger/'] button.primary")
+    page.wait_for_load_state()
+    shot(page, f"{viewport_name}-20-import-errors")
+    assert "一行也没有导入" in page.inner_text("main") and "火星社区" in page.inner_text("table.import-errors")
+    assert Finding.objects.count() == 0
+    page.goto(f"{live_server.url}/imports/")
+    page.set_input_files("#ledger-file", list_file("good.xlsx", "东门社区"))
+    page.click("form[action='/imports/ledger/'] button.primary")
+    page.wait_for_load_state()
+    shot(page, f"{viewport_name}-21-import-done")
+    assert "已导入 2 条" in page.inner_text("main")
+    page.goto(f"{live_server.url}/findings/?q=占道")
+    with page.expect_download() as download_info:
+        page.click("text=导出 Excel")
+    download = download_info.value
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    assert download.suggested_filename.startswith("创文整改台账-") and path.suffix == ".xlsx"
+    rows = list(openpyxl.load_workbook(path)["问题台账"].iter_rows(min_row=2, values_only=True))
+    assert [r[1] for r in rows] == ["X-2"]
