@@ -53,8 +53,12 @@ class FindingFilter(df.FilterSet):
                                 widget=forms.DateInput(attrs={"type": "date"}))
     closed_to = df.DateFilter(label=_("至"), field_name="closed_on", lookup_expr="lte",
                               widget=forms.DateInput(attrs={"type": "date"}))
-    missed_from = df.DateFilter(label=_("未按期整改日期从"), method="filter_missed_from",
+    missed_from = df.DateFilter(label=_("未按期整改日期从"), method="filter_missed",
                                 widget=forms.DateInput(attrs={"type": "date"}))
+    missed_to = df.DateFilter(label=_("至"), method="filter_missed", widget=forms.DateInput(attrs={"type": "date"}))
+    due_from = df.DateFilter(label=_("通知到期日从"), method="filter_due",
+                             widget=forms.DateInput(attrs={"type": "date"}))
+    due_to = df.DateFilter(label=_("至"), method="filter_due", widget=forms.DateInput(attrs={"type": "date"}))
     min_misses = df.NumberFilter(label=_("未按期次数≥"), field_name="miss_count", lookup_expr="gte", min_value=0)
     relapse = df.BooleanFilter(label=_("只看反弹"), method="filter_relapse", widget=forms.CheckboxInput)
     o = df.OrderingFilter(fields=ORDERING, label=_("排序"))
@@ -89,9 +93,30 @@ class FindingFilter(df.FilterSet):
             current_notice__deadline__lte=horizon,
         )
 
-    def filter_missed_from(self, qs, name, value):
-        missed = Notice.objects.filter(finding=OuterRef("pk"), outcome=NoticeOutcome.MISSED, outcome_on__gte=value)
-        return qs.filter(Exists(missed))
+    def _notice_range(self, qs, prefix: str, field: str, exclude=None, **where):
+        """Findings with one notice dated in [prefix_from, prefix_to] (both bounds on the same notice)."""
+        done = f"_{prefix}_applied"
+        if getattr(self, done, False):
+            return qs
+        setattr(self, done, True)
+        low, high = self.form.cleaned_data.get(f"{prefix}_from"), self.form.cleaned_data.get(f"{prefix}_to")
+        notices = Notice.objects.filter(finding=OuterRef("pk"), **where)
+        if exclude:
+            notices = notices.exclude(**exclude)
+        if low:
+            notices = notices.filter(**{f"{field}__gte": low})
+        if high:
+            notices = notices.filter(**{f"{field}__lte": high})
+        return qs.filter(Exists(notices))
+
+    def filter_missed(self, qs, name, value):
+        """Findings that missed a deadline in the range (a miss is dated on its notice's outcome date)."""
+        return self._notice_range(qs, "missed", "outcome_on", outcome=NoticeOutcome.MISSED)
+
+    def filter_due(self, qs, name, value):
+        """Findings with a notice due in the range (transferred and voided notices do not count)."""
+        return self._notice_range(qs, "due", "deadline",
+                                  exclude={"outcome__in": [NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID]})
 
     def filter_relapse(self, qs, name, value):
         return qs.filter(relapse_of__isnull=False) if value else qs

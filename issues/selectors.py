@@ -204,7 +204,7 @@ def dashboard_figures(user, today) -> dict:
             month = start - relativedelta(months=i)
             t = now_totals if month == start else stored.get(month, zero)
             trend.append({"label": f"{month.year}-{month.month:02d}", "found": t["found"], "misses": t["misses"],
-                          "on_time_rate": _rate(t["on_time"], t["due"])})
+                          "on_time_rate": _rate(t["on_time"], t["due"]), **_trend_links(month, today)})
         weak = stored_weak_areas(start - relativedelta(months=2))
     else:
         now = period_figures(user, start, today, today)
@@ -272,6 +272,22 @@ def live_rankings(today, *, unit_ids=None, figures=None) -> list[dict]:
     return out
 
 
+NON_VOID = "status=registered&status=assigned&status=submitted&status=closed"
+
+
+def _trend_links(month, today) -> dict:
+    """The ledger behind each of a month's numbers."""
+    from django.urls import reverse
+
+    last = min(month + relativedelta(months=1) - relativedelta(days=1), today)
+    ledger = reverse("ledger")
+    return {
+        "found_url": f"{ledger}?found_from={month:%Y-%m-%d}&found_to={last:%Y-%m-%d}&{NON_VOID}",
+        "missed_url": f"{ledger}?missed_from={month:%Y-%m-%d}&missed_to={last:%Y-%m-%d}",
+        "due_url": f"{ledger}?due_from={month:%Y-%m-%d}&due_to={last:%Y-%m-%d}",
+    }
+
+
 def trends(user, today, periods: int = 12) -> list[dict]:
     """Findings found, misses and the on-time rate for each of the last `periods` months, in four queries."""
     from django.db.models import CharField
@@ -307,5 +323,5 @@ def trends(user, today, periods: int = 12) -> list[dict]:
             return row["n"] if row else 0
 
         out.append({"label": label, "found": get(found), "misses": get(misses),
-                    "on_time_rate": _rate(get(on_time), get(due))})
+                    "on_time_rate": _rate(get(on_time), get(due)), **_trend_links(start, today)})
     return out

@@ -138,3 +138,28 @@ def test_a_closed_periods_ranking_is_read_from_the_stored_entries(client, city):
     with time_machine.travel(NOW, tick=False):
         own = client.get(f"/rankings/?period={october.pk}").content.decode()
     assert "社区3" in own and "社区1</a>" not in own and "共 6 个单位" in own
+
+
+def test_trend_numbers_and_the_on_time_rate_open_the_findings_behind_them(client, city):
+    import html
+    import json
+
+    from issues.services.escalation import run_escalations
+
+    city.assigned(description="十月按期", issued_on=dt.date(2026, 10, 12), deadline=dt.date(2026, 10, 20))
+    city.assigned(description="十月逾期", issued_on=dt.date(2026, 10, 13), deadline=dt.date(2026, 10, 16))
+    city.assigned(description="十一月的", issued_on=dt.date(2026, 11, 3), deadline=dt.date(2026, 11, 10))
+    run_escalations(today=dt.date(2026, 10, 19))  # 十月逾期 misses on the 16th; the others are not due yet
+    client.force_login(city.leader)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/dashboard/").content.decode()
+        trend = json.loads(html.unescape(re.search(r'data-trend="([^"]*)"', page).group(1)))
+        october = next(t for t in trend if t["label"] == "2026-10")
+        assert (october["found"], october["misses"]) == (2, 1)
+        found = client.get(october["found_url"]).content.decode()
+        missed = client.get(october["missed_url"]).content.decode()
+        due = client.get(re.search(r'href="(/findings/\?due_from=[^"]+)"', page).group(1).replace("&amp;", "&"))
+    assert "共 2 个问题" in found and "十一月的" not in found
+    assert "共 1 个问题" in missed and "十月逾期" in missed
+    due = due.content.decode()
+    assert "十一月的" in due and "十月按期" not in due  # November's notices due so far

@@ -20,5 +20,11 @@
         data: data.map(function (d) { return d.on_time_rate; }), itemStyle: { color: "#1d4ed8" } }
     ]
   });
+  // every bar and point opens the ledger with the findings behind it
+  chart.on("click", function (p) {
+    var d = data[p.dataIndex];
+    var url = [d.found_url, d.missed_url, d.due_url][p.seriesIndex];
+    if (url) { window.location.href = url; }
+  });
   window.addEventListener("resize", function () { chart.resize(); });
 })();
