@@ -539,7 +539,7 @@ class Finding(models.Model):
     )
     site = models.ForeignKey(
         Site, verbose_name=_("点位"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="findings",
+        related_name="findings", db_index=False,  # (site, index_item, closed_on) below serves it
     )
     address = models.CharField(_("具体地址"), max_length=200, blank=True)
     index_item = models.ForeignKey(
@@ -548,7 +548,8 @@ class Finding(models.Model):
     )
     description = models.TextField(_("问题描述"))
     lead_unit = models.ForeignKey(
-        Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="findings"
+        Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="findings",
+        db_index=False,  # (lead_unit, status) and (lead_unit, found_on) below serve it
     )
     co_units = models.ManyToManyField(
         Unit, verbose_name=_("配合单位"), blank=True, related_name="co_findings"
@@ -590,7 +591,6 @@ class Finding(models.Model):
         indexes = [
             models.Index(fields=["status", "found_on"]),
             models.Index(fields=["lead_unit", "status"]),
-            models.Index(fields=["found_on"]),
             # covering indexes for a month's figures (services/rankings.figures_for)
             models.Index(fields=["found_on", "lead_unit", "status", "deduction", "relapse_of"],
                          name="finding_month_figures"),
@@ -674,12 +674,12 @@ class Photo(models.Model):
 class Notice(models.Model):
     """One rectification notice (整改通知) in a finding's chain, numbered 1, 2, 3 …"""
 
-    finding = models.ForeignKey(
-        Finding, verbose_name=_("问题"), on_delete=models.PROTECT, related_name="notices"
+    finding = models.ForeignKey(  # the unique (finding, seq) serves it
+        Finding, verbose_name=_("问题"), on_delete=models.PROTECT, related_name="notices", db_index=False
     )
     seq = models.PositiveSmallIntegerField(_("通知次序"))
-    unit = models.ForeignKey(
-        Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="notices"
+    unit = models.ForeignKey(  # (unit, outcome, deadline) serves it
+        Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="notices", db_index=False
     )
     issued_on = models.DateField(_("交办日期"))
     deadline = models.DateField(_("整改时限"))
@@ -733,8 +733,8 @@ class Notice(models.Model):
 class Submission(models.Model):
     """A unit's fix (整改反馈) and the office's review of it (复核)."""
 
-    notice = models.ForeignKey(
-        Notice, verbose_name=_("整改通知"), on_delete=models.PROTECT, related_name="submissions"
+    notice = models.ForeignKey(  # (notice, decision, submitted_on) serves it
+        Notice, verbose_name=_("整改通知"), on_delete=models.PROTECT, related_name="submissions", db_index=False
     )
     note = models.TextField(_("整改情况"))
     submitted_by = models.ForeignKey(
