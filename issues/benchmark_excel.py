@@ -5,26 +5,17 @@ the same file. The import runs in a transaction that is rolled back, so the city
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from .models import Finding, IndexItem, RankingEntry, Sanction, Site, Unit
 from .services import ledger_export
 from .services.ledger_import import COLUMNS, import_ledger
-
-
-def _rss_mb(field: str) -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _findings(n: int):
@@ -39,26 +30,25 @@ def _export(findings, out: Path) -> int:
                                         entries=RankingEntry.objects.none())
 
 
-def _export_in_child(n: int, out: str, pipe) -> None:
-    connection.close()  # the child opens its own connection
-    before = _rss_mb("VmRSS")
+def _export_in_fresh_process(n: int, out: Path) -> dict:
+    """`manage.py export_ledger` as an office would run it, in its own process: its peak RSS."""
+    import resource
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    cut = _findings(n).values_list("found_on", flat=True).last()
     started = time.perf_counter()
-    rows = _export(_findings(n), Path(out))
-    pipe.send({"rows": rows, "seconds": time.perf_counter() - started, "rss_before_mb": before,
-               "rss_peak_mb": _rss_mb("VmHWM")})
-    pipe.close()
+    subprocess.run([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "export_ledger", str(out),
+                    "--found-from", cut.isoformat()], check=True, capture_output=True, env=os.environ.copy())
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rss_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
 def measure_export(n: int = 100_000, runs: int = 3) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="bench-export-"))
-    # memory first, in a forked process, before this one holds pre-built rows
-    context = multiprocessing.get_context("fork")
-    parent, child = context.Pipe()
-    connection.close()
-    process = context.Process(target=_export_in_child, args=(n, str(workdir / "mem.xlsx"), child))
-    process.start()
-    memory = parent.recv()
-    process.join()
+    memory = _export_in_fresh_process(n, workdir / "command.xlsx")
     findings = _findings(n)
     rows = list(ledger_export.ledger_rows(findings))
 

@@ -21,11 +21,14 @@ from ..models import (
     Decision,
     Finding,
     FindingStatus,
+    IndexItem,
+    InspectionRound,
     Notice,
     RankingEntry,
     Sanction,
     SanctionAction,
     SanctionStatus,
+    Site,
     Submission,
     Unit,
 )
@@ -98,12 +101,16 @@ def ledger_rows(findings: QuerySet[Finding], progress: Progress | None = None):
     """The 问题台账 rows of these findings in their order, read in chunks of plain tuples."""
     ids = list(findings.values_list("pk", flat=True))
     total = len(ids)
-    fields = ("pk", "number", "inspection_round__source", "inspection_round__name", "found_on", "site__name",
-              "site__site_type__name", "address", "description", "index_item__code", "index_item__name",
-              "lead_unit__name", "deduction", "current_notice__deadline", "current_notice__seq", "miss_count",
-              "status", "closed_on", "relapse_of_id", "remarks")
+    fields = ("pk", "number", "inspection_round_id", "found_on", "site_id", "address", "description",
+              "index_item_id", "lead_unit_id", "deduction", "current_notice__deadline", "current_notice__seq",
+              "miss_count", "status", "closed_on", "relapse_of_id", "remarks")
     through = Finding.co_units.through
+    # the small tables once, by id: the chunk query then joins only the current notice
     unit_names = dict(Unit.objects.values_list("pk", "name"))
+    rounds = {pk: (source, name) for pk, source, name in InspectionRound.objects.values_list("pk", "source", "name")}
+    sites = {pk: (name, site_type) for pk, name, site_type in Site.objects.values_list("pk", "name", "site_type__name")}
+    items = {pk: (code, name) for pk, code, name in IndexItem.objects.values_list("pk", "code", "name")}
+    nothing = ("", "")
     serial = 0
     for start in range(0, total, CHUNK):
         chunk = ids[start:start + CHUNK]
@@ -125,8 +132,12 @@ def ledger_rows(findings: QuerySet[Finding], progress: Progress | None = None):
                                                .order_by("decided_on", "pk")):
             sanctions[finding_id].append(f"{ACTION_LABELS.get(action, action)}（{decided_on:%Y-%m-%d}）")
         for pk in chunk:
-            (_pk, number, source, batch, found_on, site, site_type, address, description, code, item, unit,
+            (_pk, number, round_id, found_on, site_id, address, description, item_id, unit_id,
              deduction, deadline, seq, misses, status, closed_on, relapse_of, remarks) = rows[pk]
+            source, batch = rounds.get(round_id, nothing)
+            site, site_type = sites.get(site_id, nothing)
+            code, item = items.get(item_id, nothing)
+            unit = unit_names[unit_id]
             fix = fixes.get(pk)
             review = ""
             if fix and fix[2] == Decision.APPROVED:
