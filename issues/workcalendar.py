@@ -29,6 +29,12 @@ class WorkCalendar:
         )
         return cls(start=start, end=end, overrides=dict(rows))
 
+    @classmethod
+    def everything(cls) -> WorkCalendar:
+        """Every exception there is (a few dozen rows a year), for computing thousands of deadlines."""
+        return cls(start=dt.date(1900, 1, 1), end=dt.date(2199, 12, 31),
+                   overrides=dict(WorkCalendarDay.objects.values_list("date", "is_workday")))
+
     def is_workday(self, day: dt.date) -> bool:
         if not self.start <= day <= self.end:
             raise ValueError(f"{day} is outside the loaded calendar {self.start}..{self.end}")

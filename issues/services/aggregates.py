@@ -172,11 +172,16 @@ def store_unit_month(month: dt.date, rows: list[UnitMonth], units: list[int] | N
 
 
 @transaction.atomic
+def store_areas(month: dt.date) -> None:
+    AreaMonth.objects.filter(month=month).delete()
+    AreaMonth.objects.bulk_create(_area_rows(month), batch_size=CHUNK)
+
+
+@transaction.atomic
 def store_month(month: dt.date, figures: dict) -> None:
     """A whole month's recount, from figures already counted for every unit (closing a period)."""
     store_unit_month(month, _unit_rows(month, None, figures), None)
-    AreaMonth.objects.filter(month=month).delete()
-    AreaMonth.objects.bulk_create(_area_rows(month), batch_size=CHUNK)
+    store_areas(month)
 
 
 @transaction.atomic
@@ -198,12 +203,12 @@ def refresh(unit_months: Iterable[tuple[int, dt.date]], area_months: Iterable[dt
     for unit_id, month in unit_months:
         by_month[month].add(unit_id)
     for month, unit_ids in sorted(by_month.items()):
-        for i in range(0, len(unit_ids), CHUNK):
-            chunk = sorted(unit_ids)[i:i + CHUNK]
+        ordered = sorted(unit_ids)
+        for i in range(0, len(ordered), CHUNK):
+            chunk = ordered[i:i + CHUNK]
             store_unit_month(month, _unit_rows(month, chunk), chunk)
     for month in sorted(set(area_months)):
-        AreaMonth.objects.filter(month=month).delete()
-        AreaMonth.objects.bulk_create(_area_rows(month), batch_size=CHUNK)
+        store_areas(month)
 
 
 @transaction.atomic
@@ -284,9 +289,20 @@ def rebuild() -> int:
     AreaMonth.objects.all().delete()
     months = ledger_months()
     for month in months:
-        UnitMonth.objects.bulk_create(_unit_rows(month, None), batch_size=CHUNK)
-        AreaMonth.objects.bulk_create(_area_rows(month), batch_size=CHUNK)
+        store_unit_month(month, _unit_rows(month, None), None)
+        store_areas(month)
     return len(months)
+
+
+def _compare(stored: dict, fresh: dict, fields, *, key, label) -> list[str]:
+    out = []
+    for k in sorted(set(stored) | set(fresh), key=key):
+        a, b = stored.get(k), fresh.get(k)
+        for name in fields:
+            kept, counted = (getattr(a, name) if a else 0), (getattr(b, name) if b else 0)
+            if kept != counted:
+                out.append(f"{label(k)} {name}: 存储 {kept}，重算 {counted}")
+    return out
 
 
 def differences() -> list[str]:
@@ -298,22 +314,13 @@ def differences() -> list[str]:
     def area_key(row):
         return (row.month, row.index_item_id, row.site_type_id)
 
-    out = []
     months = ledger_months()
     stored_units = {unit_key(r): r for r in UnitMonth.objects.all()}
     stored_areas = {area_key(r): r for r in AreaMonth.objects.all()}
     fresh_units = {unit_key(r): r for m in months for r in _unit_rows(m, None)}
     fresh_areas = {area_key(r): r for m in months for r in _area_rows(m)}
-    for key in sorted(set(stored_units) | set(fresh_units), key=lambda k: (k[1], k[0])):
-        a, b = stored_units.get(key), fresh_units.get(key)
-        for name in UNIT_FIELDS:
-            stored, counted = (getattr(a, name) if a else 0), (getattr(b, name) if b else 0)
-            if stored != counted:
-                out.append(f"单位 {key[0]} {key[1]:%Y-%m} {name}: 存储 {stored}，重算 {counted}")
-    for key in sorted(set(stored_areas) | set(fresh_areas), key=lambda k: (k[0], k[1] or 0, k[2] or 0)):
-        a, b = stored_areas.get(key), fresh_areas.get(key)
-        for name in ("found", "open", "deductions"):
-            stored, counted = (getattr(a, name) if a else 0), (getattr(b, name) if b else 0)
-            if stored != counted:
-                out.append(f"失分 {key[0]:%Y-%m} 指标 {key[1]} 点位类型 {key[2]} {name}: 存储 {stored}，重算 {counted}")
+    out = _compare(stored_units, fresh_units, UNIT_FIELDS, key=lambda k: (k[1], k[0]),
+                   label=lambda k: f"单位 {k[0]} {k[1]:%Y-%m}")
+    out += _compare(stored_areas, fresh_areas, ("found", "open", "deductions"), key=lambda k: (k[0], k[1] or 0, k[2] or 0),
+                    label=lambda k: f"失分 {k[0]:%Y-%m} 指标 {k[1]} 点位类型 {k[2]}")
     return out

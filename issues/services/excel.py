@@ -290,19 +290,14 @@ def _parse_date(value) -> dt.date:
     raise CellError(_("不是日期；请写成 2026-12-05、2026/12/05、2026.12.05、2026年12月5日 或 20261205"))
 
 
-def parse_deadline(value, *, start: dt.date, calendar=None) -> dt.date:
-    """A date, or a duration counted from `start`: "3天" calendar days, "5个工作日" working days
-    (by `calendar`, a loaded WorkCalendar, when given: imports count thousands of them)."""
-    from ..workcalendar import add_working_days
-
+def parse_deadline(value, *, start: dt.date, calendar) -> dt.date:
+    """A date, or a duration counted from `start`: "3天" calendar days, "5个工作日" working days by
+    `calendar` (a loaded WorkCalendar: an import counts thousands of deadlines)."""
     if isinstance(value, str):
         text = SPACES.sub("", value)
         match = WORKING_DAYS.match(text)
         if match:
-            days = int(match.group(1))
-            if calendar is not None:
-                return calendar.add_working_days(start, days)
-            return add_working_days(start, days)
+            return calendar.add_working_days(start, int(match.group(1)))
         match = CALENDAR_DAYS.match(text)
         if match:
             return start + dt.timedelta(days=int(match.group(1)))
@@ -371,3 +366,20 @@ class UnitMatcher:
         if key in self.ambiguous:
             raise CellError(_("简称“%(name)s”对应多个单位，请写全称") % {"name": name})
         raise CellError(_("没有这个单位（请写单位全称或已登记的简称）"))
+
+
+class SiteTypeMatcher:
+    """Site types by name or code (codes in any case), spaces ignored."""
+
+    def __init__(self, site_types):
+        self.by_key = {}
+        for site_type in site_types:
+            self.by_key[squeeze(site_type.name)] = site_type
+            self.by_key[squeeze(site_type.code).upper()] = site_type
+
+    def get(self, text: str):
+        key = squeeze(text)
+        found = self.by_key.get(key) or self.by_key.get(key.upper())
+        if found is None:
+            raise CellError(_("没有这个点位类型（请用点位类型的名称或编码）"))
+        return found

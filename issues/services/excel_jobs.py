@@ -67,8 +67,10 @@ def run(job_id: int) -> ExcelJob:
         log.exception("excel job %s failed", job.pk)
         job.status, job.error = ExcelJob.Status.FAILED, f"处理时出错：{exc}"
     job.finished_at = timezone.now()
-    job.done = job.total if job.status == ExcelJob.Status.DONE and job.total else job.done
-    ExcelJob.objects.filter(pk=job.pk).update(status=job.status, error=job.error, report=job.report,
-                                              result=job.result, finished_at=job.finished_at)
+    fields = {"status": job.status, "error": job.error, "report": job.report, "result": job.result,
+              "finished_at": job.finished_at}
+    if job.status == ExcelJob.Status.DONE:
+        fields["done"] = job.total  # small jobs report no progress on the way
+    ExcelJob.objects.filter(pk=job.pk).update(**fields)
     job.refresh_from_db()
     return job

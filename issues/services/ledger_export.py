@@ -201,9 +201,11 @@ def write_workbook(out: Path | str, *, findings: QuerySet[Finding], sanctions: Q
     return ledger.count
 
 
-def export_for(user, query, out: Path | str, *, today: dt.date | None = None, progress: Progress | None = None) -> int:
-    """The workbook a user gets from the ledger page with these filters (a QueryDict or dict);
-    `user=None` is the whole ledger (the command line)."""
+def selection(user, query, *, today: dt.date | None = None):
+    """What the ledger page with these filters (a QueryDict or dict) shows a user, as the three querysets
+    of the workbook: findings, sanctions, closed-period rankings. `user=None` is the whole ledger (the
+    command line). Sanctions and rankings follow the unit filter and the user's scope. Raises
+    ValueError with the filter errors."""
     from .. import access
     from ..filters import FindingFilter
     from ..models import PeriodStatus
@@ -215,20 +217,26 @@ def export_for(user, query, out: Path | str, *, today: dt.date | None = None, pr
     if not data.get("o"):
         findings = findings.order_by("-found_on", "-pk")
     filterset = FindingFilter(data or None, queryset=findings, user=user, today=today)
+    chosen = None
     if filterset.is_bound:
         if not filterset.is_valid():
             raise ValueError(_("筛选条件有误：%(errors)s") % {"errors": filterset.errors.as_text()})
         findings = filterset.qs
+        if filterset.form.cleaned_data.get("lead_unit"):
+            chosen = {int(filterset.form.cleaned_data["lead_unit"])}
+        elif filterset.form.cleaned_data.get("unit"):
+            chosen = set(access.descendant_ids(int(filterset.form.cleaned_data["unit"])))
     unit_ids = access.visible_unit_ids(user) if user is not None else None
+    scope = unit_ids if chosen is None else (chosen if unit_ids is None else chosen & set(unit_ids))
     sanctions = Sanction.objects.all()
     entries = RankingEntry.objects.filter(period__status=PeriodStatus.CLOSED)
-    chosen = None
-    if filterset.is_bound and filterset.form.cleaned_data.get("lead_unit"):
-        chosen = {int(filterset.form.cleaned_data["lead_unit"])}
-    elif filterset.is_bound and filterset.form.cleaned_data.get("unit"):
-        chosen = set(access.descendant_ids(int(filterset.form.cleaned_data["unit"])))
-    scope = unit_ids if chosen is None else (chosen if unit_ids is None else chosen & set(unit_ids))
     if scope is not None:
         sanctions = sanctions.filter(unit_id__in=scope)
         entries = entries.filter(unit_id__in=scope)
+    return findings, sanctions, entries
+
+
+def export_for(user, query, out: Path | str, *, today: dt.date | None = None, progress: Progress | None = None) -> int:
+    """The workbook a user gets from the ledger page with these filters; returns how many findings."""
+    findings, sanctions, entries = selection(user, query, today=today)
     return write_workbook(out, findings=findings, sanctions=sanctions, entries=entries, progress=progress)

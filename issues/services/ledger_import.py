@@ -17,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,12 +35,15 @@ from ..models import (
     SiteType,
     Unit,
 )
+from ..workcalendar import WorkCalendar
 from . import aggregates, bulk
 from .excel import (
     CellError,
+    ExcelRefused,
     Report,
     Row,
     RowError,
+    SiteTypeMatcher,
     UnitMatcher,
     find_header,
     open_sheet,
@@ -51,6 +53,7 @@ from .excel import (
     parse_list,
     squeeze,
 )
+from .findings import relapse_origins
 
 COLUMNS = ("序号", "问题编号", "问题来源", "督查批次", "发现日期", "点位名称", "点位类型", "具体地址", "问题描述",
            "测评指标编码", "测评指标", "责任单位", "配合单位", "扣分", "整改时限", "整改要求", "备注")
@@ -101,27 +104,13 @@ class Lookups:
     def __init__(self):
         self.units = UnitMatcher(Unit.objects.filter(is_active=True))
         self.sites = {squeeze(s.name): s for s in Site.objects.select_related("site_type")}
-        self.site_types: dict[str, SiteType] = {}
-        for site_type in SiteType.objects.all():
-            self.site_types[squeeze(site_type.name)] = site_type
-            self.site_types[squeeze(site_type.code).upper()] = site_type
+        self.site_types = SiteTypeMatcher(SiteType.objects.all())
         system = IndexSystem.objects.filter(is_current=True).first()
         items = list(IndexItem.objects.filter(system=system)) if system else []
         self.items_by_code = {squeeze(i.code).upper(): i for i in items}
         self.items_by_name = {squeeze(i.name): i for i in items}
         self.default_days = Policy.current().deadline_days_for(Severity.GENERAL)
-        # every calendar exception at once (a few hundred rows), for thousands of deadlines
-        from ..models import WorkCalendarDay
-        from ..workcalendar import WorkCalendar
-
-        self.calendar = WorkCalendar(start=dt.date(1900, 1, 1), end=dt.date(2199, 12, 31),
-                                     overrides=dict(WorkCalendarDay.objects.values_list("date", "is_workday")))
-
-    def site_type(self, text: str) -> SiteType:
-        found = self.site_types.get(squeeze(text)) or self.site_types.get(squeeze(text).upper())
-        if found is None:
-            raise CellError(_("没有这个点位类型（请用点位类型的名称或编码）"))
-        return found
+        self.calendar = WorkCalendar.everything()
 
 
 def parse_row(row: Row, look: Lookups, *, today: dt.date, create_sites: bool) -> tuple[Parsed | None, list[RowError]]:
@@ -156,7 +145,7 @@ def parse_row(row: Row, look: Lookups, *, today: dt.date, create_sites: bool) ->
             co_units.append(unit)
     deduction = cell("扣分", parse_decimal, default=Decimal("0"))
 
-    site_type = cell("点位类型", lambda v: look.site_type(str(v)))
+    site_type = cell("点位类型", lambda v: look.site_types.get(str(v)))
     site, new_site = None, None
     site_name = row.text("点位名称")
     if site_name:
@@ -215,8 +204,6 @@ def read(path: Path | str, *, today: dt.date, create_sites: bool, report: Report
     try:
         table = find_header(sheet, marker="问题描述", known=COLUMNS, max_rows=Policy.current().max_import_rows)
         if "责任单位" not in table.columns:
-            from .excel import ExcelRefused
-
             raise ExcelRefused(_("没有找到“责任单位”列。"))
         report.unknown_columns = table.unknown
         look = Lookups()
@@ -256,36 +243,11 @@ def _numbers_and_relapses(parsed: list[Parsed], report: Report) -> list[Parsed]:
                                    "reason": _("问题编号 %(n)s 已在台账中，跳过") % {"n": p.number}})
         else:
             fresh.append(p)
-    # relapses: a closed finding at the same site and index item within the window; the pairs go
-    # to the database as row values, one index seek each
-    pairs = [p for p in fresh if p.site and p.item]
-    if pairs:
-        window = dt.timedelta(days=Policy.current().relapse_window_days)
-        low, high = min(p.found_on for p in pairs) - window, max(p.found_on for p in pairs)
-        closed: dict[tuple[int, int], list[tuple[dt.date, int]]] = {}
-        keys = sorted({(p.site.pk, p.item.pk) for p in pairs})
-        for i in range(0, len(keys), 200):
-            chunk = keys[i:i + 200]
-            for site_id, item_id, closed_on, pk in _closed_at(chunk, low, high):
-                closed.setdefault((site_id, item_id), []).append((closed_on, pk))
-        for p in pairs:
-            options = [c for c in closed.get((p.site.pk, p.item.pk), ()) if p.found_on - window <= c[0] <= p.found_on]
-            if options:
-                p.relapse_of = max(options)[1]
+    origins = relapse_origins((p.site.pk, p.item.pk, p.found_on) for p in fresh if p.site and p.item)
+    for p in fresh:
+        if p.site and p.item:
+            p.relapse_of = origins.get((p.site.pk, p.item.pk, p.found_on))
     return fresh
-
-
-def _closed_at(pairs: list[tuple[int, int]], low: dt.date, high: dt.date):
-    """Closed findings at these (site, index item) pairs, closed in [low, high]: an OR of pairs, which
-    both SQLite and PostgreSQL answer with one seek per pair on the (site, index_item) index."""
-    match = Q()
-    for site_id, item_id in pairs:
-        match |= Q(site_id=site_id, index_item_id=item_id)
-    # only closed findings have closed_on; the status is checked here rather than in SQL, where
-    # SQLite (without statistics) would walk the status index through every closed finding
-    rows = Finding.objects.filter(match, closed_on__range=(low, high)).values_list(
-        "site_id", "index_item_id", "closed_on", "pk", "status")
-    return [row[:4] for row in rows if row[4] == FindingStatus.CLOSED]
 
 
 def import_ledger(path: Path | str, *, actor, dry_run: bool = False, create_sites: bool = False,

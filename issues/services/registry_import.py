@@ -30,6 +30,7 @@ from .excel import (
     Report,
     Row,
     RowError,
+    SiteTypeMatcher,
     UnitMatcher,
     find_header,
     open_sheet,
@@ -197,10 +198,7 @@ def import_index(path: Path | str, *, actor, system_name: str = "", dry_run: boo
         raise ExcelRefused(_("还没有当前使用的测评体系；请用 --system 指定体系名称（没有时会新建）。"))
     existing = {squeeze(i.code).upper(): i for i in IndexItem.objects.filter(system=system)} if system else {}
     matcher = UnitMatcher(Unit.objects.filter(is_active=True))
-    site_types = {}
-    for st in SiteType.objects.all():
-        site_types[squeeze(st.name)] = st
-        site_types[squeeze(st.code).upper()] = st
+    site_types = SiteTypeMatcher(SiteType.objects.all())
     seen: dict[str, int] = {}
     parsed = []
     for row in rows:
@@ -224,11 +222,10 @@ def import_index(path: Path | str, *, actor, system_name: str = "", dry_run: boo
                     errors.append(RowError(row.number, column, raw, str(exc)))
         types = []
         for text in parse_list(row.text("适用点位类型")):
-            found = site_types.get(squeeze(text)) or site_types.get(squeeze(text).upper())
-            if found is None:
-                errors.append(RowError(row.number, "适用点位类型", text, _("没有这个点位类型")))
-            else:
-                types.append(found)
+            try:
+                types.append(site_types.get(text))
+            except CellError as exc:
+                errors.append(RowError(row.number, "适用点位类型", text, str(exc)))
         lead, co = None, []
         if row.text("牵头单位"):
             try:

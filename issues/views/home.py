@@ -50,14 +50,14 @@ def dashboard(request):
     user = request.user
     today = timezone.localdate()
     start = today.replace(day=1)
+    unit_ids = access.visible_unit_ids(user)
     figures = selectors.dashboard_figures(user, today)
     for table in figures["rankings"]:
-        table["shown"] = _trimmed(table["rows"], access.visible_unit_ids(user) is None)
+        table["shown"] = _trimmed(table["rows"], unit_ids is None)
     now, before, trend = figures["now"], figures["before"], figures["trend"]
     stock_before = selectors.stock_last_month(user, start - relativedelta(months=1))
     open_total, overdue = selectors.open_count(user), selectors.overdue_count(user, today)
     policy = Policy.current()
-    unit_ids = access.visible_unit_ids(user)
     # only city-wide roles see the sanctions tile (units do not read the sanctions ledger)
     sanctions = Sanction.objects.filter(status=SanctionStatus.IN_FORCE).count() if unit_ids is None else None
     return render(request, "issues/dashboard.html", {

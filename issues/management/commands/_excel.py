@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
+
+from issues.services.excel import ExcelRefused
 
 
 def acting_user(username: str | None):
@@ -37,3 +39,24 @@ def print_report(command, report, *, verb: str) -> None:
     for note in report.notes:
         out.write(note)
     out.write(f"{verb}：新建 {len(report.created)} 条，更新 {len(report.updated)} 条，跳过 {len(report.skipped)} 条。")
+
+
+class ImportCommand(BaseCommand):
+    """An import command: FILE, --dry-run and --user; subclasses add options and call their service."""
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+        parser.add_argument("--user", help="以该用户的名义导入（默认：系统）")
+
+    def run_import(self, file, *, actor, dry_run, **options):
+        raise NotImplementedError
+
+    def handle(self, *args, file, dry_run, user, **options):
+        try:
+            report = self.run_import(file, actor=acting_user(user), dry_run=dry_run, **options)
+        except ExcelRefused as exc:
+            raise CommandError(f"{file} 未导入：{exc}") from exc
+        except FileNotFoundError as exc:
+            raise CommandError(f"找不到文件 {file}") from exc
+        print_report(self, report, verb="导入完成")
