@@ -224,7 +224,7 @@ class RankedUnit:
 
 def live_rankings(today, *, unit_ids=None, figures=None) -> list[dict]:
     """Every group's ranking for the current (open) month, computed now, with bottom-K streaks."""
-    from .models import PeriodKind, PeriodStatus, RankingEntry, RankingGroup, RankingPeriod, Unit
+    from .models import PeriodKind, RankingGroup, Unit
     from .services import rankings
 
     period = rankings.month_period(today)
@@ -240,11 +240,8 @@ def live_rankings(today, *, unit_ids=None, figures=None) -> list[dict]:
         figures = rankings.figures_for(None, period.start, min(period.end, today))
     stock = stock_by_unit(today)
     nothing = {"open": 0, "overdue": 0}
-    closed = list(RankingPeriod.objects.filter(kind=PeriodKind.MONTH, status=PeriodStatus.CLOSED, end__lt=period.start)
-                  .order_by("-end")[:12])
-    bottoms = {}
-    for entry in RankingEntry.objects.filter(period__in=closed, in_bottom=True).values("unit_id", "period_id"):
-        bottoms.setdefault(entry["unit_id"], set()).add(entry["period_id"])
+    streaks = rankings.bottom_streaks(rankings.closed_run_before(period.start, PeriodKind.MONTH, limit=12),
+                                      [u.pk for units in members.values() for u in units])
     out = []
     for group in groups:
         units = members.get(group.pk, [])
@@ -256,15 +253,9 @@ def live_rankings(today, *, unit_ids=None, figures=None) -> list[dict]:
         rows = []
         for unit in units:
             rank, bottom = marks[unit.pk]
-            streak = 0
-            for past in closed:
-                if past.pk in bottoms.get(unit.pk, ()):
-                    streak += 1
-                else:
-                    break
             fig = figures.get(unit.pk) or rankings.Figures()
             rows.append({"unit": unit, "score": scores[unit.pk], "rank": rank, "bottom": bottom,
-                         "streak": streak + (1 if bottom else 0), "misses": fig.misses, "findings": fig.findings,
+                         "streak": streaks[unit.pk] + (1 if bottom else 0), "misses": fig.misses, "findings": fig.findings,
                          "open": stock.get(unit.pk, nothing)["open"], "overdue": stock.get(unit.pk, nothing)["overdue"],
                          "on_time_rate": fig.on_time_rate, "visible": unit_ids is None or unit.pk in unit_ids})
         rows.sort(key=lambda r: (r["rank"], r["unit"].name))

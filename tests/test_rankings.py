@@ -263,3 +263,19 @@ def test_only_the_office_changes_periods(client, city):
     assert client.post(f"/periods/{period.pk}/close/").status_code == 403
     client.force_login(city.dongmen_liaison)
     assert client.get("/periods/").status_code == 403
+
+
+def test_a_streak_stops_at_a_gap_between_closed_periods(city):
+    """DOMAIN.md: a streak is consecutive closed periods with no gap; the dashboard and R4/R5 share it."""
+    group = group_of(city, city.dongmen_sq, city.xihu_sq)
+    months = [rankings.month_period(D(2026, m, 1)) for m in (8, 9, 10)]
+    for period in months:
+        RankingEntry.objects.create(period=period, group=group, unit=city.dongmen_sq, score=90, rank=2, in_bottom=True)
+    RankingPeriod.objects.filter(pk__in=[months[0].pk, months[2].pk]).update(status=PeriodStatus.CLOSED)
+    run = rankings.closed_run_before(D(2026, 11, 1), "month")
+    assert [p.name for p in run] == ["2026年10月"]  # September is still open: August does not count
+    assert rankings.bottom_streaks(run, [city.dongmen_sq.pk, city.xihu_sq.pk]) == {city.dongmen_sq.pk: 1,
+                                                                                  city.xihu_sq.pk: 0}
+    RankingPeriod.objects.filter(pk=months[1].pk).update(status=PeriodStatus.CLOSED)
+    run = rankings.closed_run_before(D(2026, 11, 1), "month")
+    assert rankings.bottom_streaks(run, [city.dongmen_sq.pk])[city.dongmen_sq.pk] == 3

@@ -316,31 +316,20 @@ def apply_ranking_rules(day: dt.date, report: DayReport) -> None:
     if not periods or not rules:
         return
     for period in periods:
-        history = list(
-            RankingPeriod.objects.filter(kind=period.kind, status=PeriodStatus.CLOSED, end__lte=period.end)
-            .order_by("-end")
-        )
-        contiguous = [history[0]]
-        for earlier in history[1:]:
-            if earlier.end + dt.timedelta(days=1) != contiguous[-1].start:
-                break
-            contiguous.append(earlier)
-        bottom = RankingEntry.objects.filter(period=period, in_bottom=True).select_related("unit", "group")
+        run = rankings.closed_run_before(period.start, period.kind)
+        bottom = list(RankingEntry.objects.filter(period=period, in_bottom=True).select_related("unit", "group"))
+        earlier = rankings.bottom_streaks(run, [entry.unit_id for entry in bottom])
         for entry in bottom:
-            streak = [entry]
-            for earlier in contiguous[1:]:
-                previous = RankingEntry.objects.filter(period=earlier, unit=entry.unit, in_bottom=True).first()
-                if previous is None:
-                    break
-                streak.append(previous)
-            first = streak[-1].period
+            length = 1 + earlier[entry.unit_id]
+            first = ([period] + run)[length - 1]
             for rule in rules:
-                if rule.threshold != len(streak) or not rule_applies(rule, entry.unit):
+                if rule.threshold != length or not rule_applies(rule, entry.unit):
                     continue
                 sanction = apply_sanction(
                     rule=rule, unit=entry.unit, evidence_key=f"unit:{entry.unit_id}:streak-from:{first.pk}",
-                    reason=f"连续{len(streak)}个周期排名{entry.group.name}后三位（{first.name}至{period.name}）",
-                    decided_on=day, entries=streak,
+                    reason=f"连续{length}个周期排名{entry.group.name}后三位（{first.name}至{period.name}）",
+                    decided_on=day,
+                    entries=[entry, *RankingEntry.objects.filter(unit=entry.unit, period__in=run[:length - 1])],
                 )
                 if sanction:
                     report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {entry.unit.name}")

@@ -302,6 +302,37 @@ def close_period(period: RankingPeriod, *, closed_on: dt.date | None = None) -> 
     return written
 
 
+def closed_run_before(start: dt.date, kind: str, *, limit: int | None = None) -> list[RankingPeriod]:
+    """The closed periods of `kind` that end the day before `start` and each one before that, newest
+    first, stopping at the first gap: the periods a streak (DOMAIN.md) may run through."""
+    history = RankingPeriod.objects.filter(kind=kind, status=PeriodStatus.CLOSED, end__lt=start).order_by("-end")
+    run: list[RankingPeriod] = []
+    expected_end = start - dt.timedelta(days=1)
+    for period in history[:limit] if limit else history:
+        if period.end != expected_end:
+            break
+        run.append(period)
+        expected_end = period.start - dt.timedelta(days=1)
+    return run
+
+
+def bottom_streaks(run: list[RankingPeriod], unit_ids) -> dict[int, int]:
+    """For each unit, how many periods of `run` (newest first) in a row it spent in the bottom K."""
+    marked: dict[int, set[int]] = defaultdict(set)
+    for unit_id, period_id in RankingEntry.objects.filter(period__in=run, unit_id__in=unit_ids,
+                                                         in_bottom=True).values_list("unit_id", "period_id"):
+        marked[unit_id].add(period_id)
+    streaks = {}
+    for unit_id in unit_ids:
+        count = 0
+        for period in run:
+            if period.pk not in marked.get(unit_id, ()):
+                break
+            count += 1
+        streaks[unit_id] = count
+    return streaks
+
+
 def close_periods_ending(day: dt.date) -> list[RankingPeriod]:
     """What the nightly job does for `day`: make sure this month has its period, close those ending today."""
     month_period(day)
