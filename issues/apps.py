@@ -24,6 +24,8 @@ class IssuesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from . import lookups  # noqa: F401 - registers field__in_ids
+
         # Groups need the permissions that Django creates after migrate.
         post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="issues.ensure_roles")
         post_migrate.connect(_ensure_monthly_figures, sender=self, dispatch_uid="issues.monthly_figures")

@@ -45,3 +45,20 @@ def test_a_unit_window_rule_needs_its_window(db):
 def test_there_is_one_policy_row(db):
     with pytest.raises(IntegrityError), transaction.atomic():
         Policy.objects.create(pk=2)
+
+
+def test_in_ids_finds_the_same_rows_as_in(db):
+    from issues.lookups import IdList
+    from issues.models import Unit, UnitKind
+
+    units = [Unit.objects.create(name=f"查询单位{i}", kind=UnitKind.COMMUNITY) for i in range(5)]
+    wanted = [units[0].pk, units[3].pk, units[4].pk, 999_999]
+    assert (sorted(Unit.objects.filter(pk__in_ids=IdList(wanted)).values_list("pk", flat=True))
+            == sorted(Unit.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+            == [units[0].pk, units[3].pk, units[4].pk])
+    assert list(Unit.objects.filter(pk__in_ids=IdList([]))) == []
+    assert Unit.objects.filter(pk__in_ids=[str(units[1].pk)]).get() == units[1]  # a plain list works too
+    # through a foreign key and a join
+    child = Unit.objects.create(name="下级单位", kind=UnitKind.COMMUNITY, parent=units[2])
+    assert list(Unit.objects.filter(parent_id__in_ids=IdList([units[2].pk]))) == [child]
+    assert list(Unit.objects.filter(parent__in_ids=IdList([units[2].pk]))) == [child]

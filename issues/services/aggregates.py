@@ -30,6 +30,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q, Sum
 
+from ..lookups import IdList
 from ..models import AreaMonth, Finding, FindingStatus, MonthEndStock, Notice, Submission, UnitMonth
 
 CHUNK = 500
@@ -106,21 +107,21 @@ def touched_by(finding_ids: Iterable[int]) -> tuple[set[tuple[int, dt.date]], se
     areas: set[dt.date] = set()
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i:i + CHUNK]
-        for unit_id, found_on, closed_on in Finding.objects.filter(pk__in=chunk).values_list(
+        for unit_id, found_on, closed_on in Finding.objects.filter(pk__in_ids=IdList(chunk)).values_list(
             "lead_unit_id", "found_on", "closed_on"
         ):
             units.add((unit_id, month_of(found_on)))
             areas.add(month_of(found_on))
             if closed_on:
                 units.add((unit_id, month_of(closed_on)))
-        for unit_id, deadline, outcome_on in Notice.objects.filter(finding_id__in=chunk).values_list(
+        for unit_id, deadline, outcome_on in Notice.objects.filter(finding_id__in_ids=IdList(chunk)).values_list(
             "unit_id", "deadline", "outcome_on"
         ):
             units.add((unit_id, month_of(deadline)))
             if outcome_on:
                 units.add((unit_id, month_of(outcome_on)))
         for unit_id, decided_on in Submission.objects.filter(
-            notice__finding_id__in=chunk, decided_on__isnull=False
+            notice__finding_id__in_ids=IdList(chunk), decided_on__isnull=False
         ).values_list("notice__unit_id", "decided_on"):
             units.add((unit_id, month_of(decided_on)))
     return units, areas

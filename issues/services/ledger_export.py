@@ -17,6 +17,7 @@ from pathlib import Path
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from ..lookups import IdList
 from ..models import (
     Decision,
     Finding,
@@ -114,20 +115,20 @@ def ledger_rows(findings: QuerySet[Finding], progress: Progress | None = None):
     serial = 0
     for start in range(0, total, CHUNK):
         chunk = ids[start:start + CHUNK]
-        rows = {row[0]: row for row in Finding.objects.filter(pk__in=chunk).values_list(*fields).order_by()}
+        rows = {row[0]: row for row in Finding.objects.filter(pk__in_ids=IdList(chunk)).values_list(*fields).order_by()}
         co = defaultdict(list)
         # ids only, names from the dict: joined, SQLite would walk every unit for each chunk
-        for finding_id, unit_id in through.objects.filter(finding_id__in=chunk).values_list("finding_id", "unit_id"):
+        for finding_id, unit_id in through.objects.filter(finding_id__in_ids=IdList(chunk)).values_list("finding_id", "unit_id"):
             co[finding_id].append(unit_names[unit_id])
-        issued = dict(Notice.objects.filter(finding_id__in=chunk, seq=1).values_list("finding_id", "issued_on")
+        issued = dict(Notice.objects.filter(finding_id__in_ids=IdList(chunk), seq=1).values_list("finding_id", "issued_on")
                       .order_by())
         fixes: dict[int, tuple] = {}
-        for row in (Submission.objects.filter(notice__finding_id__in=chunk)
+        for row in (Submission.objects.filter(notice__finding_id__in_ids=IdList(chunk))
                     .values_list("notice__finding_id", "note", "decision", "decided_on", "reason")
                     .order_by("submitted_at", "pk")):
             fixes[row[0]] = row
         sanctions = defaultdict(list)
-        for finding_id, action, decided_on in (Sanction.objects.filter(finding_id__in=chunk)
+        for finding_id, action, decided_on in (Sanction.objects.filter(finding_id__in_ids=IdList(chunk))
                                                .values_list("finding_id", "action", "decided_on")
                                                .order_by("decided_on", "pk")):
             sanctions[finding_id].append(f"{ACTION_LABELS.get(action, action)}（{decided_on:%Y-%m-%d}）")
