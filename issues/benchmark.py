@@ -217,6 +217,7 @@ def _findings(scale, today, rnd, units, items, sites, office) -> dict:
                                           effective_from=found + dt.timedelta(days=11)))
         finding.miss_count = misses if status != FindingStatus.REGISTERED else 0
         finding.current_notice_id = last_notice
+        finding.deadline = deadline if last_notice else None
         findings.append(finding)
         finding_id += 1
         flush()

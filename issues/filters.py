@@ -7,16 +7,18 @@ import datetime as dt
 
 import django_filters as df
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.core.validators import EMPTY_VALUES
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import access
+from .forms import QuickSelect
 from .models import FindingStatus, IndexCategory, IndexItem, InspectionRound, Notice, NoticeOutcome, SiteType, overdue_q
 
 ORDERING = (
     ("found_on", "found_on"),
-    ("current_notice__deadline", "deadline"),
+    ("deadline", "deadline"),
     ("miss_count", "misses"),
     ("deduction", "deduction"),
     ("lead_unit__name", "unit"),
@@ -25,26 +27,54 @@ ORDERING = (
 )
 
 
+class LedgerOrdering(df.OrderingFilter):
+    """The chosen order, then the ledger's own (found on, then id) in the same direction: equal
+    values never reorder between pages, and every order with an index behind it (found on,
+    deadline, status) is read from that index. Findings without a deadline come last."""
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        ordering = [self.get_ordering_value(param) for param in value]
+        names = [o.lstrip("-") for o in ordering]
+        descending = ordering[-1].startswith("-")
+        for name in ("found_on", "id"):
+            if name not in names and not (name == "found_on" and names[-1] == "deadline"):
+                ordering.append(f"-{name}" if descending else name)
+        return qs.order_by(*(
+            (F("deadline").desc(nulls_last=True) if o.startswith("-") else F("deadline").asc(nulls_last=True))
+            if o.lstrip("-") == "deadline" else o
+            for o in ordering
+        ))
+
+
 class FindingFilter(df.FilterSet):
     q = df.CharFilter(label=_("关键词"), method="filter_keyword",
                       widget=forms.TextInput(attrs={"placeholder": _("问题描述、地址、编号、点位")}))
-    status = df.MultipleChoiceFilter(label=_("状态"), choices=FindingStatus.choices,
+    status = df.MultipleChoiceFilter(label=_("状态"), choices=FindingStatus.choices, distinct=False,
                                      widget=forms.CheckboxSelectMultiple)
-    unit = df.NumberFilter(label=_("责任单位（含下级）"), method="filter_unit")
+    unit = df.NumberFilter(label=_("责任单位（含下级）"), method="filter_unit", widget=QuickSelect)
     lead_unit = df.NumberFilter(label=_("责任单位（仅本单位）"), field_name="lead_unit_id", widget=forms.HiddenInput)
     overdue = df.BooleanFilter(label=_("只看超期未整改"), method="filter_overdue",
                                widget=forms.CheckboxInput)
     due_within = df.NumberFilter(label=_("几天内到期"), method="filter_due_within", min_value=0)
     category = df.ModelChoiceFilter(label=_("测评项目"), field_name="index_item__category",
-                                    queryset=IndexCategory.objects.all())
-    item = df.ModelChoiceFilter(label=_("测评指标"), field_name="index_item", queryset=IndexItem.objects.all())
+                                    queryset=IndexCategory.objects.all(),
+                                    widget=QuickSelect(options=lambda: IndexCategory.objects.values_list("pk", "name")))
+    item = df.ModelChoiceFilter(label=_("测评指标"), field_name="index_item", queryset=IndexItem.objects.all(),
+                              widget=QuickSelect(options=lambda: (
+                                  (pk, f"{code} {name}") for pk, code, name in IndexItem.objects.values_list(
+                                      "pk", "code", "name"))))
     site_type = df.ModelChoiceFilter(label=_("点位类型"), field_name="site__site_type",
-                                     queryset=SiteType.objects.all())
+                                     queryset=SiteType.objects.all(),
+                                     widget=QuickSelect(options=lambda: SiteType.objects.values_list("pk", "name")))
     site = df.NumberFilter(label=_("点位编号"), field_name="site_id", widget=forms.HiddenInput)
     site_name = df.CharFilter(label=_("点位名称"), field_name="site__name", lookup_expr="icontains")
     round = df.ModelChoiceFilter(label=_("督查批次"), field_name="inspection_round",
-                                 queryset=InspectionRound.objects.all())
-    source = df.ChoiceFilter(label=_("问题来源"), field_name="inspection_round__source", choices=[])
+                                 queryset=InspectionRound.objects.all(), widget=QuickSelect(
+                                     options=lambda: InspectionRound.objects.order_by("-held_on").values_list("pk", "name")))
+    source = df.ChoiceFilter(label=_("问题来源"), field_name="inspection_round__source", choices=[],
+                             widget=QuickSelect)
     found_from = df.DateFilter(label=_("发现日期从"), field_name="found_on", lookup_expr="gte",
                                widget=forms.DateInput(attrs={"type": "date"}))
     found_to = df.DateFilter(label=_("至"), field_name="found_on", lookup_expr="lte",
@@ -61,7 +91,7 @@ class FindingFilter(df.FilterSet):
     due_to = df.DateFilter(label=_("至"), method="filter_due", widget=forms.DateInput(attrs={"type": "date"}))
     min_misses = df.NumberFilter(label=_("未按期次数≥"), field_name="miss_count", lookup_expr="gte", min_value=0)
     relapse = df.BooleanFilter(label=_("只看反弹"), method="filter_relapse", widget=forms.CheckboxInput)
-    o = df.OrderingFilter(fields=ORDERING, label=_("排序"))
+    o = LedgerOrdering(fields=ORDERING, label=_("排序"))
 
     def __init__(self, *args, user=None, today: dt.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,6 +100,9 @@ class FindingFilter(df.FilterSet):
         sources = InspectionRound.objects.order_by("source").values_list("source", flat=True).distinct()
         self.filters["source"].extra["choices"] = [(s, s) for s in sources]
         self.filters["round"].queryset = InspectionRound.objects.order_by("-held_on")
+        units = access.units_for(user).order_by("kind", "name").values_list("pk", "name") if user else []
+        # read when the select is drawn, not for a filter set that only filters
+        self.filters["unit"].extra["widget"] = QuickSelect(choices=lambda: [("", "—"), *units])
 
     def filter_keyword(self, qs, name, value):
         for word in value.split():
@@ -89,8 +122,8 @@ class FindingFilter(df.FilterSet):
         horizon = self.today + dt.timedelta(days=int(value))
         return qs.filter(
             status__in=[FindingStatus.ASSIGNED, FindingStatus.SUBMITTED],
-            current_notice__deadline__gte=self.today,
-            current_notice__deadline__lte=horizon,
+            deadline__gte=self.today,
+            deadline__lte=horizon,
         )
 
     def _notice_range(self, qs, prefix: str, field: str, exclude=None, **where):

@@ -122,6 +122,10 @@ def acts_then_recount(city, ledger):
 
     assert aggregates.differences() == []
     assert stored() == recount_by_hand()
+    # the ledger sorts and filters on the finding's copy of its current notice's deadline
+    copies = [(f.pk, f.deadline, f.current_notice.deadline if f.current_notice else None)
+              for f in Finding.objects.select_related("current_notice")]
+    assert [c for c in copies if c[1] != c[2]] == []
     # and what the dashboard shows city-wide from the stored figures equals the live count
     # (a day after everything above happened, so that December is last month)
     today = D(2027, 1, 20)

@@ -112,6 +112,43 @@ def test_ledger_sorts_by_deadline_both_ways(client, city):
     assert down.index("晚到期") < down.index("早到期")
 
 
+def test_every_order_pages_through_each_finding_once_and_undated_findings_come_last(client, city, monkeypatch):
+    """Pages are read ids first; equal deadlines, dates and statuses must not repeat or skip a row."""
+    from issues.views import ledger as ledger_view
+
+    for i in range(9):  # three deadlines, three findings each, all found the same day
+        city.assigned(description=f"同日到期{i}", deadline=D(2026, 11, 20) + dt.timedelta(days=i % 3))
+    for i in range(4):
+        city.finding(description=f"未交办{i}")
+    monkeypatch.setattr(ledger_view, "PAGE_SIZES", (3, 20, 50))
+    client.force_login(city.office)
+    every = sorted(Finding.objects.values_list("pk", flat=True))
+    for order in ("deadline", "-deadline", "status", "-status", "misses", "unit", "found_on", None):
+        seen = []
+        for number in range(1, 6):  # 13 findings on five pages of three
+            query = {"per_page": 3, "page": number, **({"o": order} if order else {})}
+            seen += [f.pk for f in client.get("/findings/", query).context["page"].object_list]
+        assert sorted(seen) == every, order
+    rows = client.get("/findings/", {"o": "deadline", "per_page": 20}).context["page"].object_list
+    deadlines = [f.deadline for f in rows]
+    assert deadlines[:9] == sorted(deadlines[:9]) and deadlines[9:] == [None] * 4
+
+
+def test_status_tab_counts_add_up_under_other_filters(client, city):
+    for i in range(3):
+        city.assigned(description=f"东门{i}")
+    closed, notice = city.assigned(description="已办结")
+    sub = svc.submit_fix(actor=city.office, notice_id=notice.pk, note="已整改")
+    svc.approve_submission(actor=city.office, submission_id=sub.pk, decided_on=D(2026, 11, 5))
+    city.finding(description="西湖待交办", unit=city.xihu_sq)
+    client.force_login(city.office)
+    tabs = {value: n for value, _label, n in client.get("/findings/").context["status_tabs"]}
+    assert (tabs["registered"], tabs["assigned"], tabs["closed"], tabs["submitted"], tabs["void"]) == (1, 3, 1, 0, 0)
+    tabs = {value: n for value, _label, n in client.get("/findings/", {"unit": city.east.pk, "status": "closed"})
+            .context["status_tabs"]}
+    assert (tabs["registered"], tabs["assigned"], tabs["closed"]) == (0, 3, 1)
+
+
 def test_ledger_keeps_the_filters_in_pagination_links(client, city):
     for i in range(25):
         city.finding(description=f"垃圾{i}")
@@ -546,3 +583,21 @@ def test_every_workflow_url_is_listed_here():
         "excel_job_status", "excel_job_download",
     }
     assert reverse("ledger") == "/findings/"
+
+
+def test_the_ledger_selects_show_the_choice_and_escape_names(client, city):
+    from django.http import QueryDict
+
+    from issues.forms import QuickSelect, QuickSelectMultiple
+
+    city.east.name = '东门街道<b>"'
+    city.east.save()
+    client.force_login(city.office)
+    page = client.get("/findings/", {"unit": city.east.pk, "item": city.item.pk}).content.decode()
+    assert f'<option value="{city.east.pk}" selected>东门街道&lt;b&gt;&quot;</option>' in page
+    assert f'<option value="{city.item.pk}" selected>{city.item.code} {city.item.name}</option>' in page
+    html = QuickSelectMultiple(choices=[(1, "甲"), (2, "乙"), (3, "丙")]).render("co", [1, 3], {"id": "x"})
+    assert html == ('<select name="co" id="x" multiple><option value="1" selected>甲</option>'
+                    '<option value="2">乙</option><option value="3" selected>丙</option></select>')
+    assert QuickSelectMultiple().value_from_datadict(QueryDict("co=1&co=3"), {}, "co") == ["1", "3"]
+    assert "required" not in QuickSelect(choices=[("", "—"), (1, "甲")]).render("a", None)

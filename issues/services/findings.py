@@ -192,7 +192,8 @@ def _new_notice(
         issued_by=actor if getattr(actor, "pk", None) else None,
     )
     finding.current_notice = notice
-    finding.save(update_fields=["current_notice"])
+    finding.deadline = deadline
+    finding.save(update_fields=["current_notice", "deadline"])
     AuditEvent.record(
         actor=actor, obj=finding, action="notice_issued",
         message=f"第{seq}次整改通知：{unit.name}，时限 {deadline.isoformat()}",
@@ -250,6 +251,7 @@ def change_deadline(*, actor, notice_id: int, deadline: dt.date, reason: str = "
     old = notice.deadline
     notice.deadline = deadline
     notice.save(update_fields=["deadline"])
+    Finding.objects.filter(pk=notice.finding_id, current_notice=notice).update(deadline=deadline)
     AuditEvent.record(
         actor=actor, obj=notice.finding, action="deadline_changed",
         message=f"第{notice.seq}次通知时限 {old.isoformat()} → {deadline.isoformat()} {reason}".strip(),

@@ -103,7 +103,7 @@ def ledger_rows(findings: QuerySet[Finding], progress: Progress | None = None):
     ids = list(findings.values_list("pk", flat=True))
     total = len(ids)
     fields = ("pk", "number", "inspection_round_id", "found_on", "site_id", "address", "description",
-              "index_item_id", "lead_unit_id", "deduction", "current_notice__deadline", "current_notice__seq",
+              "index_item_id", "lead_unit_id", "deduction", "deadline", "current_notice__seq",
               "miss_count", "status", "closed_on", "relapse_of_id", "remarks")
     through = Finding.co_units.through
     # the small tables once, by id: the chunk query then joins only the current notice

@@ -60,7 +60,7 @@ COLUMNS = ("序号", "问题编号", "问题来源", "督查批次", "发现日�
 BATCH = 500
 FINDING_COLUMNS = ("id", "number", "inspection_round_id", "site_id", "address", "index_item_id", "description",
                    "lead_unit_id", "deduction", "severity", "found_on", "status", "miss_count", "current_notice_id",
-                   "relapse_of_id", "void_reason", "remarks", "created_by_id", "created_at")
+                   "deadline", "relapse_of_id", "void_reason", "remarks", "created_by_id", "created_at")
 NOTICE_COLUMNS = ("id", "finding_id", "seq", "unit_id", "issued_on", "deadline", "requirement", "outcome", "miss_kind",
                   "issued_by_id", "created_at")
 AUDIT_COLUMNS = ("at", "actor_id", "action", "object_type", "object_id", "finding_id", "from_state", "to_state",
@@ -307,7 +307,8 @@ def _write(rows: list[Parsed], *, actor, today: dt.date, filename: str, progress
             (fid, p.number or None, p.extra["round"].pk if p.extra.get("round") else None,
              p.site.pk if p.site else None, p.address or (p.site.address if p.site else ""),
              p.item.pk if p.item else None, p.description, p.lead_unit.pk, bulk.decimal(p.deduction, deduction_field),
-             Severity.GENERAL.value, bulk.date(p.found_on), FindingStatus.ASSIGNED.value, 0, nid, p.relapse_of, "",
+             Severity.GENERAL.value, bulk.date(p.found_on), FindingStatus.ASSIGNED.value, 0, nid,
+             bulk.date(p.deadline), p.relapse_of, "",
              p.remarks, actor_id, when)
             for fid, nid, p in zip(finding_ids, notice_ids, chunk, strict=True)
         ))

@@ -55,9 +55,9 @@ def review_queue(request):
     visible = access.findings_for(request.user).filter(status=FindingStatus.SUBMITTED).values("pk")
     submissions = list(
         Submission.objects.filter(decision=Decision.PENDING, notice__finding__in=visible)
-        .select_related("notice", "notice__unit", "notice__finding", "notice__finding__site", "submitted_by")
+        .select_related("notice", "notice__unit", "notice__finding", "notice__finding__site")
         .prefetch_related(
-            "photos",
+            "photos", "submitted_by",  # prefetched: joined, SQLite may start from the user table
             Prefetch("notice__finding__photos", queryset=Photo.objects.filter(kind=PhotoKind.BEFORE),
                      to_attr="before_photos"),
         )
@@ -65,8 +65,11 @@ def review_queue(request):
     )
     for sub in submissions:
         sub.late = sub.submitted_on > sub.notice.deadline
+    transfers = TransferRequest.objects.filter(status=TransferStatus.PENDING)
+    if access.visible_unit_ids(request.user) is not None:  # city-wide staff: no subquery over every finding
+        transfers = transfers.filter(finding__in=access.findings_for(request.user).values("pk"))
     transfers = list(
-        TransferRequest.objects.filter(status=TransferStatus.PENDING, finding__in=access.findings_for(request.user).values("pk"))
+        transfers
         .select_related("finding", "from_unit", "to_unit", "requested_by", "notice")
         .order_by("requested_at", "pk")
     )
