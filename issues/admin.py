@@ -149,10 +149,11 @@ class NoticeInline(admin.TabularInline):
 @admin.register(m.Finding)
 class FindingAdmin(ReadOnlyAdmin):
     list_display = [
-        "display_number", "description_short", "lead_unit", "site", "status", "found_on",
+        "display_number", "description_short", "lead_unit", "site", "status", "found_on", "deadline",
         "miss_count", "deduction",
     ]
-    list_filter = ["status", "severity", "inspection_round__source", "lead_unit__kind"]
+    list_filter = ["status", "severity", "inspection_round__source", "lead_unit__kind", "site__site_type"]
+    list_per_page = 50  # as the ledger
     search_fields = ["number", "description", "address", "lead_unit__name", "site__name"]
     date_hierarchy = "found_on"
     list_select_related = ["lead_unit", "site"]
