@@ -98,7 +98,7 @@ class FindingFilter(df.FilterSet):
         self.user = user
         self.today = today or timezone.localdate()
         sources = InspectionRound.objects.order_by("source").values_list("source", flat=True).distinct()
-        self.filters["source"].extra["choices"] = [(s, s) for s in sources]
+        self.filters["source"].extra["choices"] = lambda: [(s, s) for s in sources]  # read when used
         self.filters["round"].queryset = InspectionRound.objects.order_by("-held_on")
         units = access.units_for(user).order_by("kind", "name").values_list("pk", "name") if user else []
         # read when the select is drawn, not for a filter set that only filters
