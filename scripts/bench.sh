@@ -4,6 +4,8 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 SCALE="${1:-1}"
 setup_venv requirements.txt
+# the load test drives gunicorn (in requirements.txt) with wrk, Debian's HTTP load generator
+command -v wrk >/dev/null 2>&1 || apt_install wrk || log "wrk is not installed: the load test is skipped"
 export DATABASE_URL="sqlite:///$ROOT/var/bench-${SCALE}.sqlite3"
 # REUSE=1 keeps an already built city (a full-scale build takes minutes) and measures again
 if [ "${REUSE:-0}" != 1 ]; then rm -f "$ROOT/var/bench-${SCALE}.sqlite3"*; fi
