@@ -126,12 +126,11 @@ class FindingFilter(df.FilterSet):
             deadline__lte=horizon,
         )
 
-    def _notice_range(self, qs, prefix: str, field: str, exclude=None, **where):
-        """Findings with one notice dated in [prefix_from, prefix_to] (both bounds on the same notice)."""
-        done = f"_{prefix}_applied"
-        if getattr(self, done, False):
+    def _notice_range(self, qs, name: str, prefix: str, field: str, exclude=None, **where):
+        """Findings with one notice dated in [prefix_from, prefix_to] (both bounds on the same notice).
+        The _from filter applies both bounds; the _to filter only when there is no _from."""
+        if name == f"{prefix}_to" and self.form.cleaned_data.get(f"{prefix}_from"):
             return qs
-        setattr(self, done, True)
         low, high = self.form.cleaned_data.get(f"{prefix}_from"), self.form.cleaned_data.get(f"{prefix}_to")
         notices = Notice.objects.filter(finding=OuterRef("pk"), **where)
         if exclude:
@@ -144,11 +143,11 @@ class FindingFilter(df.FilterSet):
 
     def filter_missed(self, qs, name, value):
         """Findings that missed a deadline in the range (a miss is dated on its notice's outcome date)."""
-        return self._notice_range(qs, "missed", "outcome_on", outcome=NoticeOutcome.MISSED)
+        return self._notice_range(qs, name, "missed", "outcome_on", outcome=NoticeOutcome.MISSED)
 
     def filter_due(self, qs, name, value):
         """Findings with a notice due in the range (transferred and voided notices do not count)."""
-        return self._notice_range(qs, "due", "deadline",
+        return self._notice_range(qs, name, "due", "deadline",
                                   exclude={"outcome__in": [NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID]})
 
     def filter_relapse(self, qs, name, value):

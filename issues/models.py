@@ -601,7 +601,9 @@ class Finding(models.Model):
             models.Index(fields=["found_on", "lead_unit", "status", "deduction", "relapse_of"],
                          name="finding_month_figures"),
             models.Index(fields=["closed_on", "lead_unit"], name="finding_closed_month"),
-            models.Index(fields=["lead_unit", "found_on"]),
+            # a unit's (or a district's) findings by date, covering the status and closing date the
+            # ledger's filters and status tabs count with
+            models.Index(fields=["lead_unit", "found_on", "status", "closed_on"], name="finding_unit_found"),
             models.Index(fields=["status", "lead_unit", "miss_count", "current_notice"], name="finding_open_stock"),
             models.Index(fields=["site", "index_item", "closed_on"]),
         ]

@@ -144,9 +144,14 @@ def test_status_tab_counts_add_up_under_other_filters(client, city):
     client.force_login(city.office)
     tabs = {value: n for value, _label, n in client.get("/findings/").context["status_tabs"]}
     assert (tabs["registered"], tabs["assigned"], tabs["closed"], tabs["submitted"], tabs["void"]) == (1, 3, 1, 0, 0)
-    tabs = {value: n for value, _label, n in client.get("/findings/", {"unit": city.east.pk, "status": "closed"})
-            .context["status_tabs"]}
+    response = client.get("/findings/", {"unit": city.east.pk, "status": "closed"})
+    tabs = {value: n for value, _label, n in response.context["status_tabs"]}
     assert (tabs["registered"], tabs["assigned"], tabs["closed"]) == (0, 3, 1)
+    # the page's own count is the chosen tabs' sum, and it is what the page lists
+    assert response.context["page"].paginator.count == 1 == len(response.context["page"].object_list)
+    assert "共 1 个问题" in response.content.decode()
+    response = client.get("/findings/", {"status": ["assigned", "registered"]})
+    assert response.context["page"].paginator.count == 4 == len(response.context["page"].object_list)
 
 
 def test_ledger_keeps_the_filters_in_pagination_links(client, city):

@@ -110,8 +110,13 @@ def ledger(request):
     except ValueError:
         per_page = 50
     per_page = per_page if per_page in PAGE_SIZES else 50
-    page = TwoStepPaginator(rows, per_page, rows=rows_by_ids(ledger_queryset(None))).get_page(
-        request.GET.get("page"))
+    tabs = status_counts_without_status_filter(filterset, user)
+    paginator = TwoStepPaginator(rows, per_page, rows=rows_by_ids(ledger_queryset(None)))
+    if not (filterset.is_bound and not filterset.is_valid()):
+        # the page's findings are the tabs' findings of the chosen statuses: no count of its own
+        chosen = set(filterset.form.cleaned_data.get("status") or ()) if filterset.is_bound else set()
+        paginator.count = sum(n for value, _label, n in tabs if not chosen or value in chosen)
+    page = paginator.get_page(request.GET.get("page"))
     for finding in page.object_list:
         finding.is_overdue = bool(
             finding.deadline and finding.status == FindingStatus.ASSIGNED and finding.deadline < today
@@ -127,7 +132,7 @@ def ledger(request):
         "filter": filterset,
         "page": page,
         "today": today,
-        "status_tabs": status_counts_without_status_filter(filterset, user),
+        "status_tabs": tabs,
         "current_status": request.GET.getlist("status"),
         "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
