@@ -3,7 +3,8 @@
 In a transaction that is rolled back: the city's own open notices are moved out of the way, N
 findings are imported (the same importer an office uses) with their first notices all due on one
 day two months ahead, and that day is processed as the nightly job would (misses, next notices,
-escalation rules, expiry). It runs twice: once timed, once counting its statements."""
+escalation rules, expiry). It runs twice: once timed, once counting its statements; a third run
+makes the same ledger writes in ten SQL statements (`lower_bound`), the floor it is compared with."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import IndexItem, Notice, NoticeOutcome, Site, Unit
+from .models import IndexItem, Notice, NoticeOutcome, Policy, Site, Unit
+from .services import bulk
 from .services.escalation import process_day
 from .services.ledger_import import COLUMNS, import_ledger
+from .workcalendar import add_working_days
 
 
 def build_due_file(path: Path, n: int, *, found_on: dt.date, deadline: dt.date) -> None:
@@ -37,7 +40,47 @@ def build_due_file(path: Path, n: int, *, found_on: dt.date, deadline: dt.date) 
     workbook.save(path)
 
 
-def _one_run(path: Path, day: dt.date, today: dt.date, *, count_queries: bool) -> dict:
+def lower_bound(day: dt.date, next_deadline: dt.date) -> tuple[int, int]:
+    """The ledger writes of a day's deadline misses in as few statements as SQL allows: the notices
+    missed, the findings' miss counts, the next notices, the findings pointing at them, a fix sent
+    late carried over, and the two audit rows of each miss. No rules, no monthly figures, no
+    notifications: a floor for the nightly job, not an equal. Returns (misses, statements)."""
+    d, nd, now = bulk.date(day), bulk.date(next_deadline), bulk.datetime(timezone.now())
+    statements = [
+        ("CREATE TEMP TABLE bench_missed AS SELECT n.id AS notice_id, n.finding_id, n.seq, n.unit_id, "
+         "n.requirement FROM issues_notice n WHERE n.outcome = 'open' AND n.deadline <= %s AND NOT EXISTS "
+         "(SELECT 1 FROM issues_submission s WHERE s.notice_id = n.id AND s.decision = 'pending' "
+         "AND s.submitted_on <= n.deadline)", [d]),
+        ("UPDATE issues_notice SET outcome = 'missed', outcome_on = deadline, miss_kind = 'deadline' "
+         "WHERE id IN (SELECT notice_id FROM bench_missed)", []),
+        ("UPDATE issues_finding SET miss_count = miss_count + 1 WHERE id IN (SELECT finding_id FROM bench_missed)",
+         []),
+        ("INSERT INTO issues_notice (finding_id, seq, unit_id, issued_on, deadline, requirement, outcome, "
+         "miss_kind, issued_by_id, created_at) SELECT finding_id, seq + 1, unit_id, %s, %s, requirement, 'open', "
+         "'', NULL, %s FROM bench_missed", [d, nd, now]),
+        ("UPDATE issues_finding SET current_notice_id = (SELECT n.id FROM issues_notice n WHERE n.finding_id = "
+         "issues_finding.id AND n.outcome = 'open'), deadline = %s WHERE id IN (SELECT finding_id FROM bench_missed)",
+         [nd]),
+        ("UPDATE issues_submission SET notice_id = (SELECT f.current_notice_id FROM issues_notice n JOIN "
+         "issues_finding f ON f.id = n.finding_id WHERE n.id = issues_submission.notice_id) WHERE decision = "
+         "'pending' AND notice_id IN (SELECT notice_id FROM bench_missed)", []),
+        ("INSERT INTO issues_auditevent (at, actor_id, action, object_type, object_id, finding_id, from_state, "
+         "to_state, message, data) SELECT %s, NULL, 'miss', 'finding', CAST(finding_id AS TEXT), finding_id, '', "
+         "'', '第' || seq || '次整改通知未按期整改', '{}' FROM bench_missed", [now]),
+        ("INSERT INTO issues_auditevent (at, actor_id, action, object_type, object_id, finding_id, from_state, "
+         "to_state, message, data) SELECT %s, NULL, 'notice_issued', 'finding', CAST(finding_id AS TEXT), "
+         "finding_id, '', '', '第' || (seq + 1) || '次整改通知', '{}' FROM bench_missed", [now]),
+    ]
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+        cursor.execute("SELECT COUNT(*) FROM bench_missed")
+        misses = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE bench_missed")
+    return misses, len(statements) + 2
+
+
+def _one_run(path: Path, day: dt.date, today: dt.date, *, count_queries: bool, floor: bool = False) -> dict:
     with transaction.atomic():
         Notice.objects.filter(outcome=NoticeOutcome.OPEN).update(deadline=F("deadline") + dt.timedelta(days=365))
         report = import_ledger(path, actor=None, today=today)
@@ -51,6 +94,11 @@ def _one_run(path: Path, day: dt.date, today: dt.date, *, count_queries: bool) -
             return execute(sql, params, many, context)
 
         started = time.perf_counter()
+        if floor:
+            misses, queries = lower_bound(day, add_working_days(day, Policy.current().next_notice_days))
+            seconds = time.perf_counter() - started
+            transaction.set_rollback(True)
+            return {"seconds": seconds, "misses": misses, "sanctions": 0, "queries": queries}
         if count_queries:  # a counter, not Django's query log, which keeps only the last 9,000
             with connection.execute_wrapper(count):
                 day_report = process_day(day)
@@ -71,6 +119,9 @@ def measure_nightly(n: int = 5_000) -> dict:
     build_due_file(path, n, found_on=today, deadline=day)
     timed = _one_run(path, day, today, count_queries=False)
     counted = _one_run(path, day, today, count_queries=True)
+    floor = _one_run(path, day, today, count_queries=False, floor=True)
     path.unlink()
     return {"due": n, "seconds": timed["seconds"], "misses": timed["misses"], "sanctions": timed["sanctions"],
-            "queries": counted["queries"], "queries_per_miss": round(counted["queries"] / max(counted["misses"], 1), 1)}
+            "queries": counted["queries"], "queries_per_miss": round(counted["queries"] / max(counted["misses"], 1), 1),
+            "lower_bound_s": floor["seconds"], "lower_bound_misses": floor["misses"],
+            "lower_bound_statements": floor["queries"], "ratio": timed["seconds"] / max(floor["seconds"], 1e-9)}
