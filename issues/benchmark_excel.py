@@ -52,7 +52,7 @@ def _export_in_fresh_process(n: int, out: Path) -> dict:
             for line in status.read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     peak_kb = max(peak_kb, int(line.split()[1]))
-        except (FileNotFoundError, ProcessLookupError):
+        except FileNotFoundError:  # it has just exited
             break
         time.sleep(0.05)
     _out, errors = child.communicate()

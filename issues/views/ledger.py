@@ -102,9 +102,8 @@ def ledger(request):
     if not request.GET.get("o"):
         qs = qs.order_by("-found_on", "-pk")
     filterset = FindingFilter(request.GET or None, queryset=qs, user=user, today=today)
-    rows = filterset.qs if filterset.is_bound else qs
-    if filterset.is_bound and not filterset.is_valid():
-        rows = qs.none()
+    valid = not filterset.is_bound or filterset.is_valid()
+    rows = (filterset.qs if filterset.is_bound else qs) if valid else qs.none()
     try:
         per_page = int(request.GET.get("per_page", 50))
     except ValueError:
@@ -112,7 +111,7 @@ def ledger(request):
     per_page = per_page if per_page in PAGE_SIZES else 50
     tabs = status_counts_without_status_filter(filterset, user)
     paginator = TwoStepPaginator(rows, per_page, rows=rows_by_ids(ledger_queryset(None)))
-    if not (filterset.is_bound and not filterset.is_valid()):
+    if valid:
         # the page's findings are the tabs' findings of the chosen statuses: no count of its own
         chosen = set(filterset.form.cleaned_data.get("status") or ()) if filterset.is_bound else set()
         paginator.count = sum(n for value, _label, n in tabs if not chosen or value in chosen)
@@ -122,7 +121,7 @@ def ledger(request):
             finding.deadline and finding.status == FindingStatus.ASSIGNED and finding.deadline < today
         )
     only_unit = None
-    if filterset.is_bound and filterset.is_valid() and filterset.form.cleaned_data.get("lead_unit"):
+    if filterset.is_bound and valid and filterset.form.cleaned_data.get("lead_unit"):
         only_unit = access.units_for(user).filter(pk=filterset.form.cleaned_data["lead_unit"]).first()
     query = request.GET.copy()
     query.pop("page", None)

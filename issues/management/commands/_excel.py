@@ -50,7 +50,8 @@ class ImportCommand(BaseCommand):
         parser.add_argument("--user", help="以该用户的名义导入（默认：系统）")
 
     def run_import(self, file, *, actor, dry_run, **options):
-        raise NotImplementedError
+        """Each command (import_ledger, import_units, import_index) calls its own service here."""
+        raise NotImplementedError(f"{type(self).__name__} must define run_import")
 
     def handle(self, *args, file, dry_run, user, **options):
         try:
