@@ -143,6 +143,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = PHOTO_MAX_FILES + 1
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(300 * 1024 * 1024)))
 IMPORT_MAX_RATIO = int(os.environ.get("IMPORT_MAX_RATIO", "200"))
+# Files from this size up are parsed by a child process while the importer checks and writes (about 2,500 rows)
+IMPORT_CHILD_READER_BYTES = int(os.environ.get("IMPORT_CHILD_READER_BYTES", str(200 * 1024)))
 IMPORT_ASYNC_ROWS = int(os.environ.get("IMPORT_ASYNC_ROWS", "10000"))
 EXPORT_ASYNC_ROWS = int(os.environ.get("EXPORT_ASYNC_ROWS", "5000"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(40 * 1024 * 1024)))

@@ -165,14 +165,19 @@ def test_a_repeat_at_a_site_and_item_recently_closed_is_imported_as_a_relapse(tm
     assert aggregates.differences() == []  # the import's counts added to figures that already existed
 
 
+@pytest.mark.parametrize("reader", ["here", "child"])
 @pytest.mark.parametrize("case", ["not-xlsx", "xls", "encrypted", "empty", "no-header", "too-big", "too-many-rows",
-                                  "zip-bomb", "broken-zip"])
-def test_files_that_cannot_be_read_are_refused_with_one_clear_message(tmp_path, city, settings, case):
+                                  "zip-bomb", "broken-zip", "broken-workbook", "no-sheet"])
+def test_files_that_cannot_be_read_are_refused_with_one_clear_message(tmp_path, city, settings, case, reader):
+    """The same refusals whether the file is read in this process or (large files) by a child process."""
+    if reader == "child":
+        settings.IMPORT_CHILD_READER_BYTES = 0
     path = tmp_path / "f.xlsx"
     expected = {
         "not-xlsx": "这不是 Excel（.xlsx）文件", "xls": "旧版 Excel（.xls）", "encrypted": "已加密",
         "empty": "文件是空的", "no-header": "没有找到“问题描述”表头", "too-big": "超过了 1 MB 的上限",
         "too-many-rows": "超过了 3 行的上限", "zip-bomb": "压缩炸弹", "broken-zip": "文件已损坏",
+        "broken-workbook": "文件已损坏", "no-sheet": "没有工作表|文件已损坏",
     }[case]
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
     if case == "not-xlsx":
@@ -200,9 +205,62 @@ def test_files_that_cannot_be_read_are_refused_with_one_clear_message(tmp_path, 
             archive.writestr("xl/media/bomb.bin", b"\x00" * (50 * 1024 * 1024))
     elif case == "broken-zip":
         path.write_bytes(b"PK\x03\x04" + b"\x01" * 200)
+    elif case == "broken-workbook":  # a zip that says it is a workbook and is not
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("[Content_Types].xml", "<Types/>")
+            archive.writestr("xl/workbook.xml", "这不是 XML")
+    elif case == "no-sheet":
+        workbook_file(path, ["问题描述", "责任单位"], [["x", "东门社区"]])
+        with zipfile.ZipFile(path) as source:
+            parts = {name: source.read(name) for name in source.namelist() if "worksheets/" not in name}
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, data in parts.items():
+                archive.writestr(name, data)
     with pytest.raises(ExcelRefused, match=expected):
         import_ledger(path, actor=city.office)
     assert Finding.objects.count() == 0
+
+
+def _many_rows(count, *, prefix="L", bad=()):
+    rows = []
+    for i in range(count):
+        found = "2026-13-01" if i in bad else D(2026, 11, 2) + dt.timedelta(days=i % 5)
+        rows.append([f"{prefix}-{i}", found, "东门农贸市场" if i % 2 else None, f"问题{i}", "东门社区",
+                     "西湖社区" if i % 3 == 0 else None, (i % 4) / 2, "5个工作日" if i % 2 else None,
+                     f"批次{i % 3}", "市创文办日常督查"])
+    return rows
+
+
+def test_a_large_file_read_by_a_child_process_imports_exactly_as_one_read_here(tmp_path, city, settings):
+    path = ledger_file(tmp_path, _many_rows(1200))
+    here = import_ledger(path, actor=city.office, dry_run=True, today=D(2026, 11, 10))
+    settings.IMPORT_CHILD_READER_BYTES = 0
+    child = import_ledger(path, actor=city.office, today=D(2026, 11, 10))
+    assert child.ok and here.ok and child.rows == here.rows == 1200
+    assert child.created == here.created and len(child.created) == 1200
+    assert Finding.objects.count() == 1200 and Notice.objects.count() == 1200
+    assert Finding.objects.get(number="L-1199").site == city.market
+    assert Finding.objects.get(number="L-3").co_units.get() == city.xihu_sq
+    assert set(InspectionRound.objects.values_list("name", flat=True)) == {"批次0", "批次1", "批次2"}
+    assert aggregates.differences() == []
+    again = import_ledger(path, actor=city.office)
+    assert again.ok and again.created == [] and len(again.skipped) == 1200 and Finding.objects.count() == 1200
+
+
+@pytest.mark.parametrize("reader", ["here", "child"])
+def test_an_error_after_hundreds_of_rows_were_written_leaves_nothing_written(tmp_path, city, settings, reader):
+    """Rows are written 500 at a time while the file is still being read: an error in row 1,153
+    (and a number repeated from row 6 in row 1,195) undoes the thousand rows already written."""
+    if reader == "child":
+        settings.IMPORT_CHILD_READER_BYTES = 0
+    rows = _many_rows(1200, bad={1149})
+    rows[1191][0] = "L-2"
+    before = {model: model.objects.count() for model in (Finding, Notice, AuditEvent, InspectionRound, UnitMonth)}
+    report = import_ledger(ledger_file(tmp_path, rows), actor=city.office, today=D(2026, 11, 10))
+    assert not report.ok and report.created == []
+    assert [(e.row, e.column) for e in report.errors] == [(1153, "发现日期"), (1195, "问题编号")]
+    assert "与第6行的问题编号重复" in str(report.errors[1])
+    assert {model: model.objects.count() for model in before} == before
 
 
 def test_formulas_are_read_as_their_cached_values(tmp_path, city):
@@ -344,6 +402,34 @@ def test_a_large_list_runs_as_a_job_with_progress(client, tmp_path, city, settin
     assert "已导入 12 条" in page
     client.force_login(city.leader)
     assert client.get(response["Location"]).status_code == 404  # another user's job
+
+
+def test_a_running_job_shows_how_far_it_is_while_its_import_writes_in_a_transaction(client, tmp_path, city,
+                                                                                   settings):
+    """The importer writes inside one transaction, so its progress goes beside the database, where
+    the page polling the job reads it at once; finishing the job clears it."""
+    from issues.models import ExcelJob
+    from issues.services import excel_jobs
+
+    settings.MEDIA_ROOT = tmp_path
+    path = ledger_file(tmp_path, _many_rows(1100))
+    job = ExcelJob.objects.create(kind=ExcelJob.Kind.IMPORT_LEDGER, created_by=city.office, filename="list.xlsx",
+                                  source=excel_jobs.relative(path), total=1100)
+    seen = []
+    report = excel_jobs._progress(job)
+
+    def watched(done, total):
+        report(done, total)
+        seen.append(client.get(f"/jobs/{job.pk}/status/").json())
+
+    client.force_login(city.office)
+    ExcelJob.objects.filter(pk=job.pk).update(status=ExcelJob.Status.RUNNING)
+    import_ledger(path, actor=city.office, progress=watched)
+    assert [(s["done"], s["percent"], s["status"]) for s in seen] == [(500, 45, "running"), (1000, 90, "running")]
+    assert excel_jobs.progress_path(job.pk).exists()
+    ExcelJob.objects.filter(pk=job.pk).update(status=ExcelJob.Status.QUEUED)
+    finished = excel_jobs.run(job.pk)
+    assert finished.status == "done" and finished.percent == 100 and not excel_jobs.progress_path(job.pk).exists()
 
 
 def test_the_template_has_the_headers_an_example_and_drop_down_lists(client, city):

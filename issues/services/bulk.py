@@ -9,9 +9,12 @@ checked at commit on SQLite and PostgreSQL alike).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import connection
+
+LARGE_WRITE_CACHE_KIB = 131072
 
 
 def reserve_ids(model, count: int) -> list[int]:
@@ -39,6 +42,39 @@ def insert(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     marks = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))  # noqa: S608
+
+
+def update(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """UPDATE rows by id: each row is (value for each column..., id), sent with executemany.
+
+    Django's bulk_update writes one CASE per column with a WHEN per row, and resolving those
+    expressions costs more than the update itself at hundreds of rows."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    sets = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.executemany(f'UPDATE {table} SET {sets} WHERE "id" = %s', list(rows))  # noqa: S608
+
+
+@contextmanager
+def large_writes() -> Iterator[None]:
+    """A bigger SQLite page cache while thousands of rows go into tables with many indexes.
+
+    Each row lands in a dozen B-trees at scattered places; with the connection's usual 16 MB cache
+    the same index pages are read again and again (10,000 findings into a 500,000-row ledger:
+    2.1-2.9 s with 16 MB, 1.5-2.0 s with 128 MB). The usual size comes back afterwards, and with it
+    the memory."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        usual = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{LARGE_WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(usual)}")
 
 
 def date(value):

@@ -8,8 +8,14 @@ every problem becomes a `RowError` naming the row, the column, the value and the
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import pickle
 import re
+import subprocess
+import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -17,6 +23,8 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+log = logging.getLogger(__name__)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -141,6 +149,82 @@ def open_sheet(path: Path | str):
     return workbook, workbook.worksheets[0]
 
 
+class SheetRows:
+    """The first sheet's rows as tuples of values (`rows`), and its size as the file declares it
+    (`size`, 0 when it does not)."""
+
+    def __init__(self, size: int, rows: Iterator[tuple]):
+        self.size, self.rows = size, rows
+
+
+class _ChildSheetRows(SheetRows):
+    """Rows a child process reads; nothing waits for it until the size or a row is asked for."""
+
+    def __init__(self, child: subprocess.Popen):
+        self.child, self._size = child, None
+        self.rows = self._rows()
+
+    @property
+    def size(self) -> int:
+        if self._size is None:
+            self._size = _frame(self.child)[1]
+        return self._size
+
+    def _rows(self) -> Iterator[tuple]:
+        _ = self.size  # the first frame
+        while True:
+            frame = _frame(self.child)
+            if frame[0] == "end":
+                return
+            yield from frame[1]
+
+
+@contextmanager
+def sheet_rows(path: Path | str) -> Iterator[SheetRows]:
+    """The first sheet's rows, refusing what cannot be read (`ExcelRefused`) like `open_sheet`.
+
+    A file larger than IMPORT_CHILD_READER_BYTES is parsed by a child process (`xlsx_child.py`)
+    that streams the rows back, so reading (openpyxl, most of an import's time) runs on one core
+    while the importer checks and writes on another; the caller can prepare while the child opens
+    the file, since nothing waits for it until a row is asked for. A smaller file is read here,
+    where starting a process would cost more than it saves."""
+    if Path(path).stat().st_size < settings.IMPORT_CHILD_READER_BYTES:
+        workbook, sheet = open_sheet(path)
+        try:
+            yield SheetRows(sheet.max_row or 0, sheet.iter_rows(values_only=True))
+        finally:
+            workbook.close()
+        return
+    check_file(path)
+    child = subprocess.Popen(  # noqa: S603 - our own script, the file name as one argument
+        [sys.executable, str(Path(__file__).with_name("xlsx_child.py")), str(path)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        yield _ChildSheetRows(child)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.communicate()
+
+
+def _frame(child: subprocess.Popen) -> tuple:
+    try:
+        # only frames our own child wrote are unpickled: it reads the file, this process trusts it
+        frame = pickle.load(child.stdout)  # noqa: S301
+    except EOFError:
+        child.wait()
+        log.error("the xlsx reader ended without a word (exit %s): %s", child.returncode,
+                  child.stderr.read().decode(errors="replace")[-2000:])
+        raise ExcelRefused(_("文件已损坏，无法作为 .xlsx 读取。")) from None
+    if frame[0] == "broken":
+        log.info("openpyxl could not read an upload: %s", frame[1])
+        raise ExcelRefused(_("文件已损坏，无法作为 .xlsx 读取。"))
+    if frame[0] == "empty":
+        raise ExcelRefused(_("文件里没有工作表。"))
+    return frame
+
+
 def save_upload(upload, folder: str = "imports") -> Path:
     """Keep an uploaded file under MEDIA_ROOT/imports with a fresh name; returns its path."""
     import uuid
@@ -181,9 +265,9 @@ class Sheet:
     rows: Any  # iterator of (row number, tuple of values)
 
 
-def find_header(sheet, *, marker: str, known: tuple[str, ...], max_rows: int) -> Sheet:
+def find_header(rows, *, marker: str, known: tuple[str, ...], max_rows: int) -> Sheet:
     """The first row with `marker` among its cells is the header; title and note rows above are skipped."""
-    rows = sheet.iter_rows(values_only=True)
+    rows = iter(rows)
     for number, values in enumerate(rows, 1):
         keys = [header_key(v) for v in values]
         if marker in keys:

@@ -24,14 +24,35 @@ def relative(path: Path) -> str:
     return str(Path(path).relative_to(settings.MEDIA_ROOT))
 
 
+def progress_path(job_id: int) -> Path:
+    return media_path(f"jobs/{job_id:06d}.progress")
+
+
 def _progress(job: ExcelJob):
+    """How far the job is, in a small file beside the media: an import writes inside one transaction,
+    so a progress count written to the database there would show nothing until the very end."""
+    path = progress_path(job.pk)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
     def report(done: int, total: int) -> None:
-        fields = {"done": done}
-        if total:
-            fields["total"] = total
-        ExcelJob.objects.filter(pk=job.pk).update(**fields)
+        scratch = path.with_suffix(".tmp")
+        scratch.write_text(f"{done} {total}")
+        scratch.replace(path)  # a reader sees the old figures or the new, never half
 
     return report
+
+
+def live(job: ExcelJob) -> ExcelJob:
+    """The job with the progress its worker last reported, while it runs."""
+    if job.status == ExcelJob.Status.RUNNING:
+        try:
+            done, total = (int(n) for n in progress_path(job.pk).read_text().split())
+        except (OSError, ValueError):
+            return job
+        job.done = done
+        if total:
+            job.total = total
+    return job
 
 
 def run(job_id: int) -> ExcelJob:
@@ -72,5 +93,6 @@ def run(job_id: int) -> ExcelJob:
     if job.status == ExcelJob.Status.DONE:
         fields["done"] = job.total  # small jobs report no progress on the way
     ExcelJob.objects.filter(pk=job.pk).update(**fields)
+    progress_path(job.pk).unlink(missing_ok=True)
     job.refresh_from_db()
     return job

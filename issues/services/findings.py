@@ -72,7 +72,17 @@ def _locked_finding(finding_id: int, *, counted: bool = True) -> Finding:
     return finding
 
 
-def relapse_origins(cases: Iterable[tuple[int, int, dt.date]]) -> dict[tuple[int, int, dt.date], int]:
+class RelapseMemo:
+    """What `relapse_origins` has read per (site, item) pair, kept across calls (an import's chunks):
+    a pair is asked again only when a case reaches further back than what was read for it."""
+
+    def __init__(self):
+        self.since: dict[tuple[int, int], dt.date] = {}
+        self.closed: dict[tuple[int, int], list[tuple[dt.date, int]]] = {}
+
+
+def relapse_origins(cases: Iterable[tuple[int, int, dt.date]], memo: RelapseMemo | None = None,
+                    ) -> dict[tuple[int, int, dt.date], int]:
     """The rule of a relapse (DOMAIN.md): the latest finding closed at the same site and index item
     within the relapse window before the date found. For each (site id, item id, found on) case,
     the id of the finding it repeats, when there is one; one index seek per (site, item) pair, so an
@@ -80,24 +90,28 @@ def relapse_origins(cases: Iterable[tuple[int, int, dt.date]]) -> dict[tuple[int
     cases = set(cases)
     if not cases:
         return {}
+    memo = memo or RelapseMemo()
     window = dt.timedelta(days=Policy.current().relapse_window_days)
-    low, high = min(c[2] for c in cases) - window, max(c[2] for c in cases)
-    closed: dict[tuple[int, int], list[tuple[dt.date, int]]] = {}
-    pairs = sorted({(site_id, item_id) for site_id, item_id, _found in cases})
-    for i in range(0, len(pairs), 200):
+    low = min(c[2] for c in cases) - window
+    high = max(max(c[2] for c in cases), timezone.localdate())  # nothing is closed after today
+    wanted = sorted({(site_id, item_id) for site_id, item_id, found in cases
+                     if memo.since.get((site_id, item_id), dt.date.max) > found - window})
+    for i in range(0, len(wanted), 200):
         match = Q()
-        for site_id, item_id in pairs[i:i + 200]:
+        for site_id, item_id in wanted[i:i + 200]:
             match |= Q(site_id=site_id, index_item_id=item_id)
+            memo.since[(site_id, item_id)] = low
+            memo.closed[(site_id, item_id)] = []
         # only closed findings have closed_on; the status is checked here, not in SQL, where SQLite
         # (without statistics) would walk the status index through every closed finding
         for site_id, item_id, closed_on, pk, status in Finding.objects.filter(
             match, closed_on__range=(low, high)
         ).values_list("site_id", "index_item_id", "closed_on", "pk", "status"):
             if status == FindingStatus.CLOSED:
-                closed.setdefault((site_id, item_id), []).append((closed_on, pk))
+                memo.closed[(site_id, item_id)].append((closed_on, pk))
     out = {}
     for site_id, item_id, found_on in cases:
-        options = [c for c in closed.get((site_id, item_id), ()) if found_on - window <= c[0] <= found_on]
+        options = [c for c in memo.closed.get((site_id, item_id), ()) if found_on - window <= c[0] <= found_on]
         if options:
             out[(site_id, item_id, found_on)] = max(options)[1]
     return out

@@ -4,14 +4,16 @@ Every row is read and checked first; any row error means nothing is written and 
 every error with its row, column, value and reason. A clean file is written in one transaction:
 each row becomes a finding, registered and assigned at once with its first notice dated on its
 发现日期. Rows whose 问题编号 is already in the ledger are skipped and said so, so importing the same
-file twice creates nothing new. The writes are set-based (a few statements per 500 rows) so a
+file twice creates nothing new. The writes are set-based (a few statements per 500 rows) and start
+while the rest of the file is still being read (a large file is parsed by a child process), so a
 10,000-row list imports in seconds; the monthly figures are recounted once at the end.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -46,14 +48,14 @@ from .excel import (
     SiteTypeMatcher,
     UnitMatcher,
     find_header,
-    open_sheet,
     parse_date,
     parse_deadline,
     parse_decimal,
     parse_list,
+    sheet_rows,
     squeeze,
 )
-from .findings import relapse_origins
+from .findings import RelapseMemo, relapse_origins
 
 COLUMNS = ("序号", "问题编号", "问题来源", "督查批次", "发现日期", "点位名称", "点位类型", "具体地址", "问题描述",
            "测评指标编码", "测评指标", "责任单位", "配合单位", "扣分", "整改时限", "整改要求", "备注")
@@ -198,52 +200,55 @@ def parse_row(row: Row, look: Lookups, *, today: dt.date, create_sites: bool) ->
     ), []
 
 
-def read(path: Path | str, *, today: dt.date, create_sites: bool, report: Report,
-         progress: Progress | None = None) -> list[Parsed]:
-    workbook, sheet = open_sheet(path)
-    try:
-        table = find_header(sheet, marker="问题描述", known=COLUMNS, max_rows=Policy.current().max_import_rows)
+def checked_chunks(path: Path | str, *, today: dt.date, create_sites: bool, report: Report,
+                   progress: Progress | None = None) -> Iterator[list[Parsed]]:
+    """The file's rows, BATCH at a time as they are read, each row checked; errors go to the report.
+
+    A chunk holds the rows that passed their own checks and are new: a 问题编号 seen earlier in the
+    file is an error, one already in the ledger is skipped (said row by row), and relapses are found."""
+    with sheet_rows(path) as sheet:
+        look = Lookups()  # while a child process opens a large file
+        table = find_header(sheet.rows, marker="问题描述", known=COLUMNS, max_rows=Policy.current().max_import_rows)
         if "责任单位" not in table.columns:
             raise ExcelRefused(_("没有找到“责任单位”列。"))
         report.unknown_columns = table.unknown
-        look = Lookups()
-        parsed: list[Parsed] = []
-        for count, (number, values) in enumerate(table.rows, 1):
+        total = max(sheet.size - table.header_row, 0)
+        seen: dict[str, int] = {}
+        relapses = RelapseMemo()
+        chunk: list[Parsed] = []
+        for number, values in table.rows:
             report.rows += 1
             result, errors = parse_row(Row(number, values, table.columns), look, today=today,
                                        create_sites=create_sites)
             report.errors.extend(errors)
             if result is not None:
-                parsed.append(result)
-            if progress and count % BATCH == 0:
-                progress(count, 0)
-    finally:
-        workbook.close()
-    return parsed
+                if result.number and result.number in seen:
+                    report.errors.append(RowError(result.row, "问题编号", result.number,
+                                                  _("与第%(row)d行的问题编号重复") % {"row": seen[result.number]}))
+                else:
+                    if result.number:
+                        seen[result.number] = result.row
+                    chunk.append(result)
+            if report.rows % BATCH == 0:
+                yield _new_only(chunk, report, relapses)
+                chunk = []
+                if progress:
+                    progress(report.rows, total if total >= report.rows else 0)
+        yield _new_only(chunk, report, relapses)
 
 
-def _numbers_and_relapses(parsed: list[Parsed], report: Report) -> list[Parsed]:
-    """Drop rows already in the ledger (said row by row), refuse numbers repeated in the file, find relapses."""
-    seen: dict[str, int] = {}
-    for p in parsed:
-        if p.number:
-            if p.number in seen:
-                report.errors.append(RowError(p.row, "问题编号", p.number,
-                                              _("与第%(row)d行的问题编号重复") % {"row": seen[p.number]}))
-            else:
-                seen[p.number] = p.row
-    existing: set[str] = set()
-    numbers = list(seen)
-    for i in range(0, len(numbers), BATCH):
-        existing.update(Finding.objects.filter(number__in=numbers[i:i + BATCH]).values_list("number", flat=True))
+def _new_only(chunk: list[Parsed], report: Report, relapses: RelapseMemo) -> list[Parsed]:
+    """Drop the rows already in the ledger (said row by row) and find the relapses among the rest."""
+    numbers = [p.number for p in chunk if p.number]
+    existing = set(Finding.objects.filter(number__in=numbers).values_list("number", flat=True)) if numbers else set()
     fresh = []
-    for p in parsed:
+    for p in chunk:
         if p.number in existing:
             report.skipped.append({"row": p.row, "number": p.number,
                                    "reason": _("问题编号 %(n)s 已在台账中，跳过") % {"n": p.number}})
         else:
             fresh.append(p)
-    origins = relapse_origins((p.site.pk, p.item.pk, p.found_on) for p in fresh if p.site and p.item)
+    origins = relapse_origins(((p.site.pk, p.item.pk, p.found_on) for p in fresh if p.site and p.item), relapses)
     for p in fresh:
         if p.site and p.item:
             p.relapse_of = origins.get((p.site.pk, p.item.pk, p.found_on))
@@ -252,61 +257,86 @@ def _numbers_and_relapses(parsed: list[Parsed], report: Report) -> list[Parsed]:
 
 def import_ledger(path: Path | str, *, actor, dry_run: bool = False, create_sites: bool = False,
                   today: dt.date | None = None, filename: str = "", progress: Progress | None = None) -> Report:
-    """Read, check and (unless a dry run or any error) write a 交办问题清单; the report says what happened."""
+    """Read, check and (unless a dry run or any error) write a 交办问题清单; the report says what happened.
+
+    Rows are written chunk by chunk while the rest of the file is still being read, inside one
+    transaction opened at the first clean chunk; the first error anywhere stops the writing and
+    rolls back what was written, so a file imports whole or not at all."""
     access.ensure_office(actor)
     today = today or timezone.localdate()
     report = Report(kind="ledger", dry_run=dry_run)
-    parsed = read(path, today=today, create_sites=create_sites, report=report, progress=progress)
-    fresh = _numbers_and_relapses(parsed, report)
+    writer = None if dry_run else _Writer(actor=actor, today=today, filename=filename or Path(path).name)
+    created: list[dict] = []
+    with ExitStack() as stack:
+        for chunk in checked_chunks(path, today=today, create_sites=create_sites, report=report, progress=progress):
+            created.extend(p.summary() for p in chunk)
+            if writer is None or report.errors or not chunk:
+                continue
+            if not writer.started:
+                stack.enter_context(bulk.large_writes())  # left after the transaction ends
+                stack.enter_context(transaction.atomic())
+                writer.started = True
+            writer.write(chunk)
+        if writer is not None and writer.started:
+            if report.errors:
+                transaction.set_rollback(True)
+            else:
+                writer.finish()
     if report.errors:
         report.errors.sort(key=lambda e: (e.row, e.column))
         return report
-    report.created = [p.summary() for p in fresh]
-    if dry_run or not fresh:
-        if not fresh and not report.skipped:
-            report.notes.append(_("文件里没有数据行。"))
-        return report
-    _write(fresh, actor=actor, today=today, filename=filename or Path(path).name, progress=progress,
-           total=len(fresh))
+    report.created = created
+    if not created and not report.skipped:
+        report.notes.append(_("文件里没有数据行。"))
     return report
 
 
-@transaction.atomic
-def _write(rows: list[Parsed], *, actor, today: dt.date, filename: str, progress: Progress | None,
-           total: int) -> None:
-    now = timezone.now()
-    actor_id = actor.pk if getattr(actor, "pk", None) else None
-    rounds: dict[str, InspectionRound] = {}
-    for p in rows:
-        name = p.batch or (f"{p.source}（{today:%Y-%m-%d}导入）" if p.source else "")
+class _Writer:
+    """Writes checked rows set-based (a few statements per chunk); the caller holds the transaction."""
+
+    def __init__(self, *, actor, today: dt.date, filename: str):
+        self.actor_id = actor.pk if getattr(actor, "pk", None) else None
+        self.today, self.filename = today, filename
+        self.when = bulk.datetime(timezone.now())
+        self.deduction_field = Finding._meta.get_field("deduction")
+        self.rounds: dict[str, InspectionRound] = {}
+        self.new_sites: dict[str, Site] = {}
+        self.counted: list[tuple] = []
+        self.started = False
+
+    def _round(self, p: Parsed) -> InspectionRound | None:
+        name = p.batch or (f"{p.source}（{self.today:%Y-%m-%d}导入）" if p.source else "")
         if not name:
-            continue
-        if name not in rounds:
-            rounds[name], _created = InspectionRound.objects.get_or_create(
-                name=name, defaults={"source": p.source or _("其他"), "held_on": p.found_on, "created_by_id": actor_id},
+            return None
+        if name not in self.rounds:
+            self.rounds[name], _created = InspectionRound.objects.get_or_create(
+                name=name, defaults={"source": p.source or _("其他"), "held_on": p.found_on,
+                                     "created_by_id": self.actor_id},
             )
-        p.extra["round"] = rounds[name]
-    new_sites: dict[str, Site] = {}
-    for p in rows:
-        if p.new_site:
-            name, site_type = p.new_site
-            key = squeeze(name)
-            if key not in new_sites:
-                new_sites[key] = Site.objects.create(name=name, site_type=site_type, address=p.address,
-                                                     default_unit=p.lead_unit)
-            p.site = new_sites[key]
-    done = 0
-    created_ids: list[int] = []
-    when = bulk.datetime(now)
-    deduction_field = Finding._meta.get_field("deduction")
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start:start + BATCH]
+        return self.rounds[name]
+
+    def _site(self, p: Parsed) -> Site | None:
+        if not p.new_site:
+            return p.site
+        name, site_type = p.new_site
+        key = squeeze(name)
+        if key not in self.new_sites:
+            self.new_sites[key] = Site.objects.create(name=name, site_type=site_type, address=p.address,
+                                                      default_unit=p.lead_unit)
+        return self.new_sites[key]
+
+    def write(self, chunk: list[Parsed]) -> None:
+        actor_id, when, filename = self.actor_id, self.when, self.filename
+        for p in chunk:
+            p.extra["round"] = self._round(p)
+            p.site = self._site(p)
         finding_ids = bulk.reserve_ids(Finding, len(chunk))
         notice_ids = bulk.reserve_ids(Notice, len(chunk))
         bulk.insert(Finding, FINDING_COLUMNS, (
-            (fid, p.number or None, p.extra["round"].pk if p.extra.get("round") else None,
+            (fid, p.number or None, p.extra["round"].pk if p.extra["round"] else None,
              p.site.pk if p.site else None, p.address or (p.site.address if p.site else ""),
-             p.item.pk if p.item else None, p.description, p.lead_unit.pk, bulk.decimal(p.deduction, deduction_field),
+             p.item.pk if p.item else None, p.description, p.lead_unit.pk,
+             bulk.decimal(p.deduction, self.deduction_field),
              Severity.GENERAL.value, bulk.date(p.found_on), FindingStatus.ASSIGNED.value, 0, nid,
              bulk.date(p.deadline), p.relapse_of, "",
              p.remarks, actor_id, when)
@@ -326,12 +356,12 @@ def _write(rows: list[Parsed], *, actor, today: dt.date, filename: str, progress
              bulk.json(AuditEvent, "data", {"file": filename, "row": p.row, "notice": nid, "relapse_of": p.relapse_of}))
             for fid, nid, p in zip(finding_ids, notice_ids, chunk, strict=True)
         ))
-        created_ids.extend(finding_ids)
-        done += len(chunk)
-        if progress:
-            progress(done, total)
-    aggregates.add_new_findings(
-        (p.lead_unit.pk, p.found_on, p.deadline, p.deduction, bool(p.relapse_of), p.item.pk if p.item else None,
-         p.site.site_type_id if p.site else None)
-        for p in rows
-    )
+        self.counted.extend(
+            (p.lead_unit.pk, p.found_on, p.deadline, p.deduction, bool(p.relapse_of), p.item.pk if p.item else None,
+             p.site.site_type_id if p.site else None)
+            for p in chunk
+        )
+
+    def finish(self) -> None:
+        """The monthly figures of every written row, recounted once."""
+        aggregates.add_new_findings(self.counted)

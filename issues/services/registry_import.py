@@ -33,11 +33,11 @@ from .excel import (
     SiteTypeMatcher,
     UnitMatcher,
     find_header,
-    open_sheet,
     parse_bool,
     parse_date,
     parse_decimal,
     parse_list,
+    sheet_rows,
     squeeze,
 )
 
@@ -50,16 +50,13 @@ LEADER = re.compile(r"^(?P<name>[^（(\s,，]+)[\s,，]*[（(]?(?P<post>[^）)]*
 
 
 def _rows(path, *, marker: str, known: tuple[str, ...], required: tuple[str, ...], report: Report):
-    workbook, sheet = open_sheet(path)
-    try:
-        table = find_header(sheet, marker=marker, known=known, max_rows=Policy.current().max_import_rows)
+    with sheet_rows(path) as sheet:
+        table = find_header(sheet.rows, marker=marker, known=known, max_rows=Policy.current().max_import_rows)
         missing = [name for name in required if name not in table.columns]
         if missing:
             raise ExcelRefused(_("没有找到“%(names)s”列。") % {"names": "”“".join(missing)})
         report.unknown_columns = table.unknown
         rows = [Row(number, values, table.columns) for number, values in table.rows]
-    finally:
-        workbook.close()
     report.rows = len(rows)
     return rows
 

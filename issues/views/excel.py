@@ -116,13 +116,13 @@ def _own_job(request, pk) -> ExcelJob:
 
 @login_required
 def excel_job(request, pk):
-    job = _own_job(request, pk)
+    job = excel_jobs.live(_own_job(request, pk))
     return render(request, "issues/excel_job.html", {"job": job, "report": job.report})
 
 
 @login_required
 def excel_job_status(request, pk):
-    job = _own_job(request, pk)
+    job = excel_jobs.live(_own_job(request, pk))
     return JsonResponse({"status": job.status, "status_label": job.get_status_display(), "done": job.done,
                          "total": job.total, "percent": job.percent, "error": job.error,
                          "finished": job.status in (ExcelJob.Status.DONE, ExcelJob.Status.FAILED)})
