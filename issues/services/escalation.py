@@ -7,7 +7,8 @@ ranking rules of periods closed on d, lets sanctions whose time is over expire, 
 completed. Everything it decides carries the date d, never the wall clock, so a run after an
 outage leaves the ledger exactly as nightly runs would have.
 
-Idempotent and crash-safe: each miss is one transaction guarded on the notice being open; a
+Idempotent and crash-safe: each batch of up to 500 misses is one transaction guarded on the
+notices being open (`findings.record_deadline_misses`, a fixed number of statements a batch); a
 sanction is unique per (rule, unit, evidence) in the database; expiry is guarded on the
 status; a day is marked completed only after all its steps. Killing a run and running it
 again, or running it twice, gives the ledger of one clean run.
@@ -26,14 +27,12 @@ from django.db.models import F, Min
 from django.urls import reverse
 from django.utils import timezone
 
-from ..exceptions import LedgerError
 from ..models import (
     AuditEvent,
     Decision,
     EscalationRule,
     FindingStatus,
     JobDay,
-    MissKind,
     Notice,
     NoticeOutcome,
     NotificationKind,
@@ -167,21 +166,19 @@ def record_misses_due(day: dt.date) -> list[tuple[Notice, Notice]]:
         due = list(
             Notice.objects.filter(outcome=NoticeOutcome.OPEN, deadline__lte=day)
             .exclude(pk__in=held).exclude(pk__in=tried)
-            .select_related("finding").order_by("deadline", "pk")[:500]
+            .order_by("deadline", "pk").values_list("pk", flat=True)[:500]
         )
         if not due:
             return recorded
-        # the batch's months are read in three queries, not three for each finding as record_miss notes it
-        aggregates.note(*(notice.finding_id for notice in due))
-        for notice in due:
-            tried.add(notice.pk)
-            try:
-                nxt = finding_services.record_miss(notice_id=notice.pk, missed_on=notice.deadline,
-                                                   kind=MissKind.DEADLINE)
-            except LedgerError as exc:
-                log.warning("nightly job: notice %s not judged: %s", notice.pk, exc)
-                continue
-            recorded.append((notice, nxt))
+        tried.update(due)
+        pairs = finding_services.record_deadline_misses(due)
+        if len(pairs) < len(due):
+            judged = {missed.pk for missed, _next in pairs}
+            for pk, status in Notice.objects.filter(pk__in=[pk for pk in due if pk not in judged]).values_list(
+                "pk", "finding__status"
+            ):
+                log.warning("nightly job: notice %s not judged: its finding is %s", pk, status)
+        recorded.extend(pairs)
 
 
 # --- sanctions -------------------------------------------------------------------------------
@@ -251,15 +248,17 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
         Notice.objects.filter(outcome=NoticeOutcome.MISSED, outcome_on=day)
         .select_related("unit", "finding").order_by("pk")
     )
-    for notice in missed:
-        finding = notice.finding
-        notify.notify_unit(
+    finding_path = reverse("finding_detail", args=[1]).removesuffix("1/") + "{}/"  # reverse() once, not per miss
+    notify.notify_units([
+        notify.Event(
             unit=notice.unit, kind=NotificationKind.MISS, key=f"miss:{notice.pk}",
-            title=f"未按期整改：{finding.display_number} 第{notice.seq}次整改通知",
-            body=f"{finding.description[:80]}。{notice.get_miss_kind_display()}，记于 {day.isoformat()}；"
+            title=f"未按期整改：{notice.finding.display_number} 第{notice.seq}次整改通知",
+            body=f"{notice.finding.description[:80]}。{notice.get_miss_kind_display()}，记于 {day.isoformat()}；"
                  f"已下发下一次整改通知，请尽快整改。",
-            path=reverse("finding_detail", args=[finding.pk]),
+            path=finding_path.format(notice.finding_id),
         )
+        for notice in missed
+    ])
     finding_rules = [r for r in rules if r.trigger == RuleTrigger.FINDING_MISSES]
     chains: dict[int, list[Notice]] = defaultdict(list)  # every missed notice of these findings, one query
     if finding_rules:

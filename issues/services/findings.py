@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, Count, F, Max, Q, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -42,7 +42,7 @@ from ..models import (
     Unit,
 )
 from ..workcalendar import add_working_days
-from . import aggregates
+from . import aggregates, bulk
 from .photos import attach_photos
 
 
@@ -428,6 +428,94 @@ def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) ->
             message=f"状态：{_official(FindingStatus(before).label)} → {_official(FindingStatus(to).label)}",
         )
     return next_notice
+
+
+@aggregates.refreshes
+@transaction.atomic
+def record_deadline_misses(notice_ids: Sequence[int]) -> list[tuple[Notice, Notice]]:
+    """`record_miss` for a batch of notices missed on their deadlines (the nightly job), in a fixed
+    number of statements however many there are, and in one transaction: every notice of the batch
+    is missed with its next notice issued, or none is. The ledger is the one `record_miss` leaves
+    notice by notice (tested side by side): the miss dated on the deadline, the finding's miss
+    count, the next notice from the miss date, a fix sent late carried to it, the audit rows.
+
+    Notices no longer open, or whose finding is no longer assigned or submitted, are left out."""
+    notices = list(
+        Notice.objects.select_for_update(of=("self", "finding"))
+        .filter(pk__in=list(notice_ids), outcome=NoticeOutcome.OPEN)
+        .select_related("finding__lead_unit").order_by("pk")
+    )
+    notices = [n for n in notices if n.finding.status in (FindingStatus.ASSIGNED, FindingStatus.SUBMITTED)]
+    if not notices:
+        return []
+    ids = [n.pk for n in notices]
+    finding_ids = [n.finding_id for n in notices]
+    aggregates.note(*finding_ids)
+    Notice.objects.filter(pk__in=ids, outcome=NoticeOutcome.OPEN).update(
+        outcome=NoticeOutcome.MISSED, outcome_on=F("deadline"), miss_kind=MissKind.DEADLINE
+    )
+    Finding.objects.filter(pk__in=finding_ids).update(miss_count=F("miss_count") + 1)
+    last_seq = dict(Notice.objects.filter(finding_id__in=finding_ids).values("finding_id")
+                    .annotate(top=Max("seq")).values_list("finding_id", "top"))
+    late = dict(Submission.objects.filter(notice_id__in=ids, decision=Decision.PENDING)
+                .values("notice_id").annotate(count=Count("pk")).values_list("notice_id", "count"))
+    days = Policy.current().next_notice_days
+    next_deadlines: dict[dt.date, dt.date] = {}
+    fresh = []
+    for notice in notices:
+        missed_on = notice.deadline
+        if missed_on not in next_deadlines:
+            next_deadlines[missed_on] = add_working_days(missed_on, days)
+        fresh.append(Notice(
+            finding_id=notice.finding_id, seq=last_seq[notice.finding_id] + 1, unit_id=notice.finding.lead_unit_id,
+            issued_on=missed_on, deadline=next_deadlines[missed_on], requirement=notice.requirement, issued_by=None,
+        ))
+    when = bulk.datetime(timezone.now())
+    for notice, pk in zip(fresh, bulk.reserve_ids(Notice, len(fresh)), strict=True):
+        notice.pk = notice.id = pk
+    bulk.insert(Notice, ("id", "finding_id", "seq", "unit_id", "issued_on", "deadline", "requirement", "outcome",
+                         "miss_kind", "issued_by_id", "created_at"),
+                ((n.pk, n.finding_id, n.seq, n.unit_id, bulk.date(n.issued_on), bulk.date(n.deadline), n.requirement,
+                  NoticeOutcome.OPEN.value, "", None, when) for n in fresh))
+    if late:
+        Submission.objects.filter(notice_id__in=list(late), decision=Decision.PENDING).update(notice_id=Case(
+            *(When(notice_id=old.pk, then=Value(new.pk)) for old, new in zip(notices, fresh, strict=True)
+              if old.pk in late)
+        ))
+    label = _official(MissKind.DEADLINE.label)
+    events, changed = [], []
+    for old, new in zip(notices, fresh, strict=True):
+        finding = old.finding
+        finding.miss_count += 1
+        events.append(AuditEvent(
+            action="miss", object_type="finding", object_id=str(finding.pk), finding_id=finding.pk,
+            message=(f"第{old.seq}次整改通知未按期整改（{label}），记于 {old.deadline.isoformat()}，"
+                     f"累计 {finding.miss_count} 次"),
+            data={"notice": old.pk, "kind": MissKind.DEADLINE.value, "missed_on": old.deadline.isoformat(),
+                  "miss_count": finding.miss_count},
+        ))
+        events.append(AuditEvent(
+            action="notice_issued", object_type="finding", object_id=str(finding.pk), finding_id=finding.pk,
+            message=f"第{new.seq}次整改通知：{finding.lead_unit.name}，时限 {new.deadline.isoformat()}",
+            data={"notice": new.pk, "seq": new.seq, "deadline": new.deadline.isoformat()},
+        ))
+        to = FindingStatus.SUBMITTED if old.pk in late else FindingStatus.ASSIGNED
+        if finding.status != to:
+            events.append(AuditEvent(
+                action="reassign", object_type="finding", object_id=str(finding.pk), finding_id=finding.pk,
+                from_state=finding.status, to_state=to,
+                message=f"状态：{_official(FindingStatus(finding.status).label)} → {_official(FindingStatus(to).label)}",
+                data={},
+            ))
+        finding.status, finding.current_notice, finding.deadline = to, new, new.deadline
+        changed.append(finding)
+    bulk.update(Finding, ("status", "current_notice_id", "deadline"),
+                ((f.status, f.current_notice.pk, bulk.date(f.deadline), f.pk) for f in changed))
+    bulk.insert(AuditEvent, ("at", "actor_id", "action", "object_type", "object_id", "finding_id", "from_state",
+                             "to_state", "message", "data"),
+                ((when, None, e.action, e.object_type, e.object_id, e.finding_id, e.from_state, e.to_state, e.message,
+                  bulk.json(AuditEvent, "data", e.data)) for e in events))
+    return list(zip(notices, fresh, strict=True))
 
 
 @transaction.atomic

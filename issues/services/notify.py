@@ -18,6 +18,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -94,6 +96,70 @@ def notify_unit(*, unit: Unit, kind: str, key: str, title: str, body: str, path:
     if queued:
         transaction.on_commit(lambda: enqueue(queued))
     return len(queued)
+
+
+@dataclass
+class Event:
+    """One thing to tell a unit, as `notify_unit` takes it."""
+
+    unit: Unit
+    kind: str
+    key: str
+    title: str
+    body: str
+    path: str
+
+
+def notify_units(events: list[Event]) -> int:
+    """`notify_unit` for many events (the nightly job's misses): the same notifications and messages,
+    each once per event, in a few statements per 500 events instead of several per event."""
+    queued = 0
+    for start in range(0, len(events), 500):
+        queued += _notify_batch(events[start:start + 500])
+    return queued
+
+
+def _notify_batch(events: list[Event]) -> int:
+    if not events:
+        return 0
+    people: dict[int, list] = defaultdict(list)
+    for user in (get_user_model().objects.filter(is_active=True, profile__unit__in={e.unit.pk for e in events},
+                                                 groups__name__in=list(UNIT_ROLES))
+                 .distinct().select_related("profile").order_by("pk")):
+        people[user.profile.unit_id].append(user)
+    keys = [e.key for e in events]
+    told = set(Notification.objects.filter(key__in=keys).values_list("recipient_id", "key"))
+    notes, messages = [], []
+    for event in events:
+        url = f"{settings.SITE_URL}{event.path}"
+        for user in people[event.unit.pk]:
+            if (user.pk, event.key) in told:
+                continue  # told before
+            told.add((user.pk, event.key))
+            notes.append(Notification(recipient=user, kind=event.kind, key=event.key, title=event.title,
+                                      body=event.body, url=event.path))
+            if user.email:
+                messages.append(OutboundMessage(channel=OutboundMessage.Channel.EMAIL, target=user.email,
+                                                key=f"email:{user.pk}:{event.key}", subject=event.title,
+                                                payload={"body": f"{event.body}\n\n{url}"}))
+        unit = event.unit
+        if unit.wecom_webhook:
+            messages.append(OutboundMessage(channel=OutboundMessage.Channel.WECOM, target=unit.wecom_webhook,
+                                            key=f"wecom:{unit.pk}:{event.key}", subject=event.title,
+                                            payload=wecom_payload(event.title, event.body, url)))
+        if unit.dingtalk_webhook:
+            messages.append(OutboundMessage(channel=OutboundMessage.Channel.DINGTALK, target=unit.dingtalk_webhook,
+                                            key=f"dingtalk:{unit.pk}:{event.key}", subject=event.title,
+                                            payload=dingtalk_payload(event.title, event.body, url)))
+    sent_before = set(OutboundMessage.objects.filter(key__in=[m.key for m in messages]).values_list("key", flat=True))
+    messages = [m for m in messages if m.key not in sent_before]
+    with transaction.atomic():
+        Notification.objects.bulk_create(notes)
+        messages = OutboundMessage.objects.bulk_create(messages)
+    ids = [m.pk for m in messages]
+    if ids:
+        transaction.on_commit(lambda: enqueue(ids))
+    return len(ids)
 
 
 def enqueue(ids: list[int]) -> None:
