@@ -251,6 +251,19 @@ class UserAdmin(BaseUserAdmin):
         # Users have acted in the ledger; deactivate them instead.
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Office staff manage their colleagues' and the units' accounts, never a superuser's: changing its
+        # password or its roles would hand them the superuser's powers.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:  # nor can they make one, or grant permissions past the roles
+            fields += ["is_superuser", "user_permissions"]
+        return fields
+
     @admin.display(description=_("所属单位"))
     def unit_name(self, obj) -> str:
         profile = getattr(obj, "profile", None)

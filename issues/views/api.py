@@ -7,6 +7,7 @@ import datetime as dt
 from django.db.models import Q
 from django.http import JsonResponse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from ..models import IndexItem, IndexSystem, Policy, Severity, Site
 from ..services.findings import default_deadline
@@ -16,6 +17,7 @@ LIMIT = 20
 
 
 @office_required
+@require_safe
 def sites(request):
     q = request.GET.get("q", "").strip()
     qs = Site.objects.filter(is_active=True).select_related("site_type", "default_unit")
@@ -35,6 +37,7 @@ def _items():
 
 
 @office_required
+@require_safe
 def items(request):
     q = request.GET.get("q", "").strip()
     qs = _items()
@@ -47,6 +50,7 @@ def items(request):
 
 
 @office_required
+@require_safe
 def defaults(request):
     """Lead and co-units from the responsibility matrix (else the site's unit) and the default deadline."""
     result: dict = {"lead_unit": None, "co_units": [], "deadline": None}

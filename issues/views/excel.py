@@ -14,7 +14,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from ..models import ExcelJob
 from ..services import excel_jobs, ledger_export, ledger_template
@@ -36,6 +36,7 @@ def _attachment(path: Path, name: str, *, delete: bool = False) -> FileResponse:
 
 
 @office_required
+@require_safe
 def imports(request):
     jobs = ExcelJob.objects.filter(created_by=request.user).exclude(kind=ExcelJob.Kind.EXPORT_LEDGER)[:10]
     return render(request, "issues/imports.html", {"jobs": jobs, "max_mb": settings.IMPORT_MAX_BYTES // 1048576,
@@ -81,6 +82,7 @@ def import_upload(request, kind):
 
 
 @office_required
+@require_safe
 def import_template(request):
     path = Path(tempfile.mkstemp(suffix=".xlsx")[1])
     ledger_template.write_template(path)
@@ -88,6 +90,7 @@ def import_template(request):
 
 
 @login_required
+@require_safe
 def export_ledger(request):
     """The ledger workbook for the ledger page's current filters: at once when small, else as a job."""
     user, today = request.user, timezone.localdate()
@@ -115,12 +118,14 @@ def _own_job(request, pk) -> ExcelJob:
 
 
 @login_required
+@require_safe
 def excel_job(request, pk):
     job = excel_jobs.live(_own_job(request, pk))
     return render(request, "issues/excel_job.html", {"job": job, "report": job.report})
 
 
 @login_required
+@require_safe
 def excel_job_status(request, pk):
     job = excel_jobs.live(_own_job(request, pk))
     return JsonResponse({"status": job.status, "status_label": job.get_status_display(), "done": job.done,
@@ -129,6 +134,7 @@ def excel_job_status(request, pk):
 
 
 @login_required
+@require_safe
 def excel_job_download(request, pk):
     job = _own_job(request, pk)
     if job.status != ExcelJob.Status.DONE or not job.result:

@@ -8,12 +8,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from .. import access, selectors
 from ..models import FindingStatus, Policy, RankingEntry, Sanction, SanctionStatus, Unit, overdue_q
 
 
 @login_required
+@require_safe
 def home(request):
     user = request.user
     if access.is_office(user):
@@ -45,6 +47,7 @@ def _delta(now, before):
 
 
 @login_required
+@require_safe
 def dashboard(request):
     """How far from passing, who drags us down, where we lose points: one page before the meeting."""
     user = request.user
@@ -88,6 +91,7 @@ def dashboard(request):
 
 
 @login_required
+@require_safe
 def unit_page(request, pk):
     """A unit's ranking history and its open work; units see only themselves and those below."""
     visible = access.visible_unit_ids(request.user)

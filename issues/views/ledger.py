@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from .. import access
 from ..exceptions import LedgerError
@@ -95,6 +95,7 @@ def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[
 
 
 @login_required
+@require_safe
 def ledger(request):
     user = request.user
     today = timezone.localdate()
@@ -262,6 +263,7 @@ def _finding(request, pk) -> Finding:
 
 
 @login_required
+@require_safe
 def finding_detail(request, pk):
     finding = _finding(request, pk)
     return render(request, "issues/finding_detail.html", detail_context(request, finding))
@@ -336,6 +338,9 @@ def finding_submit(request, pk):
 @require_POST
 def finding_transfer(request, pk):
     finding = access.get_finding_for_user(request.user, pk)
+    if finding.current_notice_id is None:
+        raise PermissionDenied(_("该问题还没有整改通知。"))
+    access.ensure_acts_for_unit(request.user, finding.current_notice.unit)
     return _act(
         request, finding, TransferRequestForm(request.POST), "transfer_form",
         lambda data: svc.request_transfer(actor=request.user, finding_id=finding.pk, reason=data["reason"],
@@ -466,6 +471,7 @@ def finding_create(request):
 
 
 @login_required
+@require_safe
 def photo(request, pk, size="display"):
     """A photo, only for users who may see its finding; never from a public media URL."""
     item = get_object_or_404(Photo, pk=pk)

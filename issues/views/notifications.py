@@ -3,12 +3,13 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from ..models import Notification
 
 
 @login_required
+@require_safe
 def notification_list(request):
     items = list(Notification.objects.filter(recipient=request.user)[:200])
     return render(request, "issues/notifications.html", {"items": items})

@@ -9,12 +9,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from .. import access, selectors
 from ..exceptions import LedgerError
@@ -70,6 +69,7 @@ class ResultsForm(forms.Form):
 
 
 @login_required
+@require_safe
 def period_list(request):
     if not access.sees_everything(request.user):
         raise PermissionDenied(_("排名周期只对创文办、市领导和督查纪检开放。"))
@@ -132,6 +132,7 @@ def period_results(request, pk):
 
 
 @login_required
+@require_safe
 def ranking_table(request):
     """One group's whole ranking for one period: live for the current month, stored once closed.
 
@@ -139,8 +140,8 @@ def ranking_table(request):
     today = timezone.localdate()
     unit_ids = access.visible_unit_ids(request.user)
     groups = list(RankingGroup.objects.all())
-    if not groups:
-        raise Http404(_("还没有排名分组。"))
+    if not groups:  # a new deployment: say what to do rather than answer 404
+        return render(request, "issues/ranking_table.html", {"no_groups": True})
     group = get_object_or_404(RankingGroup, pk=request.GET.get("group") or groups[0].pk)
     current = rankings.month_period(today)
     period = get_object_or_404(RankingPeriod, pk=request.GET.get("period") or current.pk)

@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from .. import access
 from ..exceptions import LedgerError
@@ -50,6 +50,7 @@ def ensure_reader(user) -> None:
 
 
 @login_required
+@require_safe
 def sanction_list(request):
     ensure_reader(request.user)
     qs = Sanction.objects.select_related("unit", "rule", "finding").order_by("-decided_on", "-pk")
@@ -80,6 +81,7 @@ def _context(request, sanction, **forms):
 
 
 @login_required
+@require_safe
 def sanction_detail(request, pk):
     ensure_reader(request.user)
     sanction = get_object_or_404(Sanction.objects.select_related("unit", "rule", "finding"), pk=pk)
@@ -116,6 +118,8 @@ def sanction_lift(request, pk):
 @login_required
 @require_POST
 def sanction_outcome(request, pk):
+    if not (access.is_supervision(request.user) or access.is_office(request.user)):
+        raise PermissionDenied(_("只有督查纪检和创文办可以登记办理结果。"))
     return _post(request, pk, OutcomeForm, "outcome_form",
                  lambda s, d: svc.record_outcome(actor=request.user, sanction_id=s.pk, outcome=d["outcome"]),
                  _("办理结果已登记。"))
@@ -128,6 +132,7 @@ def _docx(content: bytes, filename: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def sanction_document(request, pk):
     """The Word document of one sanction: its circular, or the interview notice."""
     ensure_reader(request.user)
@@ -140,6 +145,7 @@ def sanction_document(request, pk):
 
 
 @login_required
+@require_safe
 def circular_collection(request):
     """One circular for every 通报批评 decided in a date range (default: the latest night that had any)."""
     ensure_reader(request.user)

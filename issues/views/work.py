@@ -8,6 +8,7 @@ from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from .. import access, selectors
 from ..forms import RejectForm, TransferDecisionForm
@@ -17,6 +18,7 @@ from .ledger import office_required
 
 
 @login_required
+@require_safe
 def inbox(request):
     """The unit's open notices: overdue first (in red), then by deadline, with working days left."""
     user = request.user
@@ -50,6 +52,7 @@ def inbox(request):
 
 
 @office_required
+@require_safe
 def review_queue(request):
     """Submissions waiting for review, oldest first, with before and after photos side by side."""
     visible = access.findings_for(request.user).filter(status=FindingStatus.SUBMITTED).values("pk")

@@ -1,0 +1,175 @@
+"""Every route of the site, asked by every persona with GET and with an empty POST.
+
+The routes come from the URL configuration itself: a route added without an entry here fails
+`test_every_route_has_an_entry`. The personas, in this order:
+
+    anonymous, office, head_A (head of 城东区), liaison_A (liaison of 东门社区, a community under 城东区),
+    other_district (liaison of 西湖社区 in 城西区), leader, supervision
+
+The objects asked about (finding, submission, transfer, photo, sanction, period, job, unit) belong to
+东门社区. Answers: 200 the page; 302 a redirect (anonymous: to the login page; after a POST: done);
+400 the form shown again with its errors (an empty POST); 403 the role may not do this; 404 the
+object is not theirs (never 403, which would tell them it exists); 405 the method is not this route's.
+"""
+
+from django.test import Client
+
+from .permission_world import ROLES, World, routes
+
+LOGIN = 302
+
+
+def row(answers: str) -> tuple[int, ...]:
+    codes = tuple(int(code) for code in answers.split())
+    assert len(codes) == len(ROLES)
+    return codes
+
+
+#                                       GET                        POST (empty)
+#                                       anon off  hdA liA oth lea sup
+MATRIX = {
+    "": ("302 302 302 302 302 302 302", "302 405 405 405 405 405 405"),  # on to the role's start page
+    "healthz": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "i18n/setlang/": ("302 302 302 302 302 302 302", "302 302 302 302 302 302 302"),
+    "accounts/login/": ("200 302 302 302 302 302 302", "200 302 302 302 302 302 302"),
+    "accounts/logout/": ("405 405 405 405 405 405 405", "302 302 302 302 302 302 302"),
+    "accounts/password/": ("302 200 200 200 200 200 200", "302 200 200 200 200 200 200"),
+    "accounts/password/done/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "dashboard/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "units/<int:pk>/": ("302 200 200 200 404 200 200", "302 405 405 405 405 405 405"),
+    "rankings/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "periods/": ("302 200 403 403 403 200 200", "302 405 405 405 405 405 405"),
+    "periods/<int:pk>/close/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "periods/<int:pk>/reopen/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "periods/<int:pk>/results/": ("302 200 403 403 403 403 403", "302 200 403 403 403 403 403"),
+    "findings/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "findings/export.xlsx": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "findings/new/": ("302 200 403 403 403 403 403", "302 200 403 403 403 403 403"),
+    "findings/batch-assign/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "findings/<int:pk>/": ("302 200 200 200 404 200 200", "302 405 405 405 405 405 405"),
+    "findings/<int:pk>/assign/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
+    "findings/<int:pk>/deadline/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
+    "findings/<int:pk>/submit/": ("302 405 405 405 405 405 405", "302 400 400 400 404 403 403"),
+    "findings/<int:pk>/transfer/": ("302 405 405 405 405 405 405", "302 400 400 400 404 403 403"),
+    "findings/<int:pk>/void/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
+    "submissions/<int:pk>/approve/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "submissions/<int:pk>/reject/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
+    "transfers/<int:pk>/decide/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
+    "photos/<int:pk>/<str:size>/": ("302 200 200 200 404 200 200", "302 405 405 405 405 405 405"),
+    "imports/": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "imports/template.xlsx": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "imports/<str:kind>/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    # An export job started by the office clerk: only its starter sees it; it has no file yet.
+    "jobs/<int:pk>/": ("302 200 404 404 404 404 404", "302 405 405 405 405 405 405"),
+    "jobs/<int:pk>/status/": ("302 200 404 404 404 404 404", "302 405 405 405 405 405 405"),
+    "jobs/<int:pk>/download/": ("302 404 404 404 404 404 404", "302 405 405 405 405 405 405"),
+    "inbox/": ("302 200 200 200 200 403 403", "302 405 405 405 405 405 405"),
+    "review/": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "api/sites/": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "api/items/": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "api/defaults/": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "notifications/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "notifications/read/": ("302 405 405 405 405 405 405", "302 302 302 302 302 302 302"),
+    "sanctions/": ("302 200 403 403 403 200 200", "302 405 405 405 405 405 405"),
+    "sanctions/circular.docx": ("302 200 403 403 403 200 200", "302 405 405 405 405 405 405"),
+    "sanctions/<int:pk>/": ("302 200 403 403 403 200 200", "302 405 405 405 405 405 405"),
+    "sanctions/<int:pk>/lift/": ("302 405 405 405 405 405 405", "302 400 403 403 403 403 403"),
+    "sanctions/<int:pk>/outcome/": ("302 405 405 405 405 405 405", "302 400 403 403 403 403 400"),
+    "sanctions/<int:pk>/document.docx": ("302 200 403 403 403 200 200", "302 405 405 405 405 405 405"),
+}
+
+# The admin is for office staff only (is_staff): everyone else is sent to its login page. What office
+# staff may do there follows their role: the configuration can be added and changed, the rows the
+# services write can only be read, nothing can be deleted, and groups (the roles) only read.
+ADMIN_CONFIG = {
+    "workcalendarday", "rankinggroup", "unit", "sitetype", "indexsystem", "indexcategory", "indexitem",
+    "responsibility", "site", "inspectionround", "escalationrule", "rankingperiod", "user",
+}
+ADMIN_CHANGE_ONLY = {"policy"}  # one row, made by a migration
+ADMIN_READ_ONLY = {
+    "finding", "photo", "notice", "submission", "transferrequest", "sanction", "rankingentry", "auditevent",
+    "jobday", "notification", "outboundmessage", "group",
+}
+ADMIN_PAGES = {
+    "admin/": (200, 200),
+    "admin/login/": (302, 200),  # already signed in: on to the admin index; a POST shows the form again
+    "admin/logout/": (405, 302),
+    "admin/password_change/": (200, 200),
+    "admin/password_change/done/": (200, 405),
+    "admin/autocomplete/": (403, 405),  # asked with no field to complete
+    "admin/jsi18n/": (200, 405),
+    "admin/r/<path:content_type_id>/<path:object_id>/": (404, 404),  # findings have no public page
+    "admin/^(?P<app_label>auth|issues)/$": (200, 200),
+    "admin/(?P<url>.*)$": (404, 404),
+}
+
+
+def admin_expected(template: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """What the seven personas get from an admin route: (GET answers, POST answers)."""
+    outsiders = (LOGIN,) * (len(ROLES) - 2)
+    if template in ADMIN_PAGES:
+        get, post = ADMIN_PAGES[template]
+        if template == "admin/login/":  # the login page itself is open to everyone
+            return (200, get, *(200,) * 5), (200, post, *(200,) * 5)
+        return (LOGIN, get, *outsiders), (LOGIN, post, *outsiders)
+    parts = template.split("/")
+    model, page = parts[2], "/".join(parts[3:])
+    kind = ("config" if model in ADMIN_CONFIG else "change-only" if model in ADMIN_CHANGE_ONLY
+            else "read-only" if model in ADMIN_READ_ONLY else None)
+    assert kind, f"the admin model {model} has no entry in the permission matrix"
+    office = {
+        "": (200, 200),  # the changelist; a POST with no action shows it again
+        "add/": {"config": (200, 200), "change-only": (403, 403), "read-only": (403, 403)}[kind],
+        "<path:object_id>/change/": {"config": (200, 200), "change-only": (200, 200), "read-only": (200, 403)}[kind],
+        "<path:object_id>/history/": (200, 200),
+        "<path:object_id>/delete/": (403, 403),
+        "<path:object_id>/": (302, 302),  # the old-style object address, redirected to its change page
+        "<id>/password/": (200, 200),
+    }[page]
+    return (LOGIN, office[0], *outsiders), (LOGIN, office[1], *outsiders)
+
+
+def expected(template: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    if template.startswith("admin/"):
+        return admin_expected(template)
+    get, post = MATRIX[template]
+    return row(get), row(post)
+
+
+def test_every_route_has_an_entry():
+    missing = [r.template for r in routes() if not r.template.startswith("admin/") and r.template not in MATRIX]
+    assert not missing, f"routes without an entry in the permission matrix: {missing}"
+    stale = set(MATRIX) - {r.template for r in routes()}
+    assert not stale, f"entries for routes that no longer exist: {stale}"
+    for route in routes():
+        expected(route.template)  # every admin route is classified
+
+
+def test_every_route_answers_every_persona_as_the_matrix_says(city):
+    world = World(city)
+    wrong = []
+    for route in routes():
+        url = world.url(route)
+        want = expected(route.template)
+        got = tuple(tuple(world.ask(role, method, url) for role in ROLES) for method in ("GET", "POST"))
+        if got != want:
+            wrong.append(f"{route.template} ({url})\n  GET  want {want[0]} got {got[0]}\n"
+                         f"  POST want {want[1]} got {got[1]}")
+    assert not wrong, f"roles {ROLES}\n" + "\n".join(wrong)
+
+
+def test_office_staff_can_neither_change_a_superuser_nor_make_one(city, django_user_model):
+    root = django_user_model.objects.create_superuser("root", password="root-pass-2026")
+    city.office.is_staff = True
+    city.office.save(update_fields=["is_staff"])
+    client = Client()
+    client.force_login(city.office)
+    assert client.get(f"/admin/auth/user/{root.pk}/password/").status_code == 403
+    assert client.post(f"/admin/auth/user/{root.pk}/password/",
+                       {"password1": "taken-over-2026", "password2": "taken-over-2026"}).status_code == 403
+    assert client.get(f"/admin/auth/user/{root.pk}/change/").status_code == 200  # still readable
+    form = client.get(f"/admin/auth/user/{city.dongmen_liaison.pk}/change/").context["adminform"].form
+    assert "groups" in form.fields and "is_active" in form.fields  # roles and access: the office's job
+    assert "is_superuser" not in form.fields and "user_permissions" not in form.fields
+    root.refresh_from_db()
+    assert root.check_password("root-pass-2026")
