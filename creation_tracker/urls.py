@@ -6,6 +6,8 @@ admin.site.site_header = settings.SITE_TITLE
 admin.site.site_title = settings.SITE_TITLE
 admin.site.index_title = "配置与管理"
 
+handler400 = "issues.views.errors.bad_request"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

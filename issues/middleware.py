@@ -23,3 +23,43 @@ class ChosenLanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body larger than REQUEST_MAX_BYTES before anything reads it (413, in Chinese).
+
+    Django caps form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but streams uploaded files to disk whatever
+    their size; this caps the whole body, files included, from its Content-Length.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.REQUEST_MAX_BYTES:
+            from .views.errors import request_too_large
+
+            return request_too_large(request, length)
+        return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Scripts, styles, images and connections only from this site; no framing, no plugins.
+
+    Inline styles stay allowed: the charts library writes style attributes into its tooltips.
+    Scripts are never inline (every page's script is a file under static/js/).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = settings.CONTENT_SECURITY_POLICY
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy:
+            response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response

@@ -60,7 +60,9 @@ def test_password_change_and_logout(client, city):
         "old_password": "pw-for-tests-2026", "new_password1": "Xk7!rectify-2027", "new_password2": "Xk7!rectify-2027"})
     assert response.status_code == 302
     client.post("/accounts/logout/")
-    assert client.login(username="dongmen", password="Xk7!rectify-2027")
+    assert client.post("/accounts/login/", {"username": "dongmen", "password": "pw-for-tests-2026"}).status_code == 200
+    response = client.post("/accounts/login/", {"username": "dongmen", "password": "Xk7!rectify-2027"})
+    assert response.status_code == 302 and client.get("/inbox/").status_code == 200
 
 
 # --- the ledger ------------------------------------------------------------------------------
