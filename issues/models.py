@@ -662,6 +662,10 @@ class Photo(models.Model):
         on_delete=models.PROTECT, related_name="+",
     )
     uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    # From the photo's EXIF, when the camera wrote them (phones do; screenshots and edited copies often not).
+    taken_at = models.DateTimeField(_("拍摄时间"), null=True, blank=True)
+    gps_latitude = models.DecimalField(_("拍摄纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    gps_longitude = models.DecimalField(_("拍摄经度"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "pk"]

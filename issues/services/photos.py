@@ -8,15 +8,18 @@ EXIF orientation for display. The files are served only through issues.views.pho
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 
 import pillow_heif
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from ..exceptions import LedgerError
 from ..models import Finding, Photo, PhotoKind, Submission
@@ -65,6 +68,95 @@ def decode(name: str, data: bytes) -> tuple[Image.Image, str]:
     return ImageOps.exif_transpose(image), ACCEPTED_FORMATS[fmt]
 
 
+# --- what the camera says: EXIF time and place ---------------------------------------------------
+
+_EXIF_TIME_FORMATS = ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y:%m:%d %H:%M")
+
+
+def _exif_time(value, offset) -> dt.datetime | None:
+    """EXIF's local 'YYYY:MM:DD HH:MM:SS', in its OffsetTime when written, else in the site's time zone."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().rstrip("\x00")
+    for fmt in _EXIF_TIME_FORMATS:
+        try:
+            naive = dt.datetime.strptime(text, fmt)
+            break
+        except ValueError:
+            continue
+    else:
+        return None
+    if isinstance(offset, str) and len(offset.strip()) == 6 and offset.strip()[0] in "+-":
+        sign = 1 if offset[0] == "+" else -1
+        try:
+            hours, minutes = int(offset[1:3]), int(offset[4:6])
+            return naive.replace(tzinfo=dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes)))
+        except ValueError:
+            pass
+    return timezone.make_aware(naive)
+
+
+def _gps_degrees(parts, ref) -> Decimal | None:
+    """(degrees, minutes, seconds) rationals and N/S/E/W to signed decimal degrees, 6 places."""
+    try:
+        degrees, minutes, seconds = (float(part) for part in parts)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    value = degrees + minutes / 60 + seconds / 3600
+    if isinstance(ref, bytes):
+        ref = ref.decode("ascii", "ignore")
+    if str(ref).strip().upper() in ("S", "W"):
+        value = -value
+    if value != value or abs(value) > 180:  # NaN or nonsense
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+
+
+def exif_facts(data: bytes) -> tuple[dt.datetime | None, Decimal | None, Decimal | None]:
+    """When and where the photo was taken, by its EXIF: (taken_at, latitude, longitude), None where absent."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            exif = image.getexif()
+    except Exception:  # noqa: BLE001 - a photo with broken EXIF is still a photo
+        return None, None, None
+    if not exif:
+        return None, None, None
+    try:
+        details = exif.get_ifd(ExifTags.IFD.Exif)
+        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    except Exception:  # noqa: BLE001
+        details, gps = {}, {}
+    taken = _exif_time(details.get(ExifTags.Base.DateTimeOriginal), details.get(ExifTags.Base.OffsetTimeOriginal))
+    if taken is None:
+        taken = _exif_time(exif.get(ExifTags.Base.DateTime), details.get(ExifTags.Base.OffsetTime))
+    lat = lon = None
+    if gps:
+        lat = _gps_degrees(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef))
+        lon = _gps_degrees(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef))
+        if lat is None or lon is None or abs(lat) > 90 or (lat == 0 and lon == 0):  # 0, 0: no fix
+            lat = lon = None
+    return taken, lat, lon
+
+
+def flag_after_photos(finding, after_photos, before_photos) -> None:
+    """Set `.warnings` on each after-photo: what the reviewer should look at before crossing the item off.
+
+    An after-photo that is byte for byte a before-photo shows no fix; one taken (by its EXIF) before the
+    finding was found cannot show the fix either.
+    """
+    before_hashes = {p.sha256 for p in before_photos}
+    for photo in after_photos:
+        warnings = []
+        if photo.sha256 in before_hashes:
+            warnings.append(_("与整改前照片是同一个文件"))
+        if photo.taken_at is not None:
+            taken_on = timezone.localtime(photo.taken_at).date()
+            if taken_on < finding.found_on:
+                warnings.append(_("拍摄于 %(taken)s，早于问题发现日期 %(found)s") % {
+                    "taken": taken_on.isoformat(), "found": finding.found_on.isoformat()})
+        photo.warnings = warnings
+
+
 def _jpeg(image: Image.Image, edge: int) -> bytes:
     copy = image.convert("RGB")
     copy.thumbnail((edge, edge))
@@ -98,7 +190,11 @@ def attach_photos(
     photos = []
     for name, data, image, mime in check_uploads(uploads):
         stem = (name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "photo")[:60]
+        taken_at, latitude, longitude = exif_facts(data)
         photo = Photo(
+            taken_at=taken_at,
+            gps_latitude=latitude,
+            gps_longitude=longitude,
             finding=finding,
             submission=submission if kind == PhotoKind.AFTER else None,
             kind=kind,

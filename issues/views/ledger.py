@@ -50,6 +50,7 @@ from ..models import (
 )
 from ..pagination import TwoStepPaginator, rows_by_ids
 from ..services import findings as svc
+from ..services import photos
 from ..workcalendar import WorkCalendar
 
 PAGE_SIZES = (20, 50, 100, 200)
@@ -218,6 +219,9 @@ def detail_context(request, finding: Finding, **forms) -> dict:
         "decide_transfer": office and transfer is not None,
         "void": office and finding.is_open,
     }
+    before_photos = [p for p in finding.photos.all() if p.kind == PhotoKind.BEFORE]
+    after_photos = latest_after_photos(notices)
+    photos.flag_after_photos(finding, after_photos, before_photos)
     return {
         "finding": finding,
         "notices": notices,
@@ -226,8 +230,8 @@ def detail_context(request, finding: Finding, **forms) -> dict:
         "is_overdue": bool(current and finding.status == FindingStatus.ASSIGNED and current.deadline < today),
         "pending": pending,
         "transfer": transfer,
-        "before_photos": [p for p in finding.photos.all() if p.kind == PhotoKind.BEFORE],
-        "after_photos": latest_after_photos(notices),
+        "before_photos": before_photos,
+        "after_photos": after_photos,
         "events": AuditEvent.objects.filter(finding=finding).select_related("actor").order_by("pk"),
         "sanctions": finding.sanctions.select_related("rule", "unit").all(),
         "co_units": list(finding.co_units.all()),

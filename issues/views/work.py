@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 from .. import access, selectors
 from ..forms import RejectForm, TransferDecisionForm
 from ..models import Decision, FindingStatus, Photo, PhotoKind, Submission, TransferRequest, TransferStatus
+from ..services import photos
 from ..workcalendar import WorkCalendar
 from .ledger import office_required
 
@@ -68,6 +69,9 @@ def review_queue(request):
     )
     for sub in submissions:
         sub.late = sub.submitted_on > sub.notice.deadline
+        sub.after_photos = list(sub.photos.all())
+        photos.flag_after_photos(sub.notice.finding, sub.after_photos, sub.notice.finding.before_photos)
+        sub.flagged = any(p.warnings for p in sub.after_photos)
     transfers = TransferRequest.objects.filter(status=TransferStatus.PENDING)
     if access.visible_unit_ids(request.user) is not None:  # city-wide staff: no subquery over every finding
         transfers = transfers.filter(finding__in=access.findings_for(request.user).values("pk"))
