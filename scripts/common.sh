@@ -91,3 +91,61 @@ vendor_frontend() {
   mkdir -p static/vendor/echarts
   cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE static/vendor/echarts/
 }
+
+# ensure_postgresql: sets PG_BIN to the folder of Debian's PostgreSQL server programs, installing them if needed.
+ensure_postgresql() {
+  PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+  if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
+    log "installing PostgreSQL (Debian package) for the suite's second run"
+    apt_install postgresql >/dev/null || { log "could not install PostgreSQL, which the test command needs"; return 1; }
+    PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+  fi
+  export PG_BIN
+}
+
+# start_postgresql: a throwaway cluster in a temporary folder, listening on a free port of 127.0.0.1 only.
+# Sets PG_DATA and DATABASE_URL; stop_postgresql stops it (by its postmaster.pid) and removes the folder.
+start_postgresql() {
+  local port owner
+  port="$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  PG_DATA="$(mktemp -d /tmp/ledger-pg.XXXXXX)"
+  owner=""
+  if [ "$(id -u)" = 0 ]; then owner="postgres"; chown postgres "$PG_DATA"; fi
+  pg_as() { if [ -n "$owner" ]; then runuser -u "$owner" -- "$@"; else "$@"; fi; }
+  pg_as "$PG_BIN/initdb" -D "$PG_DATA/data" -U ledger --auth=trust -E UTF8 --locale=C.UTF-8 >"$PG_DATA/initdb.log" 2>&1 \
+    || { cat "$PG_DATA/initdb.log" >&2; return 1; }
+  pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA/data" -l "$PG_DATA/server.log" -w -t 60 start \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $PG_DATA -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    >/dev/null || { cat "$PG_DATA/server.log" >&2; return 1; }
+  export PG_DATA DATABASE_URL="postgres://ledger@127.0.0.1:$port/ledger"
+  log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data: $PG_DATA)"
+}
+
+stop_postgresql() {
+  [ -n "${PG_DATA:-}" ] && [ -f "$PG_DATA/data/postmaster.pid" ] || return 0
+  local pid; pid="$(head -1 "$PG_DATA/data/postmaster.pid")"
+  kill -INT "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -rf "$PG_DATA"
+}
+
+# audit_dependencies: pip-audit over the installed packages. Known vulnerabilities fail the run; a
+# vulnerability service that cannot be reached is reported, not failed (README, Security).
+audit_dependencies() {
+  local out rc=0 total skipped
+  out="$(.venv/bin/pip-audit --progress-spinner off 2>&1)" || rc=$?
+  if grep -qE "^Found [0-9]+ known vulnerabilit" <<<"$out"; then
+    printf '%s\n' "$out" >&2
+    log "pip-audit found known vulnerabilities in the installed packages"
+    return 1
+  fi
+  total="$(.venv/bin/python -m pip list --format=freeze 2>/dev/null | wc -l)"
+  skipped="$(grep -c "could not be audited" <<<"$out" || true)"
+  if [ "$rc" -ne 0 ] || [ "$skipped" -ge "$total" ]; then
+    log "pip-audit could not reach a vulnerability service from this machine: no package was audited"
+  elif [ "$skipped" -gt 0 ]; then
+    log "pip-audit: no known vulnerabilities; $skipped of $total packages could not be looked up"
+  else
+    log "pip-audit: no known vulnerabilities in $total packages"
+  fi
+}

@@ -62,3 +62,17 @@ def test_in_ids_finds_the_same_rows_as_in(db):
     child = Unit.objects.create(name="下级单位", kind=UnitKind.COMMUNITY, parent=units[2])
     assert list(Unit.objects.filter(parent_id__in_ids=IdList([units[2].pk]))) == [child]
     assert list(Unit.objects.filter(parent__in_ids=IdList([units[2].pk]))) == [child]
+
+
+def test_every_declared_constraint_and_index_exists_in_the_database(db):
+    """Migrations can silently drop what a model declares (0011 did, on PostgreSQL only)."""
+    from django.apps import apps
+    from django.db import connection
+
+    missing = []
+    with connection.cursor() as cursor:
+        for model in apps.get_app_config("issues").get_models():
+            present = connection.introspection.get_constraints(cursor, model._meta.db_table)
+            missing += [f"{model.__name__}.{item.name}" for item in [*model._meta.constraints, *model._meta.indexes]
+                        if item.name not in present]
+    assert not missing, f"declared but not in the {connection.vendor} database: {missing}"

@@ -241,7 +241,7 @@ def add_new_findings(rows: Iterable[tuple[int, dt.date, dt.date, Decimal, bool, 
     with connection.cursor() as cursor:
         table = connection.ops.quote_name(UnitMonth._meta.db_table)
         cursor.executemany(
-            f"UPDATE {table} SET found = found + %s, deductions = deductions + %s, relapses = relapses + %s, "  # noqa: S608
+            f"UPDATE {table} SET found = found + %s, deductions = deductions + %s, relapses = relapses + %s, "  # nosec B608  # noqa: S608
             "due = due + %s WHERE unit_id = %s AND month = %s",
             [(n, connection.ops.adapt_decimalfield_value(d, 12, 2), r, due, u, connection.ops.adapt_datefield_value(m))
              for (u, m), (n, d, r, due) in units.items() if (u, m) in existing],
@@ -257,7 +257,7 @@ def add_new_findings(rows: Iterable[tuple[int, dt.date, dt.date, Decimal, bool, 
     with connection.cursor() as cursor:
         table = connection.ops.quote_name(AreaMonth._meta.db_table)
         cursor.executemany(
-            f"UPDATE {table} SET found = found + %s, open = open + %s, deductions = deductions + %s "  # noqa: S608
+            f"UPDATE {table} SET found = found + %s, open = open + %s, deductions = deductions + %s "  # nosec B608  # noqa: S608
             "WHERE id = %s",
             [(n, n, connection.ops.adapt_decimalfield_value(d, 12, 2), known[key])
              for key, (n, d) in areas.items() if key in known],

@@ -211,7 +211,7 @@ def sheet_rows(path: Path | str) -> Iterator[SheetRows]:
 def _frame(child: subprocess.Popen) -> tuple:
     try:
         # only frames our own child wrote are unpickled: it reads the file, this process trusts it
-        frame = pickle.load(child.stdout)  # noqa: S301
+        frame = pickle.load(child.stdout)  # nosec B301  # noqa: S301
     except EOFError:
         child.wait()
         log.error("the xlsx reader ended without a word (exit %s): %s", child.returncode,

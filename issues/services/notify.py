@@ -177,10 +177,13 @@ class DeliveryError(Exception):
 
 
 def _post_json(url: str, payload: dict) -> None:
+    # Only web addresses: a robot address typed as file:// or ftp:// must not make the server read files.
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise DeliveryError(f"not an http(s) address: {url[:80]}")
     request = urllib.request.Request(url, data=json.dumps(payload, ensure_ascii=False).encode(),
                                      headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # nosec B310
             answer = json.loads(response.read() or b"{}")
     except (urllib.error.URLError, TimeoutError, ValueError) as exc:
         raise DeliveryError(str(exc)) from exc
