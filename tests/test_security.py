@@ -7,6 +7,7 @@ import secrets
 import subprocess
 import sys
 
+import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
@@ -178,3 +179,13 @@ def test_a_decompression_bomb_photo_is_refused_by_its_pixel_count(client, city):
     assert response.status_code == 400
     assert "像素过多（10000×10000）" in response.content.decode()
     assert not Submission.objects.filter(notice__finding=finding).exists()
+
+
+def test_a_robot_address_that_is_not_a_web_address_is_never_opened(tmp_path):
+    from issues.services import notify
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not read")
+    for address in (f"file://{secret}", "ftp://127.0.0.1/x", "gopher://127.0.0.1/"):
+        with pytest.raises(notify.DeliveryError, match="not an http"):
+            notify._post_json(address, {"msgtype": "text"})
