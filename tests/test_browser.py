@@ -57,6 +57,12 @@ def browser():
 def login(browser, live_server, username, viewport):
     context = browser.new_context(viewport=viewport, locale="zh-CN")
     page = context.new_page()
+    # Anything the Content-Security-Policy blocks (an inline script or style, a request elsewhere)
+    # shows up in the console; every screenshot step checks there was none.
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.csp_blocked = blocked
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
@@ -67,6 +73,7 @@ def login(browser, live_server, username, viewport):
 
 def shot(page, name):
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert not page.csp_blocked, f"{name}: blocked by the Content-Security-Policy: {page.csp_blocked}"
 
 
 @pytest.mark.parametrize("viewport_name", ["phone", "desktop"])
