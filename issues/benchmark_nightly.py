@@ -24,7 +24,8 @@ from .services.ledger_import import COLUMNS, import_ledger
 from .workcalendar import add_working_days
 
 
-def build_due_file(path: Path, n: int, *, found_on: dt.date, deadline: dt.date) -> None:
+def build_due_file(path: Path, n: int, *, found_on: dt.date, deadline: dt.date, spread_days: int = 1) -> None:
+    """N findings whose first notices fall due on `deadline`, or spread over `spread_days` days from it."""
     from openpyxl import Workbook
 
     units = list(Unit.objects.values_list("name", flat=True)[:1000])
@@ -36,7 +37,8 @@ def build_due_file(path: Path, n: int, *, found_on: dt.date, deadline: dt.date) 
     for i in range(n):
         sheet.append([i + 1, f"BENCH-DUE-{i:06d}", "市创文办日常督查", "夜间任务基准", found_on, sites[i % len(sites)],
                       None, f"基准街{i}号", f"夜间任务基准问题 {i}", items[i % len(items)], None,
-                      units[i % len(units)], None, 1, deadline, "立即整改", None])
+                      units[i % len(units)], None, 1, deadline + dt.timedelta(days=i % spread_days), "立即整改",
+                      None])
     workbook.save(path)
 
 
@@ -110,6 +112,44 @@ def _one_run(path: Path, day: dt.date, today: dt.date, *, count_queries: bool, f
         transaction.set_rollback(True)
     return {"seconds": seconds, "misses": len(day_report.misses), "sanctions": len(day_report.sanctions),
             "queries": queries}
+
+
+def measure_catch_up(n: int = 5_000, days: int = 30) -> dict:
+    """The job catching up `days` days at once (after an outage): N first notices due, spread over the
+    days, whose next notices fall due and are missed again inside the window, so the escalation rules
+    fire too. Timed once, counting statements, rolled back."""
+    today = timezone.localdate()
+    first = today + dt.timedelta(days=60)
+    path = Path(tempfile.mkdtemp(prefix="bench-catch-up-")) / "due.xlsx"
+    build_due_file(path, n, found_on=today, deadline=first, spread_days=days)
+    statements = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
+
+    misses = sanctions = 0
+    day_seconds = []
+    with transaction.atomic():
+        Notice.objects.filter(outcome=NoticeOutcome.OPEN).update(deadline=F("deadline") + dt.timedelta(days=365))
+        report = import_ledger(path, actor=None, today=today)
+        if report.errors:
+            raise RuntimeError(f"the catch-up benchmark's list did not import: {report.errors[:3]}")
+        started = time.perf_counter()
+        with connection.execute_wrapper(count):
+            for offset in range(days):
+                day_started = time.perf_counter()
+                day_report = process_day(first + dt.timedelta(days=offset))
+                day_seconds.append(time.perf_counter() - day_started)
+                misses += len(day_report.misses)
+                sanctions += len(day_report.sanctions)
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
+    path.unlink()
+    return {"days": days, "due": n, "seconds": seconds, "misses": misses, "sanctions": sanctions,
+            "queries": statements, "slowest_day_s": max(day_seconds),
+            "queries_per_miss": round(statements / max(misses, 1), 1)}
 
 
 def measure_nightly(n: int = 5_000) -> dict:

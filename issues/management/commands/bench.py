@@ -68,10 +68,11 @@ class Command(BaseCommand):
         pages = None if options["skip_pages"] else measure_pages(runs)
         from issues.benchmark_excel import measure_export, measure_import
         from issues.benchmark_load import measure_load
-        from issues.benchmark_nightly import measure_nightly
+        from issues.benchmark_nightly import measure_catch_up, measure_nightly
 
-        nightly = None if options["skip_nightly"] else measure_nightly(
-            options["due"] if scale >= 0.1 else min(options["due"], 500))
+        due = options["due"] if scale >= 0.1 else min(options["due"], 500)
+        nightly = None if options["skip_nightly"] else measure_nightly(due)
+        catch_up = None if options["skip_nightly"] else measure_catch_up(due, days=30)
         # the 1/100 city is CI's smoke run: five seconds a page are enough to see the server answer
         load = None if options["skip_load"] else measure_load(
             seconds=options["load_seconds"] if scale >= 0.1 else min(options["load_seconds"], 5))
@@ -113,6 +114,11 @@ class Command(BaseCommand):
                 f"({nightly['queries_per_miss']} a miss); the same ledger writes in "
                 f"{nightly['lower_bound_statements']} SQL statements: {nightly['lower_bound_s']:.2f} s, "
                 f"ratio {nightly['ratio']:.1f}")
+            self.stdout.write(
+                f"nightly job catching up {catch_up['days']} days, {catch_up['due']} first notices due over them: "
+                f"{catch_up['seconds']:.1f} s (slowest day {catch_up['slowest_day_s']:.2f} s), "
+                f"{catch_up['misses']} misses, {catch_up['sanctions']} sanctions, {catch_up['queries']} queries "
+                f"({catch_up['queries_per_miss']} a miss)")
         if load and "skipped" in load:
             self.stdout.write(f"load test skipped: {load['skipped']}")
         elif load:
@@ -134,6 +140,7 @@ class Command(BaseCommand):
             "close_period_ms": {"median": statistics.median(close_ms), "p95": p95(close_ms)},
             "pages_ms": pages,
             "closed_periods": RankingPeriod.objects.filter(status=PeriodStatus.CLOSED).count(),
-            "export": export, "import": imported, "nightly": nightly, "load": load,
+            "export": export, "import": imported, "nightly": nightly, "catch_up": catch_up,
+            "load": load,
         }, ensure_ascii=False, indent=2))
         self.stdout.write(f"figures written to {json}")
