@@ -34,6 +34,11 @@ def role_permissions() -> dict[str, list[Permission]]:
             content_type__app_label="auth", codename__in=["view_user", "add_user", "change_user", "view_group"]
         )
     )
+    # django-axes: office staff see failed logins and lift a lockout by deleting its attempt row.
+    auth_perms += list(Permission.objects.filter(
+        content_type__app_label="axes",
+        codename__in=["view_accessattempt", "delete_accessattempt", "view_accesslog", "view_accessfailurelog"],
+    ))
     return {
         Role.OFFICE: _perms(office) + auth_perms,
         Role.LEADER: _perms(view_all),

@@ -115,7 +115,7 @@ start_postgresql() {
   pg_as "$PG_BIN/initdb" -D "$PG_DATA/data" -U ledger --auth=trust -E UTF8 --locale=C.UTF-8 >"$PG_DATA/initdb.log" 2>&1 \
     || { cat "$PG_DATA/initdb.log" >&2; return 1; }
   pg_as "$PG_BIN/pg_ctl" -D "$PG_DATA/data" -l "$PG_DATA/server.log" -w -t 60 start \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $PG_DATA -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $PG_DATA -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c autovacuum_naptime=1 -c autovacuum_vacuum_cost_delay=0" \
     >/dev/null || { cat "$PG_DATA/server.log" >&2; return 1; }
   export PG_DATA DATABASE_URL="postgres://ledger@127.0.0.1:$port/ledger"
   log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data: $PG_DATA)"

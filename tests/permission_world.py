@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.test import Client
@@ -90,6 +91,12 @@ class World:
                                     title="未按期整改")
         OutboundMessage.objects.create(channel=OutboundMessage.Channel.EMAIL, target="dongmen@example.org",
                                        key="email:miss:1")
+        AccessAttempt.objects.create(username="dongmen", ip_address="10.0.0.1", user_agent="", http_accept="",
+                                     path_info="/accounts/login/", get_data="", post_data="", failures_since_start=5)
+        AccessLog.objects.create(username="dongmen", ip_address="10.0.0.1", user_agent="", http_accept="",
+                                 path_info="/accounts/login/")
+        AccessFailureLog.objects.create(username="dongmen", ip_address="10.0.0.1", user_agent="", http_accept="",
+                                        path_info="/accounts/login/")
         self._clients: dict[str, Client] = {}
         self.users = {
             "office": city.office, "head_A": city.east_head, "liaison_A": city.dongmen_liaison,
