@@ -42,9 +42,10 @@ def ledger_after(run) -> list:
                 "miss_kind", "issued_by_id")),
             [(pk, key[notice], decision) for pk, notice, decision in
              Submission.objects.order_by("pk").values_list("pk", "notice_id", "decision")],
-            list(AuditEvent.objects.order_by("pk").values_list("actor_id", "action", "object_type", "object_id",
-                                                                "finding_id", "from_state", "to_state", "message",
-                                                                "data")),
+            [row[:-1] + ({**row[-1], "notice": key.get(row[-1].get("notice"))} if "notice" in row[-1] else row[-1],)
+             for row in AuditEvent.objects.order_by("pk").values_list(
+                 "actor_id", "action", "object_type", "object_id", "finding_id", "from_state", "to_state", "message",
+                 "data")],
         ]
         transaction.set_rollback(True)
     return state
