@@ -82,29 +82,39 @@ def lower_bound(day: dt.date, next_deadline: dt.date) -> tuple[int, int]:
     return misses, len(statements) + 2
 
 
+class StatementCounter:
+    """An execute wrapper counting statements (Django's query log keeps only the last 9,000)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def _load_due(path: Path, today: dt.date) -> None:
+    """Inside the caller's transaction: the city's open notices moved a year out, the due list imported."""
+    Notice.objects.filter(outcome=NoticeOutcome.OPEN).update(deadline=F("deadline") + dt.timedelta(days=365))
+    report = import_ledger(path, actor=None, today=today)
+    if report.errors:
+        raise RuntimeError(f"the nightly benchmark's list did not import: {report.errors[:3]}")
+
+
 def _one_run(path: Path, day: dt.date, today: dt.date, *, count_queries: bool, floor: bool = False) -> dict:
     with transaction.atomic():
-        Notice.objects.filter(outcome=NoticeOutcome.OPEN).update(deadline=F("deadline") + dt.timedelta(days=365))
-        report = import_ledger(path, actor=None, today=today)
-        if report.errors:
-            raise RuntimeError(f"the nightly benchmark's list did not import: {report.errors[:3]}")
-        statements = 0
-
-        def count(execute, sql, params, many, context):
-            nonlocal statements
-            statements += 1
-            return execute(sql, params, many, context)
-
+        _load_due(path, today)
+        counter = StatementCounter()
         started = time.perf_counter()
         if floor:
             misses, queries = lower_bound(day, add_working_days(day, Policy.current().next_notice_days))
             seconds = time.perf_counter() - started
             transaction.set_rollback(True)
             return {"seconds": seconds, "misses": misses, "sanctions": 0, "queries": queries}
-        if count_queries:  # a counter, not Django's query log, which keeps only the last 9,000
-            with connection.execute_wrapper(count):
+        if count_queries:
+            with connection.execute_wrapper(counter):
                 day_report = process_day(day)
-            queries = statements
+            queries = counter.count
         else:
             day_report = process_day(day)
             queries = None
@@ -122,22 +132,13 @@ def measure_catch_up(n: int = 5_000, days: int = 30) -> dict:
     first = today + dt.timedelta(days=60)
     path = Path(tempfile.mkdtemp(prefix="bench-catch-up-")) / "due.xlsx"
     build_due_file(path, n, found_on=today, deadline=first, spread_days=days)
-    statements = 0
-
-    def count(execute, sql, params, many, context):
-        nonlocal statements
-        statements += 1
-        return execute(sql, params, many, context)
-
+    counter = StatementCounter()
     misses = sanctions = 0
     day_seconds = []
     with transaction.atomic():
-        Notice.objects.filter(outcome=NoticeOutcome.OPEN).update(deadline=F("deadline") + dt.timedelta(days=365))
-        report = import_ledger(path, actor=None, today=today)
-        if report.errors:
-            raise RuntimeError(f"the catch-up benchmark's list did not import: {report.errors[:3]}")
+        _load_due(path, today)
         started = time.perf_counter()
-        with connection.execute_wrapper(count):
+        with connection.execute_wrapper(counter):
             for offset in range(days):
                 day_started = time.perf_counter()
                 day_report = process_day(first + dt.timedelta(days=offset))
@@ -148,8 +149,8 @@ def measure_catch_up(n: int = 5_000, days: int = 30) -> dict:
         transaction.set_rollback(True)
     path.unlink()
     return {"days": days, "due": n, "seconds": seconds, "misses": misses, "sanctions": sanctions,
-            "queries": statements, "slowest_day_s": max(day_seconds),
-            "queries_per_miss": round(statements / max(misses, 1), 1)}
+            "queries": counter.count, "slowest_day_s": max(day_seconds),
+            "queries_per_miss": round(counter.count / max(misses, 1), 1)}
 
 
 def measure_nightly(n: int = 5_000) -> dict:

@@ -8,6 +8,8 @@ user makes with the language switch, which sets the language cookie.
 from django.conf import settings
 from django.utils import translation
 
+from .views.errors import request_too_large
+
 
 class ChosenLanguageMiddleware:
     def __init__(self, get_response):
@@ -41,8 +43,6 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.REQUEST_MAX_BYTES:
-            from .views.errors import request_too_large
-
             return request_too_large(request, length)
         return self.get_response(request)
 

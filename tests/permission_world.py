@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -20,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from issues.models import (
     EscalationRule,
     ExcelJob,
+    Finding,
     InspectionRound,
     JobDay,
     Notification,
@@ -105,27 +107,17 @@ class World:
 
     def args(self, route: Route) -> dict:
         """The URL's arguments: this world's objects; for the admin, the first row of the route's model."""
-        known = {
-            "kind": "ledger", "size": "display", "app_label": "issues", "url": "no-such-page/",
-            "content_type_id": None,
-        }
+        if "content_type_id" in route.params:  # the admin's "view on site" of a finding
+            return {"content_type_id": ContentType.objects.get_for_model(Finding).pk, "object_id": self.finding.pk}
+        fixed = {"kind": "ledger", "size": "display", "app_label": "issues", "url": "no-such-page/"}
         values = {}
         for param in route.params:
             if param == "pk":
                 values[param] = self._object_for(route).pk
-            elif param == "object_id" and "content_type_id" in route.params:
-                continue
             elif param in ("object_id", "id"):
                 values[param] = str(self._admin_object_id(route))
-            elif param == "content_type_id":
-                from django.contrib.contenttypes.models import ContentType
-
-                from issues.models import Finding
-
-                values[param] = ContentType.objects.get_for_model(Finding).pk
-                values.setdefault("object_id", str(self.finding.pk))
             else:
-                values[param] = known[param]
+                values[param] = fixed[param]
         return values
 
     def _object_for(self, route: Route):

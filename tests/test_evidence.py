@@ -26,8 +26,7 @@ def camera_jpeg(colour, taken: str | None = None, offset: str | None = "+08:00",
         exif[ExifTags.IFD.Exif] = details
     if gps:
         (lat_ref, lat), (lon_ref, lon) = gps
-        exif[ExifTags.IFD.GPSInfo] = {1: lat_ref, 2: tuple(IFDRational(*map(int, str(v).split("/"))) if "/" in str(v)
-                                                        else IFDRational(v) for v in lat),
+        exif[ExifTags.IFD.GPSInfo] = {1: lat_ref, 2: tuple(IFDRational(v) for v in lat),
                                       3: lon_ref, 4: tuple(IFDRational(v) for v in lon)}
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), colour).save(buf, "JPEG", exif=exif)
@@ -35,7 +34,7 @@ def camera_jpeg(colour, taken: str | None = None, offset: str | None = "+08:00",
 
 
 def test_a_photo_is_kept_as_uploaded_with_its_time_and_place_shown(client, city):
-    name, data = camera_jpeg((200, 10, 10), "2026:11:02 09:15:00", gps=(("N", (22, 32, "372/10")), ("E", (114, 3, 30))))
+    name, data = camera_jpeg((200, 10, 10), "2026:11:02 09:15:00", gps=(("N", (22, 32, 37.2)), ("E", (114, 3, 30))))
     finding = city.finding(photos=[(name, data)])
     photo = Photo.objects.get(finding=finding)
     assert photo.sha256 == hashlib.sha256(data).hexdigest()

@@ -345,6 +345,9 @@ def _live(finding: Finding, rnd: random.Random, today: dt.date, office: User, un
                               reason="整改不彻底，现场仍有问题，请重新整改。")
 
 
+DEMO_CHUNK = 50  # findings walked in one transaction, with one recount of their monthly figures
+
+
 def build_findings(today: dt.date, units: dict[str, Unit], items: list[IndexItem], sites: list[Site],
                    rounds: list[InspectionRound], users: list[User]) -> int:
     rnd = random.Random(20261129)
@@ -384,9 +387,6 @@ def build_findings(today: dt.date, units: dict[str, Unit], items: list[IndexItem
             created += _walk_chunk(plans[start:start + DEMO_CHUNK], rnd, today, office, unit_users, all_units,
                                    rounds)
     return created
-
-
-DEMO_CHUNK = 50
 
 
 @aggregates.refreshes

@@ -41,8 +41,11 @@ def _read(upload) -> tuple[str, bytes]:
     return getattr(upload, "name", None) or "photo.jpg", upload.read()
 
 
-def decode(name: str, data: bytes) -> tuple[Image.Image, str]:
-    """The decoded, upright image and its MIME type; LedgerError naming the file otherwise."""
+Facts = tuple[dt.datetime | None, Decimal | None, Decimal | None]  # taken at, latitude, longitude
+
+
+def decode(name: str, data: bytes) -> tuple[Image.Image, str, Facts]:
+    """The decoded, upright image, its MIME type and its EXIF facts; LedgerError naming the file otherwise."""
     limit = settings.PHOTO_MAX_BYTES
     if len(data) > limit:
         raise LedgerError(
@@ -65,7 +68,7 @@ def decode(name: str, data: bytes) -> tuple[Image.Image, str]:
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise LedgerError(_("“%(name)s”不是可识别的图片文件。") % {"name": name}) from None
-    return ImageOps.exif_transpose(image), ACCEPTED_FORMATS[fmt]
+    return ImageOps.exif_transpose(image), ACCEPTED_FORMATS[fmt], exif_facts(image)
 
 
 # --- what the camera says: EXIF time and place ---------------------------------------------------
@@ -86,7 +89,8 @@ def _exif_time(value, offset) -> dt.datetime | None:
             continue
     else:
         return None
-    if isinstance(offset, str) and len(offset.strip()) == 6 and offset.strip()[0] in "+-":
+    offset = offset.strip() if isinstance(offset, str) else ""
+    if len(offset) == 6 and offset[0] in "+-":
         sign = 1 if offset[0] == "+" else -1
         try:
             hours, minutes = int(offset[1:3]), int(offset[4:6])
@@ -112,20 +116,14 @@ def _gps_degrees(parts, ref) -> Decimal | None:
     return Decimal(str(value)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
-def exif_facts(data: bytes) -> tuple[dt.datetime | None, Decimal | None, Decimal | None]:
+def exif_facts(image: Image.Image) -> Facts:
     """When and where the photo was taken, by its EXIF: (taken_at, latitude, longitude), None where absent."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            exif = image.getexif()
-    except Exception:  # noqa: BLE001 - a photo with broken EXIF is still a photo
-        return None, None, None
-    if not exif:
-        return None, None, None
-    try:
+        exif = image.getexif()
         details = exif.get_ifd(ExifTags.IFD.Exif)
         gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    except Exception:  # noqa: BLE001
-        details, gps = {}, {}
+    except Exception:  # noqa: BLE001 - a photo with broken EXIF is still a photo
+        return None, None, None
     taken = _exif_time(details.get(ExifTags.Base.DateTimeOriginal), details.get(ExifTags.Base.OffsetTimeOriginal))
     if taken is None:
         taken = _exif_time(exif.get(ExifTags.Base.DateTime), details.get(ExifTags.Base.OffsetTime))
@@ -165,7 +163,7 @@ def _jpeg(image: Image.Image, edge: int) -> bytes:
     return buf.getvalue()
 
 
-def check_uploads(uploads: Iterable) -> list[tuple[str, bytes, Image.Image, str]]:
+def check_uploads(uploads: Iterable) -> list[tuple[str, bytes, Image.Image, str, Facts]]:
     """Decode every upload before anything is written, so one bad file keeps nothing."""
     files = list(uploads)
     if len(files) > settings.PHOTO_MAX_FILES:
@@ -173,8 +171,7 @@ def check_uploads(uploads: Iterable) -> list[tuple[str, bytes, Image.Image, str]
     checked = []
     for upload in files:
         name, data = _read(upload)
-        image, mime = decode(name, data)
-        checked.append((name, data, image, mime))
+        checked.append((name, data, *decode(name, data)))
     return checked
 
 
@@ -188,9 +185,8 @@ def attach_photos(
 ) -> list[Photo]:
     """Validate and store photos; called inside the service transaction that owns them."""
     photos = []
-    for name, data, image, mime in check_uploads(uploads):
+    for name, data, image, mime, (taken_at, latitude, longitude) in check_uploads(uploads):
         stem = (name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "photo")[:60]
-        taken_at, latitude, longitude = exif_facts(data)
         photo = Photo(
             taken_at=taken_at,
             gps_latitude=latitude,

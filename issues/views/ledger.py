@@ -323,13 +323,20 @@ def finding_deadline(request, pk):
     )
 
 
-@login_required
-@require_POST
-def finding_submit(request, pk):
+def _finding_for_its_unit(request, pk) -> Finding:
+    """The finding, for someone who answers for the unit of its current notice: 404 when it is not theirs
+    to see, 403 when they may see it but not act for that unit, before any form is read."""
     finding = access.get_finding_for_user(request.user, pk)
     if finding.current_notice_id is None:
         raise PermissionDenied(_("该问题还没有整改通知。"))
     access.ensure_acts_for_unit(request.user, finding.current_notice.unit)
+    return finding
+
+
+@login_required
+@require_POST
+def finding_submit(request, pk):
+    finding = _finding_for_its_unit(request, pk)
     return _act(
         request, finding, SubmitFixForm(request.POST, request.FILES), "submit_form",
         lambda data: svc.submit_fix(actor=request.user, notice_id=finding.current_notice_id, note=data["note"],
@@ -341,10 +348,7 @@ def finding_submit(request, pk):
 @login_required
 @require_POST
 def finding_transfer(request, pk):
-    finding = access.get_finding_for_user(request.user, pk)
-    if finding.current_notice_id is None:
-        raise PermissionDenied(_("该问题还没有整改通知。"))
-    access.ensure_acts_for_unit(request.user, finding.current_notice.unit)
+    finding = _finding_for_its_unit(request, pk)
     return _act(
         request, finding, TransferRequestForm(request.POST), "transfer_form",
         lambda data: svc.request_transfer(actor=request.user, finding_id=finding.pk, reason=data["reason"],
