@@ -131,7 +131,12 @@ class InspectionRoundAdmin(NoDeleteAdmin):
     list_filter = ["source", "is_covert"]
     search_fields = ["name", "inspectors"]
     date_hierarchy = "held_on"
-    readonly_fields = ["created_by", "created_at"]
+    # a covert round is published on its page (/rounds/N/), which issues its notices
+    readonly_fields = ["created_by", "created_at", "published_at", "published_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "is_covert"] if obj is not None and obj.published_at else fields
 
 
 class NoticeInline(admin.TabularInline):
@@ -197,6 +202,35 @@ class TransferRequestAdmin(ReadOnlyAdmin):
     list_display = ["finding", "from_unit", "to_unit", "status", "requested_at"]
     list_filter = ["status"]
     list_select_related = ["finding", "from_unit", "to_unit"]
+
+
+@admin.register(m.ExtensionRequest)
+class ExtensionRequestAdmin(ReadOnlyAdmin):
+    list_display = ["notice", "old_deadline", "requested_deadline", "status", "granted_deadline", "requested_at"]
+    list_filter = ["status"]
+    list_select_related = ["notice__finding"]
+
+
+class InspectionResultInline(admin.TabularInline):
+    model = m.InspectionResult
+    fields = ["index_item", "verdict", "note", "finding"]
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(m.Inspection)
+class InspectionAdmin(ReadOnlyAdmin):
+    list_display = ["site", "site_type", "held_at", "inspector", "passed", "failed", "not_applicable"]
+    list_filter = ["site_type"]
+    list_select_related = ["site", "site_type", "inspector"]
+    search_fields = ["site__name"]
+    inlines = [InspectionResultInline]
 
 
 @admin.register(m.EscalationRule)

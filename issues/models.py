@@ -89,6 +89,19 @@ class TransferStatus(models.TextChoices):
     REFUSED = "refused", _("不同意")
 
 
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REFUSED = "refused", _("不批准")
+    LAPSED = "lapsed", _("已失效")
+
+
+class Verdict(models.TextChoices):
+    PASS = "pass", _("合格")
+    FAIL = "fail", _("不合格")
+    NOT_APPLICABLE = "na", _("不适用")
+
+
 class PhotoKind(models.TextChoices):
     BEFORE = "before", _("整改前")
     AFTER = "after", _("整改后")
@@ -174,6 +187,10 @@ class Policy(models.Model):
         help_text=_("销号后在此天数内同一点位、同一测评指标再次发现的问题记为反弹。"),
     )
     reminder_days_before = models.PositiveSmallIntegerField(_("到期前提醒（工作日）"), default=2)
+    receipt_reminder_hours = models.PositiveSmallIntegerField(
+        _("未签收提醒（工作小时）"), default=4,
+        help_text=_("整改通知下发后，超过这么多个工作小时仍未签收的，提醒责任单位并列入创文办的未签收清单。"),
+    )
     bottom_k = models.PositiveSmallIntegerField(_("后K位的K"), default=3)
     next_assessment_date = models.DateField(_("下次测评日期"), null=True, blank=True)
     max_import_rows = models.PositiveIntegerField(_("导入行数上限"), default=20000)
@@ -504,8 +521,15 @@ class InspectionRound(models.Model):
     )
     held_on = models.DateField(_("督查日期"))
     inspectors = models.CharField(_("督查人员"), max_length=200, blank=True)
-    is_covert = models.BooleanField(_("暗访批次"), default=False)
+    is_covert = models.BooleanField(
+        _("暗访批次"), default=False,
+        help_text=_("暗访批次的问题在发布前对责任单位不可见；发布时统一交办，整改时限自发布之日起算。"),
+    )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",
@@ -520,6 +544,11 @@ class InspectionRound(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_hidden(self) -> bool:
+        """A covert round not yet published: its findings are the office's alone."""
+        return self.is_covert and self.published_at is None
 
 
 class Finding(models.Model):
@@ -704,6 +733,11 @@ class Notice(models.Model):
         _("未按期类型"), max_length=10, choices=MissKind.choices, blank=True
     )
     acknowledged_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("签收人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    receipt_reminded_at = models.DateTimeField(_("签收提醒时间"), null=True, blank=True)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("交办人"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",
@@ -720,6 +754,8 @@ class Notice(models.Model):
             models.Index(fields=["miss_kind", "outcome_on"]),
             models.Index(fields=["deadline", "unit", "outcome", "miss_kind"], name="notice_month_figures"),
             models.Index(fields=["outcome", "outcome_on"]),
+            models.Index(fields=["outcome", "created_at"], condition=Q(acknowledged_at__isnull=True),
+                         name="notice_unacknowledged"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["finding", "seq"], name="notice_seq_unique"),
@@ -789,7 +825,21 @@ class Submission(models.Model):
         return f"{self.notice} 反馈 {self.submitted_at:%Y-%m-%d}"
 
 
-class TransferRequest(models.Model):
+class OfficeDecision(models.Model):
+    """Who in the office decided a unit's request, when, and why."""
+
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审批人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("审批意见"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class TransferRequest(OfficeDecision):
     """A unit's request that a finding belongs to another unit (转办申请)."""
 
     finding = models.ForeignKey(
@@ -813,12 +863,6 @@ class TransferRequest(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=TransferStatus.choices, default=TransferStatus.PENDING
     )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审批人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )
-    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
-    decision_reason = models.TextField(_("审批意见"), blank=True)
 
     class Meta:
         ordering = ["requested_at", "pk"]
@@ -833,6 +877,129 @@ class TransferRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding.display_number} {self.from_unit} → {self.to_unit or '?'}"
+
+
+class ExtensionRequest(OfficeDecision):
+    """A unit's request, before the deadline, for a later one (延期申请), and the office's decision."""
+
+    notice = models.ForeignKey(
+        Notice, verbose_name=_("整改通知"), on_delete=models.PROTECT, related_name="extensions"
+    )
+    old_deadline = models.DateField(_("原整改时限"))
+    requested_deadline = models.DateField(_("申请延至"))
+    reason = models.TextField(_("申请理由"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    granted_deadline = models.DateField(_("批准延至"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        indexes = [models.Index(fields=["status", "requested_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notice"], condition=Q(status=ExtensionStatus.PENDING),
+                name="one_pending_extension_per_notice",
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_deadline__gt=models.F("old_deadline")), name="extension_is_later"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ExtensionStatus.APPROVED) | Q(granted_deadline__isnull=False),
+                name="approved_extension_has_deadline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice} 延期至 {self.requested_deadline}"
+
+
+# ---------------------------------------------------------------------------
+# Inspections (督查清单)
+# ---------------------------------------------------------------------------
+
+
+class Inspection(models.Model):
+    """One walk of a site's checklist: every applicable index item marked 合格 / 不合格 / 不适用."""
+
+    site = models.ForeignKey(Site, verbose_name=_("点位"), on_delete=models.PROTECT, related_name="inspections")
+    site_type = models.ForeignKey(
+        SiteType, verbose_name=_("点位类型"), on_delete=models.PROTECT, related_name="+",
+        help_text=_("检查时点位的类型，点位日后改类型也不影响历史通过率。"),
+    )
+    inspection_round = models.ForeignKey(
+        InspectionRound, verbose_name=_("督查批次"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="inspections",
+    )
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("检查人"), on_delete=models.PROTECT, related_name="+"
+    )
+    held_at = models.DateTimeField(_("检查时间"), default=timezone.now)
+    held_on = models.DateField(_("检查日期"))
+    note = models.TextField(_("总体情况"), blank=True)
+    passed = models.PositiveSmallIntegerField(_("合格项"), default=0)
+    failed = models.PositiveSmallIntegerField(_("不合格项"), default=0)
+    not_applicable = models.PositiveSmallIntegerField(_("不适用项"), default=0)
+
+    class Meta:
+        ordering = ["-held_at", "-pk"]
+        verbose_name = _("点位检查")
+        verbose_name_plural = _("点位检查")
+        indexes = [
+            models.Index(fields=["site", "held_at"]),
+            models.Index(fields=["held_on", "site_type"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.held_on}"
+
+    @property
+    def judged(self) -> int:
+        return self.passed + self.failed
+
+    @property
+    def pass_rate(self):
+        """合格项 / (合格项 + 不合格项); 不适用 items do not count; None when nothing was judged."""
+        if not self.judged:
+            return None
+        return Decimal(self.passed) / Decimal(self.judged)
+
+
+class InspectionResult(models.Model):
+    """One check item of an inspection, with the finding it became when it failed."""
+
+    inspection = models.ForeignKey(
+        Inspection, verbose_name=_("点位检查"), on_delete=models.PROTECT, related_name="results"
+    )
+    index_item = models.ForeignKey(
+        IndexItem, verbose_name=_("检查项目"), on_delete=models.PROTECT, related_name="+"
+    )
+    verdict = models.CharField(_("检查结果"), max_length=4, choices=Verdict.choices)
+    note = models.TextField(_("说明"), blank=True)
+    finding = models.OneToOneField(
+        Finding, verbose_name=_("生成的问题"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="inspection_result",
+    )
+
+    class Meta:
+        ordering = ["inspection", "pk"]
+        verbose_name = _("检查结果")
+        verbose_name_plural = _("检查结果")
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "index_item"], name="one_result_per_item"),
+            models.CheckConstraint(
+                condition=Q(verdict=Verdict.FAIL) | Q(finding__isnull=True), name="only_failures_make_findings"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inspection} {self.index_item.code} {self.get_verdict_display()}"
 
 
 # ---------------------------------------------------------------------------
@@ -951,6 +1118,9 @@ class NotificationKind(models.TextChoices):
     DUE_TODAY = "due_today", _("今天到期")
     MISS = "miss", _("未按期整改")
     SANCTION = "sanction", _("问责")
+    NOTICE = "notice", _("新交办")
+    RECEIPT = "receipt", _("未签收")
+    EXTENSION = "extension", _("延期申请")
 
 
 class Notification(models.Model):

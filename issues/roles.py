@@ -12,7 +12,8 @@ LEDGER_MODELS = [
     "policy", "workcalendarday", "rankinggroup", "unit", "profile", "sitetype", "indexsystem",
     "indexcategory", "indexitem", "responsibility", "site", "inspectionround", "finding", "photo",
     "notice", "submission", "transferrequest", "escalationrule", "sanction", "rankingperiod",
-    "rankingentry", "auditevent", "jobday", "notification", "outboundmessage",
+    "rankingentry", "auditevent", "jobday", "notification", "outboundmessage", "extensionrequest", "inspection",
+    "inspectionresult",
 ]
 # Configuration the office keeps in the admin: add and change (never delete).
 OFFICE_CONFIG = [
@@ -43,8 +44,10 @@ def role_permissions() -> dict[str, list[Permission]]:
         Role.OFFICE: _perms(office) + auth_perms,
         Role.LEADER: _perms(view_all),
         Role.SUPERVISION: _perms(view_all + ["change_sanction"]),
-        Role.UNIT_HEAD: _perms(["view_finding", "view_notice", "add_submission", "add_transferrequest"]),
-        Role.UNIT_LIAISON: _perms(["view_finding", "view_notice", "add_submission", "add_transferrequest"]),
+        Role.UNIT_HEAD: _perms(["view_finding", "view_notice", "add_submission", "add_transferrequest",
+                                       "add_extensionrequest"]),
+        Role.UNIT_LIAISON: _perms(["view_finding", "view_notice", "add_submission", "add_transferrequest",
+                                       "add_extensionrequest"]),
     }
 
 
