@@ -205,7 +205,12 @@ def _nightly_schedule():
 CELERY_BEAT_SCHEDULE = {
     "nightly-escalations": {"task": "issues.run_nightly_job", "schedule": _nightly_schedule()},
     "retry-outbound-messages": {"task": "issues.retry_outbound", "schedule": 300.0},
+    "receipt-reminders": {"task": "issues.remind_unacknowledged", "schedule": 900.0},
 }
+
+# The office's working hours on a working day: notices unacknowledged after Policy's number of
+# working hours are reminded (签收提醒), counted in these hours only.
+OFFICE_HOURS = os.environ.get("OFFICE_HOURS", "08:30-12:00,14:00-17:30")
 
 # Absolute links in emails and robot messages.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -11,6 +11,8 @@ from django.utils import timezone
 from . import access
 from .models import (
     AreaMonth,
+    ExtensionRequest,
+    ExtensionStatus,
     Finding,
     FindingStatus,
     IndexItem,
@@ -98,19 +100,22 @@ def period_figures(user, start, end, today) -> dict:
     on_time = notices.filter(
         outcome=NoticeOutcome.MET, submissions__decision="approved", submissions__submitted_on__lte=F("deadline")
     ).values("pk").distinct().count()
-    return _flow(found=counts["n"], relapses=counts["relapses"], due=due, on_time=on_time,
+    extensions = ExtensionRequest.objects.filter(status=ExtensionStatus.APPROVED, notice__in=notices).count()
+    return _flow(found=counts["n"], relapses=counts["relapses"], due=due, on_time=on_time, extensions=extensions,
                  closed=findings.filter(closed_on__range=(start, end)).count())
 
 
-def _flow(*, found, relapses, due, on_time, closed, misses=None, **_ignored) -> dict:
+def _flow(*, found, relapses, due, on_time, closed, misses=None, extensions=0, **_ignored) -> dict:
     return {"found": found, "closed": closed, "on_time_rate": _rate(on_time, due),
-            "relapse_rate": _rate(relapses, found), "due": due, "misses": misses}
+            "relapse_rate": _rate(relapses, found), "due": due, "misses": misses,
+            "extensions": extensions, "extension_rate": _rate(extensions, due)}
 
 
 def _summed(figures) -> dict:
     """Totals of rankings.Figures values, in UnitMonth's field names."""
-    total = dict.fromkeys(("found", "relapses", "closed", "due", "on_time", "misses"), 0)
+    total = dict.fromkeys(("found", "relapses", "closed", "due", "on_time", "misses", "extensions"), 0)
     for fig in figures:
+        total["extensions"] += fig.extensions
         total["found"] += fig.findings
         total["relapses"] += fig.relapses
         total["closed"] += fig.closed
@@ -189,7 +194,7 @@ def dashboard_figures(user, today) -> dict:
     live = month_to_date(today)
     unit_ids = access.visible_unit_ids(user)
     if unit_ids is None:
-        fields = ("found", "relapses", "closed", "due", "on_time", "misses")
+        fields = ("found", "relapses", "closed", "due", "on_time", "misses", "extensions")
         stored = {
             row["month"]: row for row in UnitMonth.objects.filter(month__gte=start - relativedelta(months=11),
                                                                   month__lt=start)
@@ -257,7 +262,8 @@ def live_rankings(today, *, unit_ids=None, figures=None) -> list[dict]:
             rows.append({"unit": unit, "score": scores[unit.pk], "rank": rank, "bottom": bottom,
                          "streak": streaks[unit.pk] + (1 if bottom else 0), "misses": fig.misses, "findings": fig.findings,
                          "open": stock.get(unit.pk, nothing)["open"], "overdue": stock.get(unit.pk, nothing)["overdue"],
-                         "on_time_rate": fig.on_time_rate, "visible": unit_ids is None or unit.pk in unit_ids})
+                         "on_time_rate": fig.on_time_rate, "extensions": fig.extensions,
+                         "extension_rate": fig.extension_rate, "visible": unit_ids is None or unit.pk in unit_ids})
         rows.sort(key=lambda r: (r["rank"], r["unit"].name))
         out.append({"group": group, "rows": rows, "judged": judged, "period": period})
     return out

@@ -66,6 +66,14 @@ def retry_outbound() -> int:
     return sent
 
 
+@shared_task(name="issues.remind_unacknowledged")
+def remind_unacknowledged() -> int:
+    """Remind units of notices not signed for within the configured working hours (every 15 minutes)."""
+    from .services import receipts
+
+    return receipts.remind_unacknowledged()
+
+
 @shared_task(name="issues.run_excel_job", acks_late=True)
 def run_excel_job(job_id: int) -> str:
     """A large import or export; the page polls the job's row for progress."""

@@ -84,6 +84,49 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
     return WorkCalendar.load(low, high).working_days_between(start, end)
 
 
+def office_hours() -> list[tuple[dt.time, dt.time]]:
+    """The office's working hours on a working day, from settings.OFFICE_HOURS ("08:30-12:00,14:00-17:30")."""
+    from django.conf import settings
+
+    spans = []
+    for part in settings.OFFICE_HOURS.split(","):
+        start, end = (dt.time.fromisoformat(t.strip()) for t in part.split("-"))
+        if end <= start:
+            raise ValueError(f"OFFICE_HOURS: {part!r} ends before it starts")
+        spans.append((start, end))
+    return sorted(spans)
+
+
+def add_working_hours(start: dt.datetime, hours: float, calendar: WorkCalendar | None = None) -> dt.datetime:
+    """The moment when `hours` office hours on working days have passed since `start` (an aware
+    datetime; the result is in the current time zone). A notice sent on Friday at 16:30 with four
+    working hours to answer is due on Monday at 11:30 (office hours 08:30-12:00 and 14:00-17:30),
+    or on the adjusted working Sunday before it. Pass a loaded `calendar` to compute many at once."""
+    from django.utils import timezone
+
+    spans = office_hours()
+    tz = timezone.get_current_timezone()
+    moment = timezone.localtime(start, tz)
+    left = dt.timedelta(hours=hours)
+    day = moment.date()
+    if calendar is None or not calendar.start <= day <= calendar.end:
+        calendar = WorkCalendar.load(day, day + _span_for(int(hours // 1) + 1))
+    while True:
+        if calendar.is_workday(day):
+            for begin, end in spans:
+                span_start = dt.datetime.combine(day, begin, tz)
+                span_end = dt.datetime.combine(day, end, tz)
+                if span_end <= moment:
+                    continue
+                open_from = max(span_start, moment)
+                if open_from + left <= span_end:
+                    return open_from + left
+                left -= span_end - open_from
+        day += dt.timedelta(days=1)
+        if day > calendar.end:
+            calendar = WorkCalendar.load(day, day + dt.timedelta(days=60))
+
+
 def package_exceptions() -> list[tuple[dt.date, bool, str]]:
     """Every exception to the weekday rule that the chinese-calendar package knows."""
     import chinese_calendar

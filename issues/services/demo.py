@@ -28,14 +28,17 @@ from PIL import Image, ImageDraw
 
 from ..access import Role
 from ..models import (
+    ExtensionRequest,
     Finding,
     FindingStatus,
     IndexCategory,
     IndexItem,
     IndexSystem,
+    Inspection,
     InspectionRound,
     MissKind,
     Notice,
+    NoticeOutcome,
     Notification,
     Policy,
     Profile,
@@ -414,6 +417,73 @@ def _walk_chunk(plans, rnd, today, office, unit_users, all_units, rounds) -> int
     return created
 
 
+def build_field_practice(today: dt.date, users: list[User], sites: list[Site]) -> None:
+    """Receipts, extension requests, a few checklist walks and a covert round not yet published,
+    so that every page of the field practice has something to show."""
+    from . import extensions, inspections, receipts
+
+    rnd = random.Random(20261130)
+    office = next(u for u in users if u.username == "office")
+    unit_users = {u.profile.unit_id: u for u in users if u.profile.unit_id}
+    # units signed for nine notices in ten, a few working hours after they came
+    signed = []
+    for notice in Notice.objects.filter(acknowledged_at__isnull=True).only("pk", "issued_on", "unit_id"):
+        if rnd.random() < 0.9:
+            notice.acknowledged_at = _local(notice.issued_on, rnd.choice([9, 10, 11, 14, 15, 16]), rnd.randint(0, 59))
+            notice.acknowledged_by = unit_users.get(notice.unit_id)
+            signed.append(notice)
+    Notice.objects.bulk_update(signed, ["acknowledged_at", "acknowledged_by"], batch_size=500)
+    # extension requests on notices still running: three approved, one refused, one waiting
+    open_notices = [] if ExtensionRequest.objects.exists() else list(
+        Notice.objects.filter(outcome=NoticeOutcome.OPEN, deadline__gte=today, finding__status=FindingStatus.ASSIGNED,
+                              unit_id__in=list(unit_users)).order_by("pk")[:5])
+    for n, notice in enumerate(open_notices):
+        asker = unit_users[notice.unit_id]
+        ext = extensions.request_extension(
+            actor=asker, notice_id=notice.pk, deadline=notice.deadline + dt.timedelta(days=7),
+            reason="需协调产权单位共同施工，材料采购周期较长，申请延期一周。",
+        )
+        if n < 3:
+            extensions.decide_extension(actor=office, extension_id=ext.pk, approve=True, reason="同意，请按新时限完成。")
+        elif n == 3:
+            extensions.decide_extension(actor=office, extension_id=ext.pk, approve=False,
+                                        reason="该问题整改难度不大，请按原时限完成。")
+    # checklist walks at three sites: mostly 合格, a 不合格 or two becoming findings
+    walked = 3 if Inspection.objects.exists() else 0
+    for site in sites if walked < 3 else ():
+        items = inspections.checklist(site)
+        if len(items) < 3 or site.inspections.exists():
+            continue
+        marks = [inspections.Mark(item=item, verdict=rnd.choices(["pass", "fail", "na"], weights=[7, 2, 1])[0],
+                                  note="") for item in items]
+        for mark in marks:
+            if mark.verdict == "fail":
+                mark.note = "现场检查发现不符合测评标准"
+        inspections.record_inspection(actor=office, site=site, marks=marks, note="日常督查",
+                                      held_at=_local(today - dt.timedelta(days=walked + 1), 10))
+        walked += 1
+        if walked == 3:
+            break
+    # a covert round of the province, logged but not yet published: units cannot see it
+    name = f"{today:%Y年%m月}省文明办暗访（待发布）"
+    covert, created = InspectionRound.objects.get_or_create(
+        name=name, defaults=dict(source="省文明办暗访", held_on=today - dt.timedelta(days=2), is_covert=True,
+                                 inspectors="省文明办暗访组", created_by=office))
+    if created:
+        for site in sites[:3]:
+            items = inspections.checklist(site)
+            if not items:
+                continue
+            item = items[0]
+            lead, co = svc.default_units(item=item, site=site)
+            if lead is None:
+                continue
+            svc.register_finding(actor=office, lead_unit=lead, co_units=co, site=site, index_item=item,
+                                 found_on=covert.held_on, inspection_round=covert,
+                                 description=f"{site.name}：{item.name}（暗访发现）")
+    receipts.remind_unacknowledged()
+
+
 def seed_demo(*, today: dt.date | None = None) -> DemoSummary:
     today = today or timezone.localdate()
     ensure_roles()
@@ -433,6 +503,7 @@ def seed_demo(*, today: dt.date | None = None) -> DemoSummary:
     from .escalation import run_escalations
 
     run_escalations(today=today)
+    build_field_practice(today, users, sites)
     # the months before the demo began are history: only the last week's misses and sanctions stay unread
     week_ago = today - dt.timedelta(days=7)
     recent = {f"miss:{pk}" for pk in Notice.objects.filter(outcome_on__gte=week_ago).values_list("pk", flat=True)}

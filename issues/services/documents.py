@@ -10,12 +10,13 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 
+from django.utils import timezone
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from ..models import Policy, Sanction, SanctionAction
+from ..models import Finding, FindingStatus, InspectionRound, Policy, Sanction, SanctionAction
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
@@ -137,4 +138,41 @@ def interview_document(sanction: Sanction) -> bytes:
         _paragraph(doc, f"{number}. {item}", indent=True)
     _paragraph(doc, "约谈情况将记入单位创建工作考核档案。", indent=True)
     _sign(doc, policy=policy, day=sanction.decided_on)
+    return _bytes(doc)
+
+
+def round_circular(inspection_round: InspectionRound) -> bytes:
+    """The circular of a covert round (暗访情况通报): what was found, unit by unit, with the deadlines."""
+    policy = Policy.current()
+    findings = list(
+        Finding.objects.filter(inspection_round=inspection_round).exclude(status=FindingStatus.VOID)
+        .select_related("lead_unit", "site", "index_item").order_by("lead_unit__name", "pk")
+    )
+    if not findings:
+        raise ValueError("a round's circular needs at least one finding")
+    day = timezone.localdate(inspection_round.published_at) if inspection_round.published_at else inspection_round.held_on
+    doc = _new_document()
+    _head(doc, policy=policy, title=f"关于{inspection_round.name}发现问题的通报",
+          number=f"{policy.document_prefix}通〔{day.year}〕{day:%m%d}-{inspection_round.pk}号")
+    _paragraph(doc, "各区县、市直各部门：")
+    units = {f.lead_unit_id for f in findings}
+    _paragraph(doc, (
+        f"{chinese_date(inspection_round.held_on)}，{inspection_round.source}对我市创建点位进行了暗访，"
+        f"共发现问题{len(findings)}个，涉及{len(units)}个责任单位。现将有关情况通报如下："
+    ), indent=True)
+    current = None
+    number = 0
+    for finding in findings:
+        if finding.lead_unit_id != current:
+            current = finding.lead_unit_id
+            _paragraph(doc, f"{finding.lead_unit.name}：", bold=True)
+        number += 1
+        where = finding.site.name if finding.site else finding.address
+        deadline = f"（整改时限 {finding.deadline.isoformat()}）" if finding.deadline else ""
+        _paragraph(doc, f"{number}. {where + '：' if where else ''}{finding.description}{deadline}", indent=True)
+    _paragraph(doc, (
+        "各责任单位要立即签收、逐项整改，按期将整改情况和整改后照片报送市创文办。"
+        "市创文办将逐项复核销号，对未按期整改的按规定通报、约谈。"
+    ), indent=True)
+    _sign(doc, policy=policy, day=day)
     return _bytes(doc)

@@ -25,6 +25,8 @@ from ..models import (
     ALLOWED_TRANSITIONS,
     AuditEvent,
     Decision,
+    ExtensionRequest,
+    ExtensionStatus,
     Finding,
     FindingStatus,
     IndexItem,
@@ -119,6 +121,23 @@ def relapse_origins(cases: Iterable[tuple[int, int, dt.date]], memo: RelapseMemo
 
 def default_deadline(*, severity: str, issued_on: dt.date) -> dt.date:
     return add_working_days(issued_on, Policy.current().deadline_days_for(severity))
+
+
+def default_units(*, item: IndexItem | None, site: Site | None) -> tuple[Unit | None, list[Unit]]:
+    """Lead and co-units of a new finding: the responsibility matrix's for the item, else the site's unit."""
+    responsibility = getattr(item, "responsibility", None) if item is not None else None
+    if responsibility is not None:
+        return responsibility.lead_unit, list(responsibility.co_units.all())
+    return (site.default_unit if site is not None else None), []
+
+
+def lapse_extensions(notice_ids: Sequence[int]) -> int:
+    """Pending extension requests on notices that have just been closed (met, missed, superseded,
+    voided) can no longer be decided: they lapse (已失效). A request pending at the deadline does
+    not stop the miss."""
+    return ExtensionRequest.objects.filter(notice_id__in=list(notice_ids), status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.LAPSED, decided_at=timezone.now()
+    )
 
 
 @aggregates.refreshes
@@ -227,12 +246,18 @@ def issue_notice(
     working_days: int | None = None,
     requirement: str = "",
 ) -> Notice:
-    """Issue the first rectification notice (交办): by date, by N working days, or by severity."""
+    """Issue the first rectification notice (交办): by date, by N working days, or by severity.
+    A covert round's findings wait for the round's publication (rounds.publish_round)."""
     access.ensure_office(actor)
     finding = _locked_finding(finding_id)
     ensure_transition(finding, to=FindingStatus.ASSIGNED, action=_("交办"))
     if finding.status != FindingStatus.REGISTERED:
         raise TransitionNotAllowed(finding, FindingStatus.ASSIGNED, _("再次交办"))
+    if finding.inspection_round_id and finding.inspection_round.is_hidden:
+        raise LedgerError(
+            _("问题 %(number)s 属于尚未发布的暗访批次“%(round)s”，发布该批次时统一交办。")
+            % {"number": finding.display_number, "round": finding.inspection_round.name}
+        )
     issued_on = issued_on or timezone.localdate()
     if deadline is None:
         if working_days is not None:
@@ -297,6 +322,9 @@ def submit_fix(
     if not note:
         raise LedgerError(_("请填写整改情况。"))
     submitted_at = submitted_at or timezone.now()
+    if notice.acknowledged_at is None:  # a fix reported is a notice received
+        Notice.objects.filter(pk=notice.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=submitted_at, acknowledged_by=actor if getattr(actor, "pk", None) else None)
     submission = Submission.objects.create(
         notice=notice,
         note=note,
@@ -344,6 +372,7 @@ def approve_submission(*, actor, submission_id: int, decided_on: dt.date | None 
     Notice.objects.filter(pk=sub.notice_id, outcome=NoticeOutcome.OPEN).update(
         outcome=NoticeOutcome.MET, outcome_on=decided_on
     )
+    lapse_extensions([sub.notice_id])
     finding.closed_on = decided_on
     before = _set_status(finding, FindingStatus.CLOSED, fields=["closed_on"])
     AuditEvent.record(
@@ -402,6 +431,7 @@ def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) ->
     )
     if not updated:
         raise LedgerError(_("第%(seq)d次整改通知已办结。") % {"seq": notice.seq})
+    lapse_extensions([notice.pk])
     Finding.objects.filter(pk=finding.pk).update(miss_count=F("miss_count") + 1)
     finding.refresh_from_db(fields=["miss_count"])
     AuditEvent.record(
@@ -454,6 +484,7 @@ def record_deadline_misses(notice_ids: Sequence[int]) -> list[tuple[Notice, Noti
     Notice.objects.filter(pk__in=ids, outcome=NoticeOutcome.OPEN).update(
         outcome=NoticeOutcome.MISSED, outcome_on=F("deadline"), miss_kind=MissKind.DEADLINE
     )
+    lapse_extensions(ids)
     Finding.objects.filter(pk__in=finding_ids).update(miss_count=F("miss_count") + 1)
     last_seq = dict(Notice.objects.filter(finding_id__in=finding_ids).values("finding_id")
                     .annotate(top=Max("seq")).values_list("finding_id", "top"))
@@ -580,9 +611,9 @@ def decide_transfer(
         if finding.status != FindingStatus.ASSIGNED:
             raise LedgerError(_("该问题有待复核的整改反馈，请先复核再转办。"))
         old_unit = finding.lead_unit
-        Notice.objects.filter(finding=finding, outcome=NoticeOutcome.OPEN).update(
-            outcome=NoticeOutcome.SUPERSEDED, outcome_on=decided_on
-        )
+        open_ids = list(finding.notices.filter(outcome=NoticeOutcome.OPEN).values_list("pk", flat=True))
+        Notice.objects.filter(pk__in=open_ids).update(outcome=NoticeOutcome.SUPERSEDED, outcome_on=decided_on)
+        lapse_extensions(open_ids)
         finding.lead_unit = target
         finding.save(update_fields=["lead_unit"])
         _new_notice(
@@ -621,9 +652,9 @@ def void_finding(*, actor, finding_id: int, reason: str) -> Finding:
     finding = _locked_finding(finding_id)
     ensure_transition(finding, to=FindingStatus.VOID, action=_("作废"))
     now = timezone.now()
-    Notice.objects.filter(finding=finding, outcome=NoticeOutcome.OPEN).update(
-        outcome=NoticeOutcome.VOID, outcome_on=timezone.localdate(now)
-    )
+    open_ids = list(finding.notices.filter(outcome=NoticeOutcome.OPEN).values_list("pk", flat=True))
+    Notice.objects.filter(pk__in=open_ids).update(outcome=NoticeOutcome.VOID, outcome_on=timezone.localdate(now))
+    lapse_extensions(open_ids)
     TransferRequest.objects.filter(finding=finding, status=TransferStatus.PENDING).update(
         status=TransferStatus.REFUSED, decided_by=actor, decided_at=now,
         decision_reason="问题已作废",

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..lookups import IdList
@@ -98,13 +99,21 @@ def _joined(values) -> str:
     return "、".join(v for v in values if v)
 
 
+def _remarks(remarks: str, seq: int | None, acknowledged) -> str:
+    """备注, with the current notice's receipt time (签收) after the office's own remarks."""
+    if acknowledged is None:
+        return remarks
+    receipt = f"第{seq}次通知签收 {timezone.localtime(acknowledged):%Y-%m-%d %H:%M}"
+    return f"{remarks}；{receipt}" if remarks else receipt
+
+
 def ledger_rows(findings: QuerySet[Finding], progress: Progress | None = None):
     """The 问题台账 rows of these findings in their order, read in chunks of plain tuples."""
     ids = list(findings.values_list("pk", flat=True))
     total = len(ids)
     fields = ("pk", "number", "inspection_round_id", "found_on", "site_id", "address", "description",
               "index_item_id", "lead_unit_id", "deduction", "deadline", "current_notice__seq",
-              "miss_count", "status", "closed_on", "relapse_of_id", "remarks")
+              "miss_count", "status", "closed_on", "relapse_of_id", "remarks", "current_notice__acknowledged_at")
     through = Finding.co_units.through
     # the small tables once, by id: the chunk query then joins only the current notice
     unit_names = dict(Unit.objects.values_list("pk", "name"))
@@ -134,7 +143,7 @@ def ledger_rows(findings: QuerySet[Finding], progress: Progress | None = None):
             sanctions[finding_id].append(f"{ACTION_LABELS.get(action, action)}（{decided_on:%Y-%m-%d}）")
         for pk in chunk:
             (_pk, number, round_id, found_on, site_id, address, description, item_id, unit_id,
-             deduction, deadline, seq, misses, status, closed_on, relapse_of, remarks) = rows[pk]
+             deduction, deadline, seq, misses, status, closed_on, relapse_of, remarks, acknowledged) = rows[pk]
             source, batch = rounds.get(round_id, nothing)
             site, site_type = sites.get(site_id, nothing)
             code, item = items.get(item_id, nothing)
@@ -153,7 +162,7 @@ def ledger_rows(findings: QuerySet[Finding], progress: Progress | None = None):
                 address, description, code or "", item or "", unit, _joined(co.get(pk, ())), deduction,
                 issued.get(pk), deadline, seq or 0, misses, STATUS_LABELS.get(status, status),
                 fix[1] if fix else "", review, closed_on, "是" if relapse_of else "否",
-                "、".join(sanctions.get(pk, ())), remarks,
+                "、".join(sanctions.get(pk, ())), _remarks(remarks, seq, acknowledged),
             )
         if progress:
             progress(min(start + CHUNK, total), total)

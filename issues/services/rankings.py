@@ -26,6 +26,8 @@ from ..models import (
     AuditEvent,
     Decision,
     EntrySource,
+    ExtensionRequest,
+    ExtensionStatus,
     Finding,
     FindingStatus,
     MissKind,
@@ -173,7 +175,7 @@ def _count_flow(result, units, start, end) -> None:
 
 
 def _count_due(result, units, start, end) -> None:
-    """Notices due in [start, end]: handled, overdue, on time."""
+    """Notices due in [start, end]: handled, overdue, on time, extended."""
 
     def scoped(qs, field):
         return _scoped(qs, field, units)
@@ -201,6 +203,14 @@ def _count_due(result, units, start, end) -> None:
     )
     for row in on_time.values(key=UNIT_KEY("unit_id")).annotate(n=Count("pk", distinct=True)).order_by():
         result[row["key"]].on_time = row["n"]
+    # approved extensions of the notices due in the period (延期率 = approved extensions / notices due)
+    extended = scoped(
+        ExtensionRequest.objects.filter(status=ExtensionStatus.APPROVED, notice__deadline__range=(start, end))
+        .exclude(notice__outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID]),
+        "notice__unit_id",
+    )
+    for row in extended.values(key=UNIT_KEY("notice__unit_id")).annotate(n=Count("pk")).order_by():
+        result[row["key"]].extensions = row["n"]
 
 
 def month_to_date(today: dt.date) -> dict[int, Figures]:
@@ -209,11 +219,10 @@ def month_to_date(today: dt.date) -> dict[int, Figures]:
     start = today.replace(day=1)
     result: dict[int, Figures] = defaultdict(Figures)
     for row in UnitMonth.objects.filter(month=start).values_list(
-        "unit_id", "found", "deductions", "relapses", "closed", "misses", "reviews", "rejected", "extensions"
+        "unit_id", "found", "deductions", "relapses", "closed", "misses", "reviews", "rejected"
     ):
         fig = result[row[0]]
-        (fig.findings, fig.deductions, fig.relapses, fig.closed, fig.misses, fig.reviews, fig.rejected,
-         fig.extensions) = row[1:]
+        (fig.findings, fig.deductions, fig.relapses, fig.closed, fig.misses, fig.reviews, fig.rejected) = row[1:]
     _count_due(result, None, start, today)
     return dict(result)
 
