@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from .models import IndexItem, IndexSystem, InspectionRound, Severity, Site, SiteType, Unit
+from .models import IndexItem, IndexSystem, InspectionRound, RoundSource, Severity, Site, SiteType, Unit, Verdict
 
 
 class QuickSelect(forms.Select):
@@ -140,7 +140,7 @@ class FindingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["lead_unit"].queryset = unit_choices()
         self.fields["co_units"].queryset = unit_choices()
-        self.fields["inspection_round"].queryset = InspectionRound.objects.order_by("-held_on")[:50]
+        self.fields["inspection_round"].queryset = InspectionRound.objects.order_by("-held_on", "-pk")
         self.fields["found_on"].initial = timezone.localdate()
 
     def clean_site_name(self):
@@ -234,6 +234,82 @@ class TransferDecisionForm(forms.Form):
         if data.get("approve") is False and not (data.get("reason") or "").strip():
             self.add_error("reason", _("不同意转办必须填写理由。"))
         return data
+
+
+class ExtensionRequestForm(forms.Form):
+    deadline = forms.DateField(label=_("申请延至"), widget=DateInput)
+    reason = forms.CharField(label=_("延期理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ExtensionDecisionForm(forms.Form):
+    approve = forms.TypedChoiceField(
+        label=_("审批"), choices=[("1", _("批准延期")), ("0", _("不批准"))], coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    deadline = forms.DateField(label=_("批准延至"), required=False, widget=DateInput,
+                               help_text=_("留空则按申请的日期。"))
+    reason = forms.CharField(label=_("审批意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("approve") is False and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("不批准延期必须填写理由。"))
+        return data
+
+
+class RoundForm(forms.Form):
+    name = forms.CharField(label=_("督查批次"), max_length=120,
+                           widget=forms.TextInput(attrs={"placeholder": _("如：12月第一轮暗访")}))
+    source = forms.CharField(label=_("问题来源"), max_length=40, initial=RoundSource.PROVINCIAL_COVERT,
+                             widget=forms.TextInput(attrs={"list": "source-options"}))
+    held_on = forms.DateField(label=_("督查日期"), widget=DateInput, initial=timezone.localdate)
+    inspectors = forms.CharField(label=_("督查人员"), max_length=200, required=False)
+    is_covert = forms.BooleanField(label=_("暗访批次（发布前责任单位看不到，发布时统一交办）"), required=False,
+                                   initial=True)
+
+
+class InspectionForm(forms.Form):
+    """A site's checklist: for each item a verdict, a note and (for 不合格) photos."""
+
+    note = forms.CharField(label=_("总体情况"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    inspection_round = forms.ModelChoiceField(
+        label=_("督查批次"), queryset=InspectionRound.objects.none(), required=False, widget=QuickSelect,
+        help_text=_("属于暗访批次且尚未发布的，问题在发布时统一交办。"),
+    )
+    issue_now = forms.BooleanField(label=_("不合格项立即交办（按严重程度计算时限）"), required=False, initial=True)
+
+    def __init__(self, *args, items: list[IndexItem], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = items
+        self.fields["inspection_round"].queryset = InspectionRound.objects.order_by("-held_on", "-pk")
+        for item in items:
+            self.fields[f"v_{item.pk}"] = forms.ChoiceField(
+                label=f"{item.code} {item.name}", choices=Verdict.choices, widget=forms.RadioSelect,
+                error_messages={"required": _("请选择检查结果。")},
+            )
+            self.fields[f"n_{item.pk}"] = forms.CharField(
+                label=_("说明"), required=False, max_length=500,
+                widget=forms.TextInput(attrs={"placeholder": _("不合格时写明问题，如：东门公益广告破损")}),
+            )
+            self.fields[f"p_{item.pk}"] = PhotosField(label=_("照片"))
+
+    def rows(self):
+        """(item, verdict field, note field, photos field) for the template."""
+        return [(item, self[f"v_{item.pk}"], self[f"n_{item.pk}"], self[f"p_{item.pk}"]) for item in self.items]
+
+    def clean(self):
+        data = super().clean()
+        for item in self.items:
+            if data.get(f"p_{item.pk}") and data.get(f"v_{item.pk}") not in (None, Verdict.FAIL):
+                self.add_error(f"p_{item.pk}", _("照片只随不合格项保存：请改为不合格，或去掉照片。"))
+        return data
+
+    def marks(self):
+        from .services.inspections import Mark
+
+        data = self.cleaned_data
+        return [Mark(item=item, verdict=data[f"v_{item.pk}"], note=data.get(f"n_{item.pk}", ""),
+                     photos=data.get(f"p_{item.pk}") or ()) for item in self.items]
 
 
 class VoidForm(forms.Form):

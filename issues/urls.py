@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import api, excel, health, home, ledger, notifications, rankings, sanctions, work
+from .views import api, excel, field, health, home, ledger, notifications, rankings, sanctions, work
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -33,6 +33,19 @@ urlpatterns = [
     path("findings/<int:pk>/submit/", ledger.finding_submit, name="finding_submit"),
     path("findings/<int:pk>/transfer/", ledger.finding_transfer, name="finding_transfer"),
     path("findings/<int:pk>/void/", ledger.finding_void, name="finding_void"),
+    path("findings/<int:pk>/acknowledge/", ledger.finding_acknowledge, name="finding_acknowledge"),
+    path("findings/<int:pk>/extension/", ledger.finding_extension, name="finding_extension"),
+    path("extensions/<int:pk>/decide/", ledger.extension_decide, name="extension_decide"),
+    path("receipts/", field.receipt_list, name="receipts"),
+    path("sites/", field.site_list, name="sites"),
+    path("sites/<int:pk>/", field.site_page, name="site_page"),
+    path("sites/<int:pk>/inspect/", field.site_inspect, name="site_inspect"),
+    path("inspections/", field.inspection_list, name="inspections"),
+    path("inspections/<int:pk>/", field.inspection_detail, name="inspection_detail"),
+    path("rounds/", field.round_list, name="rounds"),
+    path("rounds/<int:pk>/", field.round_detail, name="round_detail"),
+    path("rounds/<int:pk>/publish/", field.round_publish, name="round_publish"),
+    path("rounds/<int:pk>/circular.docx", field.round_circular, name="round_circular"),
     path("submissions/<int:pk>/approve/", ledger.submission_approve, name="submission_approve"),
     path("submissions/<int:pk>/reject/", ledger.submission_reject, name="submission_reject"),
     path("transfers/<int:pk>/decide/", ledger.transfer_decide, name="transfer_decide"),

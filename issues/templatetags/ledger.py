@@ -49,3 +49,11 @@ def sort_link(context, key: str, label) -> str:
     query.pop("page", None)
     href = "?" + (query.urlencode() + "&" if query else "") + urlencode({"o": target})
     return format_html('<a href="{}" class="sort">{}{}</a>', href, label, arrow)
+
+
+@register.filter
+def percent(rate) -> str:
+    """A rate (0..1) as a percentage with one decimal: 0.8571 → 85.7%; nothing for None."""
+    if rate is None:
+        return "—"
+    return f"{float(rate) * 100:.1f}%"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from ..models import IndexItem, IndexSystem, Policy, Severity, Site
-from ..services.findings import default_deadline
+from ..services.findings import default_deadline, default_units
 from .ledger import office_required
 
 LIMIT = 20
@@ -56,14 +56,11 @@ def defaults(request):
     result: dict = {"lead_unit": None, "co_units": [], "deadline": None}
     code = request.GET.get("item", "").strip().split(" ")[0]
     item = _items().filter(code=code).select_related("responsibility").first() if code else None
-    responsibility = getattr(item, "responsibility", None) if item else None
-    if responsibility is not None:
-        result["lead_unit"] = responsibility.lead_unit_id
-        result["co_units"] = list(responsibility.co_units.values_list("pk", flat=True))
     site_name = request.GET.get("site", "").strip()
-    if result["lead_unit"] is None and site_name:
-        site = Site.objects.filter(name=site_name).first()
-        result["lead_unit"] = site.default_unit_id if site else None
+    site = Site.objects.filter(name=site_name).select_related("default_unit").first() if site_name else None
+    lead, co = default_units(item=item, site=site)
+    result["lead_unit"] = lead.pk if lead else None
+    result["co_units"] = [unit.pk for unit in co]
     severity = request.GET.get("severity") or Severity.GENERAL
     if severity in Severity.values:
         try:

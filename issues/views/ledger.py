@@ -25,6 +25,8 @@ from ..filters import FindingFilter
 from ..forms import (
     BatchAssignForm,
     DeadlineForm,
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
     FindingForm,
     IssueNoticeForm,
     RejectForm,
@@ -37,6 +39,8 @@ from ..forms import (
 from ..models import (
     AuditEvent,
     Decision,
+    ExtensionRequest,
+    ExtensionStatus,
     Finding,
     FindingStatus,
     Notice,
@@ -49,8 +53,8 @@ from ..models import (
     TransferStatus,
 )
 from ..pagination import TwoStepPaginator, rows_by_ids
+from ..services import extensions, photos, receipts
 from ..services import findings as svc
-from ..services import photos
 from ..workcalendar import WorkCalendar
 
 PAGE_SIZES = (20, 50, 100, 200)
@@ -210,7 +214,17 @@ def detail_context(request, finding: Finding, **forms) -> dict:
     if current is not None and current.outcome == NoticeOutcome.OPEN:
         low, high = min(today, current.deadline), max(today, current.deadline)
         days_left = WorkCalendar.load(low, high).working_days_between(today, current.deadline)
+    extension_list = list(
+        ExtensionRequest.objects.filter(notice__finding=finding)
+        .select_related("notice", "requested_by", "decided_by").order_by("requested_at", "pk")
+    )
+    pending_extension = next((e for e in extension_list if e.status == ExtensionStatus.PENDING), None)
+    open_current = current is not None and current.outcome == NoticeOutcome.OPEN
     can = {
+        "acknowledge": acts and open_current and current.acknowledged_at is None,
+        "request_extension": (acts and not office and open_current and pending_extension is None
+                              and today <= current.deadline),
+        "decide_extension": office and pending_extension is not None,
         "assign": office and finding.status == FindingStatus.REGISTERED,
         "change_deadline": office and current is not None and current.outcome == NoticeOutcome.OPEN,
         "submit": acts and access.is_unit_user(user) and finding.status == FindingStatus.ASSIGNED,
@@ -244,6 +258,11 @@ def detail_context(request, finding: Finding, **forms) -> dict:
         "decision_form": forms.get("decision_form") or TransferDecisionForm(
             initial={"to_unit": transfer.to_unit_id if transfer else None}),
         "void_form": forms.get("void_form") or VoidForm(),
+        "extensions": extension_list,
+        "pending_extension": pending_extension,
+        "extension_form": forms.get("extension_form") or ExtensionRequestForm(),
+        "extension_decision_form": forms.get("extension_decision_form") or ExtensionDecisionForm(
+            initial={"approve": "1"}),
         "error": forms.get("error"),
         "today": today,
     }
@@ -357,6 +376,56 @@ def finding_transfer(request, pk):
     )
 
 
+@login_required
+@require_POST
+def finding_acknowledge(request, pk):
+    """The unit signs for the current notice (签收)."""
+    finding = _finding_for_its_unit(request, pk)
+    try:
+        notice = receipts.acknowledge(actor=request.user, notice_id=finding.current_notice_id)
+    except LedgerError as exc:
+        messages.error(request, exc.message)
+        return _back_to(request, finding)
+    messages.success(request, _("已签收第%(seq)d次整改通知（%(at)s）。") % {
+        "seq": notice.seq, "at": timezone.localtime(notice.acknowledged_at).strftime("%Y-%m-%d %H:%M")})
+    return _back_to(request, finding)
+
+
+@login_required
+@require_POST
+def finding_extension(request, pk):
+    """The unit asks for a later deadline (延期申请)."""
+    finding = _finding_for_its_unit(request, pk)
+    return _act(
+        request, finding, ExtensionRequestForm(request.POST), "extension_form",
+        lambda data: extensions.request_extension(actor=request.user, notice_id=finding.current_notice_id,
+                                                  deadline=data["deadline"], reason=data["reason"]),
+        lambda ext, data: _("延期申请已提交（申请延至 %(d)s），等待创文办审批；审批前原时限仍有效。") % {
+            "d": ext.requested_deadline.isoformat()},
+        error_field="deadline",
+    )
+
+
+@office_required
+@require_POST
+def extension_decide(request, pk):
+    extension = get_object_or_404(ExtensionRequest.objects.select_related("notice"), pk=pk)
+    finding = access.get_finding_for_user(request.user, extension.notice.finding_id, write=True)
+
+    def success(ext, data):
+        if data["approve"]:
+            return _("已批准延期，整改时限延至 %(d)s。") % {"d": ext.granted_deadline.isoformat()}
+        return _("已不批准延期，原整改时限 %(d)s 不变。") % {"d": ext.old_deadline.isoformat()}
+
+    return _decide(
+        request, finding, ExtensionDecisionForm(request.POST), "extension_decision_form",
+        lambda data: extensions.decide_extension(actor=request.user, extension_id=extension.pk,
+                                                 approve=data["approve"], reason=data["reason"],
+                                                 deadline=data["deadline"]),
+        success,
+    )
+
+
 @office_required
 @require_POST
 def finding_void(request, pk):
@@ -410,29 +479,38 @@ def submission_reject(request, pk):
     return _back_to(request, finding)
 
 
+def _decide(request, finding, form, form_key: str, action, success):
+    """A decision posted from the finding's page, or from the review queue (with `next`): a refusal
+    goes back to the queue as a message, or beside the field on the finding's page."""
+    from_queue = bool(request.POST.get("next"))
+    if not form.is_valid():
+        if from_queue:
+            messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+            return _back_to(request, finding)
+        return _rerender(request, finding, **{form_key: form})
+    try:
+        result = action(form.cleaned_data)
+    except LedgerError as exc:
+        if from_queue:
+            messages.error(request, exc.message)
+            return _back_to(request, finding)
+        form.add_error(None, exc.message)
+        return _rerender(request, finding, **{form_key: form})
+    messages.success(request, success(result, form.cleaned_data))
+    return _back_to(request, finding)
+
+
 @office_required
 @require_POST
 def transfer_decide(request, pk):
     transfer = get_object_or_404(TransferRequest, pk=pk)
     finding = access.get_finding_for_user(request.user, transfer.finding_id, write=True)
-    form = TransferDecisionForm(request.POST)
-    if not form.is_valid():
-        if request.POST.get("next"):
-            messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
-            return _back_to(request, finding)
-        return _rerender(request, finding, decision_form=form)
-    data = form.cleaned_data
-    try:
-        svc.decide_transfer(actor=request.user, transfer_id=transfer.pk, approve=data["approve"],
-                            reason=data["reason"], to_unit=data["to_unit"], deadline=data["deadline"])
-    except LedgerError as exc:
-        if request.POST.get("next"):
-            messages.error(request, exc.message)
-            return _back_to(request, finding)
-        form.add_error(None, exc.message)
-        return _rerender(request, finding, decision_form=form)
-    messages.success(request, _("已同意转办。") if data["approve"] else _("已不同意转办，原通知继续有效。"))
-    return _back_to(request, finding)
+    return _decide(
+        request, finding, TransferDecisionForm(request.POST), "decision_form",
+        lambda data: svc.decide_transfer(actor=request.user, transfer_id=transfer.pk, approve=data["approve"],
+                                         reason=data["reason"], to_unit=data["to_unit"], deadline=data["deadline"]),
+        lambda result, data: _("已同意转办。") if data["approve"] else _("已不同意转办，原通知继续有效。"),
+    )
 
 
 # --- logging a finding -------------------------------------------------------------------
@@ -456,14 +534,18 @@ def finding_create(request):
                     deduction=data["deduction"], severity=data["severity"],
                     inspection_round=data["inspection_round"], address=data["address"], photos=data["photos"],
                 )
-                if data["issue_now"]:
+                hidden = data["inspection_round"] is not None and data["inspection_round"].is_hidden
+                if data["issue_now"] and not hidden:
                     svc.issue_notice(actor=request.user, finding_id=finding.pk, deadline=data["deadline"],
                                      requirement=data["requirement"])
         except LedgerError as exc:
             form.add_error("photos" if "照片" in exc.message or "图片" in exc.message else None, exc.message)
         else:
             finding.refresh_from_db()
-            if data["issue_now"]:
+            if hidden:
+                messages.success(request, _("问题 %(n)s 已登记到暗访批次“%(round)s”，发布该批次时统一交办。") % {
+                    "n": finding.display_number, "round": data["inspection_round"].name})
+            elif data["issue_now"]:
                 messages.success(request, _("问题 %(n)s 已登记并交办 %(unit)s，整改时限 %(d)s。") % {
                     "n": finding.display_number, "unit": finding.lead_unit.name,
                     "d": finding.current_notice.deadline.isoformat()})

@@ -131,6 +131,10 @@ def period_results(request, pk):
                   status=400 if form.errors else 200)
 
 
+def _stored_rate(text):
+    return None if text in (None, "") else Decimal(text)
+
+
 @login_required
 @require_safe
 def ranking_table(request):
@@ -148,6 +152,8 @@ def ranking_table(request):
     if period.status == PeriodStatus.CLOSED:
         rows = [{"unit": e.unit, "rank": e.rank, "score": e.score, "bottom": e.in_bottom,
                  "misses": e.miss_count, "findings": e.findings_count, "on_time_rate": e.on_time_rate,
+                 "extensions": (e.figures or {}).get("extensions", 0),
+                 "extension_rate": _stored_rate((e.figures or {}).get("extension_rate")),
                  "visible": unit_ids is None or e.unit_id in unit_ids}
                 for e in RankingEntry.objects.filter(period=period, group=group).select_related("unit")
                 .order_by("rank", "unit__name")]

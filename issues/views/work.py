@@ -11,9 +11,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from .. import access, selectors
-from ..forms import RejectForm, TransferDecisionForm
-from ..models import Decision, FindingStatus, Photo, PhotoKind, Submission, TransferRequest, TransferStatus
-from ..services import photos
+from ..forms import ExtensionDecisionForm, RejectForm, TransferDecisionForm
+from ..models import (
+    Decision,
+    ExtensionRequest,
+    ExtensionStatus,
+    FindingStatus,
+    Photo,
+    PhotoKind,
+    Submission,
+    TransferRequest,
+    TransferStatus,
+)
+from ..services import photos, receipts
 from ..workcalendar import WorkCalendar
 from .ledger import office_required
 
@@ -82,8 +92,18 @@ def review_queue(request):
     )
     for transfer in transfers:
         transfer.form = TransferDecisionForm(initial={"to_unit": transfer.to_unit_id}, auto_id=f"t{transfer.pk}_%s")
+    today = timezone.localdate()
+    extensions = list(
+        ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)
+        .select_related("notice", "notice__unit", "notice__finding", "requested_by").order_by("requested_at", "pk")
+    )
+    for ext in extensions:
+        ext.expired = today > ext.notice.deadline
+        ext.form = ExtensionDecisionForm(initial={"approve": "0" if ext.expired else "1"}, auto_id=f"e{ext.pk}_%s")
     return render(request, "issues/review.html", {
         "submissions": submissions,
         "transfers": transfers,
+        "extensions": extensions,
+        "unacknowledged": receipts.unacknowledged_count(),
         "reject_form": RejectForm(),
     })

@@ -133,9 +133,49 @@
     });
   }
 
+  // The checklist walk: mark the chosen verdict, open the note and photos of a 不合格 item, count progress.
+  function setupInspectionForm(form) {
+    var progress = document.getElementById("walk-progress");
+    var items = form.querySelectorAll(".check-item");
+    function refresh() {
+      var done = 0, failed = 0;
+      Array.prototype.forEach.call(items, function (item) {
+        var chosen = item.querySelector("input[type=radio]:checked");
+        Array.prototype.forEach.call(item.querySelectorAll(".verdicts label"), function (label) {
+          var input = label.querySelector("input");
+          label.className = label.className.replace(/\s*chosen/g, "") + (input && input.checked ? " chosen" : "");
+        });
+        if (chosen) { done += 1; }
+        var isFail = chosen && chosen.value === "fail";
+        if (isFail) { failed += 1; }
+        item.className = item.className.replace(/\s*failed/g, "") + (isFail ? " failed" : "");
+      });
+      if (progress) {
+        progress.textContent = progress.getAttribute("data-template")
+          .replace("X", done).replace("N", progress.getAttribute("data-total")).replace("F", failed);
+      }
+    }
+    form.addEventListener("change", function (event) {
+      var input = event.target;
+      if (input.type === "radio") { refresh(); }
+      if (input.type === "file") {
+        var box = input.parentNode.parentNode;
+        var count = 0;
+        Array.prototype.forEach.call(box.querySelectorAll("input[type=file]"), function (each) {
+          count += each.files ? each.files.length : 0;
+        });
+        var label = box.querySelector(".photo-count");
+        if (label) { label.textContent = count ? count + " " + (label.getAttribute("data-unit") || "") : ""; }
+      }
+    });
+    refresh();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("finding-form");
     if (form) { setupFindingForm(form); }
+    var inspection = document.getElementById("inspection-form");
+    if (inspection) { setupInspectionForm(inspection); }
     Array.prototype.forEach.call(document.querySelectorAll(".photo-inputs"), function (container) {
       var preview = container.parentNode.querySelector(".photo-preview");
       if (preview) { setupPhotoInputs(container, preview); }
