@@ -33,7 +33,9 @@ from issues.models import (
     RankingPeriod,
     Responsibility,
     Sanction,
+    Verdict,
 )
+from issues.services import extensions, inspections
 from issues.services import findings as svc
 
 from .conftest import jpeg
@@ -83,7 +85,14 @@ class World:
         self.period = RankingPeriod.objects.create(name="2026年10月", kind=PeriodKind.MONTH, start=dt.date(2026, 10, 1),
                                                    end=dt.date(2026, 10, 31))
         self.job = ExcelJob.objects.create(kind=ExcelJob.Kind.EXPORT_LEDGER, created_by=city.office)
-        InspectionRound.objects.create(name="11月暗访", held_on=dt.date(2026, 11, 2), is_covert=True)
+        self.round = InspectionRound.objects.create(name="11月暗访", held_on=dt.date(2026, 11, 2), is_covert=True)
+        # a pending extension request on the second finding, a site with a checklist and one inspection
+        self.extension = extensions.request_extension(
+            actor=city.dongmen_liaison, notice_id=other.current_notice_id, deadline=dt.date(2026, 11, 20),
+            reason="材料未到", requested_at=dt.datetime(2026, 11, 3, 10, 0, tzinfo=dt.UTC))
+        city.item.site_types.add(city.market_type)
+        self.inspection = inspections.record_inspection(
+            actor=city.office, site=city.market, marks=[inspections.Mark(item=city.item, verdict=Verdict.PASS)])
         # A row of every other model the admin lists, so its change and history pages are asked for real.
         group = RankingGroup.objects.create(name="社区组")
         RankingEntry.objects.create(period=self.period, group=group, unit=city.dongmen_sq, score=90, rank=1)
@@ -126,7 +135,8 @@ class World:
             return self.finding
         for prefix, obj in (("submissions/", self.submission), ("transfers/", self.transfer),
                             ("photos/", self.photo), ("sanctions/", self.sanction), ("periods/", self.period),
-                            ("jobs/", self.job), ("units/", self.city.dongmen_sq)):
+                            ("jobs/", self.job), ("units/", self.city.dongmen_sq), ("extensions/", self.extension),
+                            ("sites/", self.city.market), ("inspections/", self.inspection), ("rounds/", self.round)):
             if t.startswith(prefix):
                 return obj
         raise AssertionError(f"the matrix has no object for {t}")

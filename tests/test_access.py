@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.utils import timezone
 
 from issues import access
 from issues.models import InspectionRound
 from issues.services import findings as svc
+from issues.services.rounds import publish_round
 
 
 def test_unit_users_see_their_unit_and_its_descendants_only(city):
@@ -70,9 +70,8 @@ def test_a_deactivated_user_loses_every_role(city):
 def test_covert_round_findings_are_hidden_from_units_until_published(city):
     covert = InspectionRound.objects.create(name="省文明办暗访第一批", source="省文明办暗访",
                                             held_on=dt.date(2026, 11, 1), is_covert=True)
-    finding, _ = city.assigned(inspection_round=covert)
+    finding = city.finding(inspection_round=covert)
     assert not access.findings_for(city.dongmen_liaison).exists()
     assert access.findings_for(city.office).get() == finding
-    covert.published_at = timezone.now()
-    covert.save()
+    publish_round(actor=city.office, round_id=covert.pk)  # issues its notices: the unit learns of it now
     assert access.findings_for(city.dongmen_liaison).get() == finding

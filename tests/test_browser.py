@@ -243,3 +243,69 @@ def test_office_imports_a_list_and_exports_the_ledger_in_the_browser(browser, li
     assert download.suggested_filename.startswith("创文整改台账-") and path.suffix == ".xlsx"
     rows = list(openpyxl.load_workbook(path)["问题台账"].iter_rows(min_row=2, values_only=True))
     assert [r[1] for r in rows] == ["X-2"]
+
+
+def test_checklist_walk_receipt_and_extension_on_a_phone(browser, live_server, city, tmp_path):
+    """The office walks a market's checklist on a phone; the unit signs for the notice from its inbox and asks
+    for more time; the office approves it from the review queue."""
+    from issues.models import ExtensionStatus, Inspection, Responsibility
+
+    for item in (city.item, city.item2):
+        item.site_types.add(city.market_type)
+    Responsibility.objects.create(item=city.item2, lead_unit=city.dongmen_sq)
+    head = make_user("dongmen-head", Role.UNIT_HEAD, city.dongmen_sq)
+
+    office = login(browser, live_server, "clerk", PHONE)
+    office.goto(f"{live_server.url}/sites/?q=东门")
+    shot(office, "field-01-office-sites")
+    office.click("text=开始检查")
+    office.wait_for_load_state()
+    items = office.locator(".check-item")
+    assert items.count() == 2
+    items.nth(0).locator("label.pass").click()
+    items.nth(1).locator("label.fail").click()
+    assert items.nth(1).locator(".fail-only").is_visible() and not items.nth(0).locator(".fail-only").is_visible()
+    assert "已检查 2 / 2 项，不合格 1 项" in office.inner_text("#walk-progress")
+    items.nth(1).locator("input[type=text]").fill("女厕无水冲洗，异味明显")
+    items.nth(1).locator("input[type=file][multiple]").set_input_files(photo_file(tmp_path, "toilet.jpg", (90, 90, 160)))
+    shot(office, "field-02-office-checklist-walk")
+    office.click("#submit-inspection")
+    office.wait_for_load_state()
+    shot(office, "field-03-office-inspection-saved")
+    assert "1 项不合格，已登记为问题并交办" in office.content()
+    assert office.inner_text("#pass-rate") == "50.0%"
+    inspection = Inspection.objects.get()
+    finding = inspection.results.get(verdict="fail").finding
+    assert finding.lead_unit == city.dongmen_sq and finding.photos.count() == 1
+    assert finding.description == "公共卫生间：女厕无水冲洗，异味明显"
+
+    unit = login(browser, live_server, "dongmen-head", PHONE)
+    assert "未签收" in unit.content()
+    shot(unit, "field-04-unit-inbox-unsigned")
+    unit.click("button.sign")
+    unit.wait_for_load_state()
+    assert "已签收第1次整改通知" in unit.content()
+    finding.current_notice.refresh_from_db()
+    assert finding.current_notice.acknowledged_at is not None and finding.current_notice.acknowledged_by == head
+    unit.goto(f"{live_server.url}/findings/{finding.pk}/")
+    unit.click("#extension summary")
+    later = finding.current_notice.deadline.toordinal() + 7
+    import datetime as dt
+
+    unit.fill("#extension input[name=deadline]", dt.date.fromordinal(later).isoformat())
+    unit.fill("#extension textarea[name=reason]", "需更换水箱配件，厂家供货需一周")
+    shot(unit, "field-05-unit-extension-form")
+    unit.click("#extension button")
+    unit.wait_for_load_state()
+    assert "延期申请已提交" in unit.content()
+    shot(unit, "field-06-unit-extension-pending")
+
+    office.goto(f"{live_server.url}/review/")
+    assert "需更换水箱配件" in office.content()
+    shot(office, "field-07-office-review-extension")
+    office.locator("#extensions ~ article button.primary").first.click()
+    office.wait_for_load_state()
+    assert "已批准延期" in office.content()
+    extension = finding.current_notice.extensions.get()
+    assert extension.status == ExtensionStatus.APPROVED
+    assert extension.granted_deadline == dt.date.fromordinal(later)

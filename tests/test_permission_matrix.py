@@ -76,6 +76,22 @@ MATRIX = {
     "sanctions/<int:pk>/lift/": ("302 405 405 405 405 405 405", "302 400 403 403 403 403 403"),
     "sanctions/<int:pk>/outcome/": ("302 405 405 405 405 405 405", "302 400 403 403 403 403 400"),
     "sanctions/<int:pk>/document.docx": ("302 200 403 403 403 200 200", "302 405 405 405 405 405 405"),
+    # Field practice: signing for a notice and asking for more time are the unit's; deciding is the office's.
+    "findings/<int:pk>/acknowledge/": ("302 405 405 405 405 405 405", "302 302 302 302 404 403 403"),
+    "findings/<int:pk>/extension/": ("302 405 405 405 405 405 405", "302 400 400 400 404 403 403"),
+    "extensions/<int:pk>/decide/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
+    # Sites, inspections, rounds and receipts are the city's working material: no unit sees them (a
+    # covert round must not leak through them); only the office inspects, creates or publishes.
+    "receipts/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
+    "sites/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
+    "sites/<int:pk>/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
+    "sites/<int:pk>/inspect/": ("302 200 403 403 403 403 403", "302 400 403 403 403 403 403"),
+    "inspections/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
+    "inspections/<int:pk>/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
+    "rounds/": ("302 200 403 403 403 200 200", "302 400 403 403 403 403 403"),
+    "rounds/<int:pk>/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
+    "rounds/<int:pk>/publish/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "rounds/<int:pk>/circular.docx": ("302 302 403 403 403 403 403", "302 405 403 403 403 403 403"),
 }
 
 # The admin is for office staff only (is_staff): everyone else is sent to its login page. What office
@@ -88,6 +104,7 @@ ADMIN_CONFIG = {
 ADMIN_CHANGE_ONLY = {"policy"}  # one row, made by a migration
 ADMIN_READ_ONLY = {
     "finding", "photo", "notice", "submission", "transferrequest", "sanction", "rankingentry", "auditevent",
+    "extensionrequest", "inspection",
     "jobday", "notification", "outboundmessage", "group",
 }
 # django-axes' records of sign-ins: read, and a lockout lifted by deleting its attempt.

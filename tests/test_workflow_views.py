@@ -587,7 +587,9 @@ def test_every_workflow_url_is_listed_here():
         "sanction_detail", "sanction_lift", "sanction_outcome", "sanction_document", "notifications",
         "notifications_read", "unit_page", "ranking_table", "periods", "period_close", "period_reopen",
         "period_results", "export_ledger", "imports", "import_template", "import_upload", "excel_job",
-        "excel_job_status", "excel_job_download",
+        "excel_job_status", "excel_job_download", "finding_acknowledge", "finding_extension", "extension_decide",
+        "receipts", "sites", "site_page", "site_inspect", "inspections", "inspection_detail", "rounds",
+        "round_detail", "round_publish", "round_circular",
     }
     assert reverse("ledger") == "/findings/"
 
