@@ -471,3 +471,16 @@ def test_the_checklist_walk_through_the_pages(client, city, checklist):
     client.force_login(city.leader)
     assert client.get(reverse("site_page", args=[city.market.pk])).status_code == 200
     assert client.get(reverse("site_inspect", args=[city.market.pk])).status_code == 403
+
+
+def test_an_imported_list_cannot_assign_into_a_covert_round_before_it_is_published(tmp_path, city):
+    from issues.services.ledger_import import import_ledger
+
+    from .test_excel_import import ledger_file
+
+    rounds.create_round(actor=city.office, name="12月暗访", source="省文明办暗访", held_on=D(2026, 11, 25),
+                        is_covert=True)
+    path = ledger_file(tmp_path, [["A-1", "2026-11-25", None, "垃圾堆放", "东门社区", None, None, None, "12月暗访", None]])
+    report = import_ledger(path, actor=city.office, today=D(2026, 11, 30))
+    assert not report.ok and Finding.objects.count() == 0
+    assert "第4行“督查批次”列（值：12月暗访）：这是尚未发布的暗访批次" in str(report.errors[0])

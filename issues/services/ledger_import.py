@@ -113,6 +113,9 @@ class Lookups:
         self.items_by_name = {squeeze(i.name): i for i in items}
         self.default_days = Policy.current().deadline_days_for(Severity.GENERAL)
         self.calendar = WorkCalendar.everything()
+        # covert rounds not yet published: an imported row is assigned at once, which they forbid
+        self.hidden_rounds = set(InspectionRound.objects.filter(is_covert=True, published_at__isnull=True)
+                                 .values_list("name", flat=True))
 
 
 def parse_row(row: Row, look: Lookups, *, today: dt.date, create_sites: bool) -> tuple[Parsed | None, list[RowError]]:
@@ -187,13 +190,17 @@ def parse_row(row: Row, look: Lookups, *, today: dt.date, create_sites: bool) ->
             if deadline < start:
                 errors.append(RowError(row.number, "整改时限", raw_deadline,
                                        _("整改时限早于发现日期 %(d)s") % {"d": start.isoformat()}))
+    batch = row.text("督查批次")[:120]
+    if batch in look.hidden_rounds:
+        errors.append(RowError(row.number, "督查批次", batch,
+                               _("这是尚未发布的暗访批次：导入的问题会立即交办，请在批次发布后再导入，或逐条登记")))
     number = row.text("问题编号")
     if len(number) > 60:
         errors.append(RowError(row.number, "问题编号", number, _("不能超过 60 个字")))
     if errors or lead_unit is None:
         return None, errors
     return Parsed(
-        row=row.number, number=number, source=row.text("问题来源")[:40], batch=row.text("督查批次")[:120],
+        row=row.number, number=number, source=row.text("问题来源")[:40], batch=batch,
         found_on=found_on, site=site, new_site=new_site, address=row.text("具体地址")[:200],
         description=description, item=item, lead_unit=lead_unit, co_units=co_units, deduction=deduction,
         deadline=deadline, requirement=row.text("整改要求"), remarks=row.text("备注"),
