@@ -484,3 +484,18 @@ def test_an_imported_list_cannot_assign_into_a_covert_round_before_it_is_publish
     report = import_ledger(path, actor=city.office, today=D(2026, 11, 30))
     assert not report.ok and Finding.objects.count() == 0
     assert "第4行“督查批次”列（值：12月暗访）：这是尚未发布的暗访批次" in str(report.errors[0])
+
+
+def test_notices_open_before_receipts_existed_are_not_all_reminded_at_once(city):
+    import importlib
+
+    from django.apps import apps
+
+    _finding, old = _notice_created_at(city, at(2026, 11, 2, 9, 0))
+    _finding2, signed = _notice_created_at(city, at(2026, 11, 2, 9, 30), description="公厕无人保洁")
+    receipts.acknowledge(actor=city.dongmen_liaison, notice_id=signed.pk, at=at(2026, 11, 2, 10, 0))
+    importlib.import_module("issues.migrations.0018_notices_before_receipts").mark_reminded(apps, None)
+    assert Notice.objects.get(pk=old.pk).receipt_reminded_at is not None
+    assert Notice.objects.get(pk=signed.pk).receipt_reminded_at is None
+    assert receipts.remind_unacknowledged(now=at(2026, 11, 30, 9, 0)) == 0
+    assert [w.notice.pk for w in receipts.unacknowledged(now=at(2026, 11, 30, 9, 0))] == [old.pk]  # still listed

@@ -78,12 +78,14 @@ def decide_extension(
 ) -> ExtensionRequest:
     """Approve (the deadline moves to `deadline`, default the one asked for) or refuse (with a reason)."""
     access.ensure_office(actor)
+    notice_id = ExtensionRequest.objects.values_list("notice_id", flat=True).get(pk=extension_id)
+    # the notice first, then the request: the order request_extension takes them in
+    notice = Notice.objects.select_for_update().select_related("finding", "unit").get(pk=notice_id)
     extension = ExtensionRequest.objects.select_for_update().get(pk=extension_id)
     if extension.status != ExtensionStatus.PENDING:
         raise LedgerError(
             _("这份延期申请已经处理过（%(status)s）。") % {"status": extension.get_status_display()}
         )
-    notice = Notice.objects.select_for_update().select_related("finding", "unit").get(pk=extension.notice_id)
     decided_at = decided_at or timezone.now()
     reason = (reason or "").strip()
     finding = notice.finding
