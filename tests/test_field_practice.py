@@ -499,3 +499,13 @@ def test_notices_open_before_receipts_existed_are_not_all_reminded_at_once(city)
     assert Notice.objects.get(pk=signed.pk).receipt_reminded_at is None
     assert receipts.remind_unacknowledged(now=at(2026, 11, 30, 9, 0)) == 0
     assert [w.notice.pk for w in receipts.unacknowledged(now=at(2026, 11, 30, 9, 0))] == [old.pk]  # still listed
+
+
+def test_beat_runs_the_receipt_reminders_every_quarter_hour(settings, city):
+    from issues import tasks
+
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "issues.remind_unacknowledged")
+    assert entry["schedule"] == 900.0
+    _notice_created_at(city, at(2026, 11, 27, 16, 30))
+    with time_machine.travel(at(2026, 11, 30, 11, 31), tick=False):
+        assert tasks.remind_unacknowledged.delay().get() == 1  # eager here; a real worker in make run
