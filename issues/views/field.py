@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -89,14 +89,14 @@ def site_page(request, pk):
     """A site: its checklist, its inspections with their pass rates, its open findings."""
     site = get_object_or_404(Site.objects.select_related("site_type", "default_unit"), pk=pk)
     history = list(site.inspections.select_related("inspector", "inspection_round").order_by("-held_at", "-pk")[:100])
-    passed = sum(i.passed for i in history)
-    judged = sum(i.judged for i in history)
+    totals = site.inspections.aggregate(n=Count("pk"), passed=Sum("passed"), failed=Sum("failed"))
+    passed, judged = totals["passed"] or 0, (totals["passed"] or 0) + (totals["failed"] or 0)
     open_findings = (access.findings_for(request.user)
                      .filter(site=site, status__in=[FindingStatus.REGISTERED, FindingStatus.ASSIGNED,
                                                     FindingStatus.SUBMITTED])
                      .select_related("lead_unit", "index_item").order_by("deadline", "pk")[:100])
     return render(request, "issues/site_page.html", {
-        "site": site, "history": history, "checklist": inspections.checklist(site),
+        "site": site, "history": history, "inspections_count": totals["n"], "checklist": inspections.checklist(site),
         "pass_rate": (passed / judged) if judged else None, "open_findings": open_findings,
         "is_office": access.is_office(request.user),
     })
