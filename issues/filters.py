@@ -91,6 +91,7 @@ class FindingFilter(df.FilterSet):
     due_to = df.DateFilter(label=_("至"), method="filter_due", widget=forms.DateInput(attrs={"type": "date"}))
     min_misses = df.NumberFilter(label=_("未按期次数≥"), field_name="miss_count", lookup_expr="gte", min_value=0)
     relapse = df.BooleanFilter(label=_("只看反弹"), method="filter_relapse", widget=forms.CheckboxInput)
+    unsigned = df.BooleanFilter(label=_("只看未签收"), method="filter_unsigned", widget=forms.CheckboxInput)
     o = LedgerOrdering(fields=ORDERING, label=_("排序"))
 
     def __init__(self, *args, user=None, today: dt.date | None = None, **kwargs):
@@ -152,3 +153,10 @@ class FindingFilter(df.FilterSet):
 
     def filter_relapse(self, qs, name, value):
         return qs.filter(relapse_of__isnull=False) if value else qs
+
+    def filter_unsigned(self, qs, name, value):
+        """Findings whose current notice is open and not yet signed for (签收)."""
+        if not value:
+            return qs
+        return qs.filter(status__in=[FindingStatus.ASSIGNED, FindingStatus.SUBMITTED],
+                         current_notice__outcome=NoticeOutcome.OPEN, current_notice__acknowledged_at__isnull=True)

@@ -129,6 +129,9 @@ def test_the_office_sees_notices_not_signed_for_and_the_export_carries_the_recei
     rows = {row[1]: row for row in ledger_rows(Finding.objects.order_by("pk"))}
     assert rows[finding.display_number][-1] == "第1次通知签收 2026-11-30 09:05"
     assert rows[other.display_number][-1] == ""
+    with time_machine.travel(at(2026, 11, 30, 14, 0), tick=False):
+        ledger = client.get(reverse("ledger"), {"unsigned": "on"}).content.decode()
+    assert other.display_number in ledger and finding.display_number not in ledger
     client.force_login(city.dongmen_liaison)
     assert client.get(reverse("receipts")).status_code == 403
 
