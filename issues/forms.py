@@ -215,7 +215,20 @@ class TransferRequestForm(forms.Form):
         self.fields["to_unit"].queryset = unit_choices()
 
 
-class TransferDecisionForm(forms.Form):
+class RefusalNeedsReason:
+    """A decision form whose refusal (approve = False) must say why in `reason`."""
+
+    refusal_message = ""
+
+    def clean(self):
+        data = super().clean()
+        if data.get("approve") is False and not (data.get("reason") or "").strip():
+            self.add_error("reason", self.refusal_message)
+        return data
+
+
+class TransferDecisionForm(RefusalNeedsReason, forms.Form):
+    refusal_message = _("不同意转办必须填写理由。")
     approve = forms.TypedChoiceField(
         label=_("审批"), choices=[("1", _("同意转办")), ("0", _("不同意"))], coerce=lambda v: v == "1",
         widget=forms.RadioSelect,
@@ -229,19 +242,14 @@ class TransferDecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["to_unit"].queryset = unit_choices()
 
-    def clean(self):
-        data = super().clean()
-        if data.get("approve") is False and not (data.get("reason") or "").strip():
-            self.add_error("reason", _("不同意转办必须填写理由。"))
-        return data
-
 
 class ExtensionRequestForm(forms.Form):
     deadline = forms.DateField(label=_("申请延至"), widget=DateInput)
     reason = forms.CharField(label=_("延期理由"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ExtensionDecisionForm(forms.Form):
+class ExtensionDecisionForm(RefusalNeedsReason, forms.Form):
+    refusal_message = _("不批准延期必须填写理由。")
     approve = forms.TypedChoiceField(
         label=_("审批"), choices=[("1", _("批准延期")), ("0", _("不批准"))], coerce=lambda v: v == "1",
         widget=forms.RadioSelect,
@@ -249,12 +257,6 @@ class ExtensionDecisionForm(forms.Form):
     deadline = forms.DateField(label=_("批准延至"), required=False, widget=DateInput,
                                help_text=_("留空则按申请的日期。"))
     reason = forms.CharField(label=_("审批意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-    def clean(self):
-        data = super().clean()
-        if data.get("approve") is False and not (data.get("reason") or "").strip():
-            self.add_error("reason", _("不批准延期必须填写理由。"))
-        return data
 
 
 class RoundForm(forms.Form):

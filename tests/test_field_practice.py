@@ -266,6 +266,8 @@ def test_extension_pages_for_the_unit_and_the_office(client, city):
         review = client.get(reverse("review")).content.decode()
         assert "需更换路灯灯杆" in review
         ext = notice.extensions.get()
+        no_reason = client.post(reverse("extension_decide", args=[ext.pk]), {"approve": "0", "reason": " "})
+        assert no_reason.status_code == 400 and "不批准延期必须填写理由" in no_reason.content.decode()
         done = client.post(reverse("extension_decide", args=[ext.pk]),
                            {"approve": "1", "deadline": "", "reason": "", "next": reverse("review")})
         assert done.status_code == 302
