@@ -306,13 +306,6 @@ class InspectionForm(forms.Form):
                 self.add_error(f"p_{item.pk}", _("照片只随不合格项保存：请改为不合格，或去掉照片。"))
         return data
 
-    def marks(self):
-        from .services.inspections import Mark
-
-        data = self.cleaned_data
-        return [Mark(item=item, verdict=data[f"v_{item.pk}"], note=data.get(f"n_{item.pk}", ""),
-                     photos=data.get(f"p_{item.pk}") or ()) for item in self.items]
-
 
 class VoidForm(forms.Form):
     reason = forms.CharField(label=_("作废原因"), widget=forms.Textarea(attrs={"rows": 2}))

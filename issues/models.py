@@ -960,15 +960,15 @@ class Inspection(models.Model):
         return f"{self.site} {self.held_on}"
 
     @property
-    def judged(self) -> int:
-        return self.passed + self.failed
+    def pass_rate(self) -> Decimal | None:
+        return pass_rate(self.passed, self.failed)
 
-    @property
-    def pass_rate(self):
-        """合格项 / (合格项 + 不合格项); 不适用 items do not count; None when nothing was judged."""
-        if not self.judged:
-            return None
-        return Decimal(self.passed) / Decimal(self.judged)
+
+def pass_rate(passed: int | None, failed: int | None) -> Decimal | None:
+    """合格项 / (合格项 + 不合格项): 不适用 items do not count; None when nothing was judged. The one
+    definition for an inspection, a site and a site type."""
+    passed, failed = passed or 0, failed or 0
+    return Decimal(passed) / Decimal(passed + failed) if passed + failed else None
 
 
 class InspectionResult(models.Model):

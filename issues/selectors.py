@@ -115,13 +115,13 @@ def _summed(figures) -> dict:
     """Totals of rankings.Figures values, in UnitMonth's field names."""
     total = dict.fromkeys(("found", "relapses", "closed", "due", "on_time", "misses", "extensions"), 0)
     for fig in figures:
-        total["extensions"] += fig.extensions
         total["found"] += fig.findings
         total["relapses"] += fig.relapses
         total["closed"] += fig.closed
         total["due"] += fig.due
         total["on_time"] += fig.on_time
         total["misses"] += fig.misses
+        total["extensions"] += fig.extensions
     return total
 
 

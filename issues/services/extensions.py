@@ -22,12 +22,12 @@ from ..models import (
     AuditEvent,
     ExtensionRequest,
     ExtensionStatus,
-    Finding,
     Notice,
     NoticeOutcome,
     NotificationKind,
 )
 from . import aggregates, notify
+from .findings import change_deadline
 
 
 @transaction.atomic
@@ -102,10 +102,7 @@ def decide_extension(
             raise LedgerError(
                 _("批准的整改时限须晚于现在的时限 %(deadline)s。") % {"deadline": notice.deadline.isoformat()}
             )
-        aggregates.note(finding.pk)
-        notice.deadline = granted
-        notice.save(update_fields=["deadline"])
-        Finding.objects.filter(pk=finding.pk, current_notice=notice).update(deadline=granted)
+        change_deadline(actor=actor, notice_id=notice.pk, deadline=granted, reason="（批准延期申请）")
         extension.status = ExtensionStatus.APPROVED
         extension.granted_deadline = granted
         message = f"批准延期：第{notice.seq}次通知时限 {extension.old_deadline.isoformat()} → {granted.isoformat()}"

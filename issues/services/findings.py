@@ -44,7 +44,7 @@ from ..models import (
     Unit,
 )
 from ..workcalendar import add_working_days
-from . import aggregates, bulk
+from . import aggregates, bulk, receipts
 from .photos import attach_photos
 
 
@@ -322,9 +322,7 @@ def submit_fix(
     if not note:
         raise LedgerError(_("请填写整改情况。"))
     submitted_at = submitted_at or timezone.now()
-    if notice.acknowledged_at is None:  # a fix reported is a notice received
-        Notice.objects.filter(pk=notice.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=submitted_at, acknowledged_by=actor if getattr(actor, "pk", None) else None)
+    receipts.acknowledge(actor=actor, notice_id=notice.pk, at=submitted_at)  # a fix reported is a notice received
     submission = Submission.objects.create(
         notice=notice,
         note=note,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +31,7 @@ from ..models import (
     InspectionRound,
     Site,
     Verdict,
+    pass_rate,
 )
 from . import aggregates
 from .findings import default_units, issue_notice, register_finding
@@ -91,12 +92,12 @@ def record_inspection(
                 "code": mark.item.code, "verdict": Verdict(mark.verdict).label})
     held_at = held_at or timezone.now()
     held_on = timezone.localdate(held_at)
-    failures = [marked[pk] for pk in items if marked[pk].verdict == Verdict.FAIL]
-    for mark in failures:
-        lead, _co = default_units(item=mark.item, site=site)
+    # units from this function's own checklist, whose responsibilities are already read
+    units = {pk: default_units(item=items[pk], site=site) for pk in items if marked[pk].verdict == Verdict.FAIL}
+    for pk, (lead, _co) in units.items():
         if lead is None:
             raise LedgerError(_("%(code)s %(name)s 没有牵头单位：请在责任分工中设置，或给点位设置属地责任单位。") % {
-                "code": mark.item.code, "name": mark.item.name})
+                "code": items[pk].code, "name": items[pk].name})
     counts = {v: sum(1 for m in marked.values() if m.verdict == v) for v in Verdict.values}
     inspection = Inspection.objects.create(
         site=site, site_type=site.site_type, inspection_round=inspection_round, inspector=actor,
@@ -109,7 +110,7 @@ def record_inspection(
         mark = marked[pk]
         finding = None
         if mark.verdict == Verdict.FAIL:
-            lead, co = default_units(item=mark.item, site=site)
+            lead, co = units[pk]
             text = (mark.note or "").strip()
             finding = register_finding(
                 actor=actor, lead_unit=lead, co_units=co, site=site, index_item=mark.item, found_on=held_on,
@@ -138,12 +139,10 @@ class TypeRate:
     passed: int
     failed: int
     not_applicable: int
-    last: dt.datetime | None
 
     @property
     def pass_rate(self) -> Decimal | None:
-        judged = self.passed + self.failed
-        return None if not judged else Decimal(self.passed) / Decimal(judged)
+        return pass_rate(self.passed, self.failed)
 
 
 def pass_rates(*, start: dt.date | None = None, end: dt.date | None = None) -> list[TypeRate]:
@@ -154,8 +153,7 @@ def pass_rates(*, start: dt.date | None = None, end: dt.date | None = None) -> l
     if end:
         qs = qs.filter(held_on__lte=end)
     rows = (qs.values("site_type__name", "site_type__order")
-            .annotate(n=Count("pk"), passed=Sum("passed"), failed=Sum("failed"), na=Sum("not_applicable"),
-                      last=Max("held_at"))
+            .annotate(n=Count("pk"), passed=Sum("passed"), failed=Sum("failed"), na=Sum("not_applicable"))
             .order_by("site_type__order", "site_type__name"))
-    return [TypeRate(r["site_type__name"], r["n"], r["passed"] or 0, r["failed"] or 0, r["na"] or 0, r["last"])
+    return [TypeRate(r["site_type__name"], r["n"], r["passed"] or 0, r["failed"] or 0, r["na"] or 0)
             for r in rows]

@@ -47,10 +47,6 @@ class Waiting:
     notice: Notice
     due_at: dt.datetime
 
-    @property
-    def overdue(self) -> bool:
-        return self.due_at <= timezone.now()
-
 
 def _waiting():
     return Notice.objects.filter(outcome=NoticeOutcome.OPEN, acknowledged_at__isnull=True,
@@ -81,24 +77,25 @@ def unacknowledged(*, now: dt.datetime | None = None, overdue_only: bool = False
     return [w for w in result if w.due_at <= now] if overdue_only else result
 
 
+@transaction.atomic
 def remind_unacknowledged(*, now: dt.datetime | None = None) -> int:
-    """Remind once each unit whose notice is overdue for receipt; returns how many notices were reminded."""
+    """Remind once each unit whose notice is overdue for receipt; returns how many notices were reminded.
+    The notices are claimed under lock, so two runs at once remind each notice once."""
     now = now or timezone.now()
-    reminded = 0
-    for waiting in unacknowledged(now=now, overdue_only=True, not_reminded=True):
-        notice = waiting.notice
-        with transaction.atomic():
-            claimed = Notice.objects.filter(pk=notice.pk, receipt_reminded_at__isnull=True,
-                                            acknowledged_at__isnull=True).update(receipt_reminded_at=now)
-            if not claimed:
-                continue
-            finding = notice.finding
-            notify.notify_unit(
-                unit=notice.unit, kind=NotificationKind.RECEIPT, key=f"receipt:{notice.pk}",
-                title=f"请签收：{finding.display_number} 第{notice.seq}次整改通知",
-                body=(f"{finding.description[:80]}。交办于 {notice.issued_on.isoformat()}，"
-                      f"整改时限 {notice.deadline.isoformat()}，尚未签收。"),
-                path=reverse("finding_detail", args=[finding.pk]),
-            )
-            reminded += 1
-    return reminded
+    due = {w.notice.pk: w.notice for w in unacknowledged(now=now, overdue_only=True, not_reminded=True)}
+    claimed = list(Notice.objects.select_for_update().filter(
+        pk__in=list(due), receipt_reminded_at__isnull=True, acknowledged_at__isnull=True,
+    ).order_by("pk").values_list("pk", flat=True))
+    Notice.objects.filter(pk__in=claimed).update(receipt_reminded_at=now)
+    finding_path = reverse("finding_detail", args=[1]).removesuffix("1/") + "{}/"  # reverse() once
+    notify.notify_units([
+        notify.Event(
+            unit=notice.unit, kind=NotificationKind.RECEIPT, key=f"receipt:{notice.pk}",
+            title=f"请签收：{notice.finding.display_number} 第{notice.seq}次整改通知",
+            body=(f"{notice.finding.description[:80]}。交办于 {notice.issued_on.isoformat()}，"
+                  f"整改时限 {notice.deadline.isoformat()}，尚未签收。"),
+            path=finding_path.format(notice.finding_id),
+        )
+        for notice in (due[pk] for pk in claimed)
+    ])
+    return len(claimed)

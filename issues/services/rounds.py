@@ -9,7 +9,7 @@ unit what it got. The round's circular (通报) can be produced from the publish
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import defaultdict
 
 from django.db import transaction
 from django.urls import reverse
@@ -48,19 +48,19 @@ def publish_round(*, actor, round_id: int, published_at: dt.datetime | None = No
         message=f"发布暗访批次“{inspection_round.name}”，统一交办{len(notices)}个问题",
         data={"notices": len(notices), "issued_on": issued_on.isoformat()},
     )
-    per_unit = Counter(n.unit_id for n in notices)
-    first_deadline = {}
-    for n in notices:
-        first_deadline[n.unit_id] = min(first_deadline.get(n.unit_id, n.deadline), n.deadline)
-    for unit in Unit.objects.filter(pk__in=list(per_unit)):
-        notify.notify_unit(
-            unit=unit, kind=NotificationKind.NOTICE,
-            key=f"round:{inspection_round.pk}:{unit.pk}",
-            title=f"暗访问题交办：{inspection_round.name}（{per_unit[unit.pk]}个）",
-            body=(f"{inspection_round.name}发现的{per_unit[unit.pk]}个问题已交办贵单位，"
-                  f"最早整改时限 {first_deadline[unit.pk].isoformat()}，请签收并按期整改。"),
+    by_unit: dict[int, list[Notice]] = defaultdict(list)
+    for notice in notices:
+        by_unit[notice.unit_id].append(notice)
+    notify.notify_units([
+        notify.Event(
+            unit=unit, kind=NotificationKind.NOTICE, key=f"round:{inspection_round.pk}:{unit.pk}",
+            title=f"暗访问题交办：{inspection_round.name}（{len(by_unit[unit.pk])}个）",
+            body=(f"{inspection_round.name}发现的{len(by_unit[unit.pk])}个问题已交办贵单位，"
+                  f"最早整改时限 {min(n.deadline for n in by_unit[unit.pk]).isoformat()}，请签收并按期整改。"),
             path=reverse("inbox"),
         )
+        for unit in Unit.objects.filter(pk__in=list(by_unit)).order_by("pk")
+    ])
     return notices
 
 

@@ -32,6 +32,7 @@ from ..models import (
     RoundSource,
     Site,
     SiteType,
+    pass_rate,
 )
 from ..services import documents, inspections, receipts, rounds
 from .ledger import office_required
@@ -73,8 +74,7 @@ def site_list(request):
         sites = sites.filter(site_type_id=int(type_id))
     page = Paginator(sites, 50).get_page(request.GET.get("page"))
     for site in page.object_list:
-        judged = (site.last_passed or 0) + (site.last_failed or 0)
-        site.last_rate = (site.last_passed / judged) if judged else None
+        site.last_rate = pass_rate(site.last_passed, site.last_failed)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "issues/site_list.html", {
@@ -90,14 +90,13 @@ def site_page(request, pk):
     site = get_object_or_404(Site.objects.select_related("site_type", "default_unit"), pk=pk)
     history = list(site.inspections.select_related("inspector", "inspection_round").order_by("-held_at", "-pk")[:100])
     totals = site.inspections.aggregate(n=Count("pk"), passed=Sum("passed"), failed=Sum("failed"))
-    passed, judged = totals["passed"] or 0, (totals["passed"] or 0) + (totals["failed"] or 0)
     open_findings = (access.findings_for(request.user)
                      .filter(site=site, status__in=[FindingStatus.REGISTERED, FindingStatus.ASSIGNED,
                                                     FindingStatus.SUBMITTED])
                      .select_related("lead_unit", "index_item").order_by("deadline", "pk")[:100])
     return render(request, "issues/site_page.html", {
         "site": site, "history": history, "inspections_count": totals["n"], "checklist": inspections.checklist(site),
-        "pass_rate": (passed / judged) if judged else None, "open_findings": open_findings,
+        "pass_rate": pass_rate(totals["passed"], totals["failed"]), "open_findings": open_findings,
         "is_office": access.is_office(request.user),
     })
 
@@ -112,8 +111,10 @@ def site_inspect(request, pk):
     if request.method == "POST" and items and form.is_valid():
         data = form.cleaned_data
         try:
+            marks = [inspections.Mark(item=item, verdict=data[f"v_{item.pk}"], note=data[f"n_{item.pk}"],
+                                      photos=data[f"p_{item.pk}"] or ()) for item in items]
             inspection = inspections.record_inspection(
-                actor=request.user, site=site, marks=form.marks(), note=data["note"],
+                actor=request.user, site=site, marks=marks, note=data["note"],
                 inspection_round=data["inspection_round"], issue_now=data["issue_now"],
             )
         except LedgerError as exc:
