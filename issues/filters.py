@@ -8,7 +8,8 @@ import datetime as dt
 import django_filters as df
 from django import forms
 from django.core.validators import EMPTY_VALUES
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -52,7 +53,7 @@ class FindingFilter(df.FilterSet):
     q = df.CharFilter(label=_("关键词"), method="filter_keyword",
                       widget=forms.TextInput(attrs={"placeholder": _("问题描述、地址、编号、点位")}))
     status = df.MultipleChoiceFilter(label=_("状态"), choices=FindingStatus.choices, distinct=False,
-                                     widget=forms.CheckboxSelectMultiple)
+                                     widget=forms.CheckboxSelectMultiple, method="filter_status")
     unit = df.NumberFilter(label=_("责任单位（含下级）"), method="filter_unit", widget=QuickSelect)
     lead_unit = df.NumberFilter(label=_("责任单位（仅本单位）"), field_name="lead_unit_id", widget=forms.HiddenInput)
     overdue = df.BooleanFilter(label=_("只看超期未整改"), method="filter_overdue",
@@ -94,9 +95,11 @@ class FindingFilter(df.FilterSet):
     unsigned = df.BooleanFilter(label=_("只看未签收"), method="filter_unsigned", widget=forms.CheckboxInput)
     o = LedgerOrdering(fields=ORDERING, label=_("排序"))
 
-    def __init__(self, *args, user=None, today: dt.date | None = None, **kwargs):
+    def __init__(self, *args, user=None, today: dt.date | None = None, deep: bool = False, **kwargs):
+        """`deep`: the page asked for lies thousands of rows into the result (see `filter_status`)."""
         super().__init__(*args, **kwargs)
         self.user = user
+        self.deep = deep
         self.today = today or timezone.localdate()
         sources = InspectionRound.objects.order_by("source").values_list("source", flat=True).distinct()
         self.filters["source"].extra["choices"] = lambda: [(s, s) for s in sources]  # read when used
@@ -112,6 +115,17 @@ class FindingFilter(df.FilterSet):
                 | Q(site__name__icontains=word)
             )
         return qs
+
+    def filter_status(self, qs, name, value):
+        """Deep into a unit's ledger (a district's closed findings, page 500), the status is
+        compared as text SQLite cannot look up in an index. Otherwise SQLite walks the status
+        index in date order through every closed finding of the city to skip to the page (330 ms);
+        this way it reads the unit's rows from the (unit, found on, status, closed on) index and
+        sorts them (110 ms). Near the first pages the walk stops early and is the faster one."""
+        narrow = self.form.cleaned_data.get("unit") or (self.user is not None and not access.sees_everything(self.user))
+        if self.deep and narrow:
+            return qs.alias(status_text=Concat("status", Value(""))).filter(status_text__in=value)
+        return qs.filter(status__in=value)
 
     def filter_unit(self, qs, name, value):
         return qs.filter(lead_unit_id__in=access.descendant_ids(int(value)))

@@ -653,7 +653,12 @@ class Finding(models.Model):
 
     @property
     def display_number(self) -> str:
-        return self.number or f"WT{self.pk:06d}"
+        return self.number_of(self.number, self.pk)
+
+    @staticmethod
+    def number_of(number: str, pk: int) -> str:
+        """The number a finding is shown by: the office's, else one made from its id."""
+        return number or f"WT{pk:06d}"
 
     @property
     def is_open(self) -> bool:

@@ -98,8 +98,8 @@ def test_a_batch_of_misses_leaves_the_ledger_one_miss_at_a_time_leaves(city):
 def test_a_batch_run_twice_or_with_notices_already_missed_records_each_miss_once(city):
     due = a_day_of_misses(city)
     svc.record_miss(notice_id=due[0].pk, missed_on=DAY, kind=MissKind.DEADLINE)  # staff were quicker
-    pairs = svc.record_deadline_misses([n.pk for n in due])
-    assert sorted(old.pk for old, _new in pairs) == sorted(n.pk for n in due[1:])
+    misses = svc.record_deadline_misses([n.pk for n in due])
+    assert sorted(m.notice_id for m in misses) == sorted(n.pk for n in due[1:])
     assert svc.record_deadline_misses([n.pk for n in due]) == []
     assert Notice.objects.filter(outcome="missed", outcome_on=DAY).count() == 5
     assert all(f.miss_count == (2 if f.pk == due[-1].finding_id else 1)

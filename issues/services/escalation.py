@@ -31,8 +31,10 @@ from ..models import (
     AuditEvent,
     Decision,
     EscalationRule,
+    Finding,
     FindingStatus,
     JobDay,
+    MissKind,
     Notice,
     NoticeOutcome,
     NotificationKind,
@@ -132,8 +134,7 @@ def _run_days(start: dt.date, today: dt.date, report: RunReport) -> None:
 
 def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
     report = DayReport(day=day)
-    report.misses = [f"{n.finding.display_number} 第{n.seq}次通知（时限 {n.deadline:%Y-%m-%d}）"
-                     for n, _next in record_misses_due(day)]
+    report.misses = [f"{m.number} 第{m.seq}次通知（时限 {m.deadline:%Y-%m-%d}）" for m in record_misses_due(day)]
     apply_miss_rules(day, report)
     rankings.close_periods_ending(day)
     apply_ranking_rules(day, report)
@@ -150,9 +151,9 @@ def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
 
 
 @aggregates.refreshes
-def record_misses_due(day: dt.date) -> list[tuple[Notice, Notice]]:
+def record_misses_due(day: dt.date) -> list[finding_services.Miss]:
     """Misses of open notices due on or before `day` with no fix submitted on or before the deadline;
-    returns (missed notice, next notice) pairs. The one place deadline misses are found.
+    returns each miss with the next notice it issued. The one place deadline misses are found.
 
     Normally only notices due on `day` are left; earlier ones appear when staff moved a deadline
     back past a processed day. Each miss is dated on its notice's deadline.
@@ -161,7 +162,7 @@ def record_misses_due(day: dt.date) -> list[tuple[Notice, Notice]]:
         submissions__decision=Decision.PENDING, submissions__submitted_on__lte=F("deadline")
     ).values("pk")
     tried: set[int] = set()
-    recorded: list[tuple[Notice, Notice]] = []
+    recorded: list[finding_services.Miss] = []
     while True:
         due = list(
             Notice.objects.filter(outcome=NoticeOutcome.OPEN, deadline__lte=day)
@@ -171,14 +172,14 @@ def record_misses_due(day: dt.date) -> list[tuple[Notice, Notice]]:
         if not due:
             return recorded
         tried.update(due)
-        pairs = finding_services.record_deadline_misses(due)
-        if len(pairs) < len(due):
-            judged = {missed.pk for missed, _next in pairs}
+        misses = finding_services.record_deadline_misses(due)
+        if len(misses) < len(due):
+            judged = {m.notice_id for m in misses}
             for pk, status in Notice.objects.filter(pk__in=[pk for pk in due if pk not in judged]).values_list(
                 "pk", "finding__status"
             ):
                 log.warning("nightly job: notice %s not judged: its finding is %s", pk, status)
-        recorded.extend(pairs)
+        recorded.extend(misses)
 
 
 # --- sanctions -------------------------------------------------------------------------------
@@ -244,45 +245,49 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
         EscalationRule.objects.filter(is_active=True, trigger__in=[RuleTrigger.FINDING_MISSES, RuleTrigger.UNIT_MISSES])
         .prefetch_related("ranking_groups").order_by("order", "code")
     )
+    # the day's misses as plain rows, their units read once: up to 5,000 rows a night
     missed = list(
-        Notice.objects.filter(outcome=NoticeOutcome.MISSED, outcome_on=day)
-        .select_related("unit", "finding").order_by("pk")
+        Notice.objects.filter(outcome=NoticeOutcome.MISSED, outcome_on=day).order_by("pk")
+        .values_list("pk", "seq", "finding_id", "unit_id", "miss_kind", "finding__number", "finding__description")
     )
+    units = Unit.objects.in_bulk({row[3] for row in missed})
     finding_path = reverse("finding_detail", args=[1]).removesuffix("1/") + "{}/"  # reverse() once, not per miss
     notify.notify_units([
         notify.Event(
-            unit=notice.unit, kind=NotificationKind.MISS, key=f"miss:{notice.pk}",
-            title=f"未按期整改：{notice.finding.display_number} 第{notice.seq}次整改通知",
-            body=f"{notice.finding.description[:80]}。{notice.get_miss_kind_display()}，记于 {day.isoformat()}；"
-                 f"已下发下一次整改通知，请尽快整改。",
-            path=finding_path.format(notice.finding_id),
+            unit=units[unit_id], kind=NotificationKind.MISS, key=f"miss:{pk}",
+            title=f"未按期整改：{Finding.number_of(number, finding_id)} 第{seq}次整改通知",
+            body=f"{description[:80]}。{MissKind(kind).label}，记于 {day.isoformat()}；已下发下一次整改通知，请尽快整改。",
+            path=finding_path.format(finding_id),
         )
-        for notice in missed
+        for pk, seq, finding_id, unit_id, kind, number, description in missed
     ])
     finding_rules = [r for r in rules if r.trigger == RuleTrigger.FINDING_MISSES]
-    chains: dict[int, list[Notice]] = defaultdict(list)  # every missed notice of these findings, one query
+    chains: dict[int, list[tuple[int, int, dt.date]]] = defaultdict(list)  # (seq, pk, date) of every missed notice
     if finding_rules:
-        for earlier in Notice.objects.filter(finding_id__in={n.finding_id for n in missed},
-                                             outcome=NoticeOutcome.MISSED).order_by("seq"):
-            chains[earlier.finding_id].append(earlier)
-    for notice in missed:
-        chain = [n for n in chains[notice.finding_id] if n.seq <= notice.seq]
-        ordinal = len(chain)
-        for rule in finding_rules:
-            if rule.threshold != ordinal or not rule_applies(rule, notice.unit):
-                continue
-            finding = notice.finding
-            dates = "、".join(f"{n.outcome_on:%Y-%m-%d}" for n in chain)
-            sanction = apply_sanction(
-                rule=rule, unit=notice.unit, evidence_key=f"finding:{finding.pk}:misses:{ordinal}",
-                reason=f"问题 {finding.display_number} 第{ordinal}次未按期整改或未达到整改要求（{dates}）",
-                decided_on=day, finding=finding, notices=chain,
-            )
-            if sanction:
-                report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {notice.unit.name}")
+        for finding_id, seq, pk, outcome_on in (
+            Notice.objects.filter(finding_id__in={row[2] for row in missed}, outcome=NoticeOutcome.MISSED)
+            .order_by("seq").values_list("finding_id", "seq", "pk", "outcome_on")
+        ):
+            chains[finding_id].append((seq, pk, outcome_on))
+    due: list[tuple[EscalationRule, Unit, int, list[tuple[int, int, dt.date]]]] = []
+    for _pk, seq, finding_id, unit_id, _kind, _number, _description in missed:
+        chain = [link for link in chains[finding_id] if link[0] <= seq]
+        due += [(rule, units[unit_id], finding_id, chain) for rule in finding_rules
+                if rule.threshold == len(chain) and rule_applies(rule, units[unit_id])]
+    findings = Finding.objects.in_bulk({finding_id for _rule, _unit, finding_id, _chain in due})
+    for rule, unit, finding_id, chain in due:
+        finding, ordinal = findings[finding_id], len(chain)
+        dates = "、".join(f"{outcome_on:%Y-%m-%d}" for _seq, _pk, outcome_on in chain)
+        sanction = apply_sanction(
+            rule=rule, unit=unit, evidence_key=f"finding:{finding.pk}:misses:{ordinal}",
+            reason=f"问题 {finding.display_number} 第{ordinal}次未按期整改或未达到整改要求（{dates}）",
+            decided_on=day, finding=finding, notices=[pk for _seq, pk, _on in chain],
+        )
+        if sanction:
+            report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {unit.name}")
     for rule in (r for r in rules if r.trigger == RuleTrigger.UNIT_MISSES):
         window_start = day - dt.timedelta(days=rule.window_days - 1)
-        for unit in {n.unit for n in missed}:
+        for unit in units.values():
             if not rule_applies(rule, unit):
                 continue
             in_window = list(

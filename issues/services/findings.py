@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Count, F, Max, Q, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -458,26 +459,43 @@ def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) ->
     return next_notice
 
 
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """A notice the nightly job recorded as missed (dated on its deadline), and the notice it issued next."""
+
+    notice_id: int
+    finding_id: int
+    number: str  # the finding's display number
+    seq: int
+    deadline: dt.date
+    next: Notice
+
+
 @aggregates.refreshes
 @transaction.atomic
-def record_deadline_misses(notice_ids: Sequence[int]) -> list[tuple[Notice, Notice]]:
+def record_deadline_misses(notice_ids: Sequence[int]) -> list[Miss]:
     """`record_miss` for a batch of notices missed on their deadlines (the nightly job), in a fixed
     number of statements however many there are, and in one transaction: every notice of the batch
     is missed with its next notice issued, or none is. The ledger is the one `record_miss` leaves
     notice by notice (tested side by side): the miss dated on the deadline, the finding's miss
     count, the next notice from the miss date, a fix sent late carried to it, the audit rows.
 
-    Notices no longer open, or whose finding is no longer assigned or submitted, are left out."""
-    notices = list(
-        Notice.objects.select_for_update(of=("self", "finding"))
-        .filter(pk__in=list(notice_ids), outcome=NoticeOutcome.OPEN)
-        .select_related("finding__lead_unit").order_by("pk")
+    Notices no longer open, or whose finding is no longer assigned or submitted, are left out.
+    The batch is read and written as plain rows: at 500 notices a batch, building a model
+    instance for each notice, finding, unit and audit row cost more than all the writes."""
+    rows = list(
+        # the rows of the notices and of their findings are locked (both tables are joined), not the units
+        Notice.objects.select_for_update()
+        .filter(pk__in=list(notice_ids), outcome=NoticeOutcome.OPEN,
+                finding__status__in=(FindingStatus.ASSIGNED, FindingStatus.SUBMITTED))
+        .order_by("pk")
+        .values_list("pk", "finding_id", "seq", "deadline", "requirement", "finding__status", "finding__miss_count",
+                     "finding__lead_unit_id", "finding__number")
     )
-    notices = [n for n in notices if n.finding.status in (FindingStatus.ASSIGNED, FindingStatus.SUBMITTED)]
-    if not notices:
+    if not rows:
         return []
-    ids = [n.pk for n in notices]
-    finding_ids = [n.finding_id for n in notices]
+    ids = [row[0] for row in rows]
+    finding_ids = [row[1] for row in rows]
     aggregates.note(*finding_ids)
     Notice.objects.filter(pk__in=ids, outcome=NoticeOutcome.OPEN).update(
         outcome=NoticeOutcome.MISSED, outcome_on=F("deadline"), miss_kind=MissKind.DEADLINE
@@ -488,63 +506,51 @@ def record_deadline_misses(notice_ids: Sequence[int]) -> list[tuple[Notice, Noti
                     .annotate(top=Max("seq")).values_list("finding_id", "top"))
     late = dict(Submission.objects.filter(notice_id__in=ids, decision=Decision.PENDING)
                 .values("notice_id").annotate(count=Count("pk")).values_list("notice_id", "count"))
+    unit_names = dict(Unit.objects.filter(pk__in={row[7] for row in rows}).values_list("pk", "name"))
     days = Policy.current().next_notice_days
     next_deadlines: dict[dt.date, dt.date] = {}
-    fresh = []
-    for notice in notices:
-        missed_on = notice.deadline
+    new_ids = bulk.reserve_ids(Notice, len(rows))
+    when = bulk.datetime(timezone.now())
+    label = _official(MissKind.DEADLINE.label)
+    prepare_data = AuditEvent._meta.get_field("data").get_db_prep_save
+    notices, findings, events, misses = [], [], [], []
+    for (pk, finding_id, seq, missed_on, requirement, status, miss_count, unit_id, number), new_id in zip(
+            rows, new_ids, strict=True):
         if missed_on not in next_deadlines:
             next_deadlines[missed_on] = add_working_days(missed_on, days)
-        fresh.append(Notice(
-            finding_id=notice.finding_id, seq=last_seq[notice.finding_id] + 1, unit_id=notice.finding.lead_unit_id,
-            issued_on=missed_on, deadline=next_deadlines[missed_on], requirement=notice.requirement, issued_by=None,
+        deadline, new_seq, miss_count = next_deadlines[missed_on], last_seq[finding_id] + 1, miss_count + 1
+        notices.append((new_id, finding_id, new_seq, unit_id, bulk.date(missed_on), bulk.date(deadline), requirement,
+                        NoticeOutcome.OPEN.value, "", None, when))
+        to = FindingStatus.SUBMITTED.value if pk in late else FindingStatus.ASSIGNED.value
+        findings.append((to, new_id, bulk.date(deadline), finding_id))
+        key = str(finding_id)
+        events.append(("miss", key, finding_id, "", "",
+                       f"第{seq}次整改通知未按期整改（{label}），记于 {missed_on.isoformat()}，累计 {miss_count} 次",
+                       {"notice": pk, "kind": MissKind.DEADLINE.value, "missed_on": missed_on.isoformat(),
+                        "miss_count": miss_count}))
+        events.append(("notice_issued", key, finding_id, "", "",
+                       f"第{new_seq}次整改通知：{unit_names[unit_id]}，时限 {deadline.isoformat()}",
+                       {"notice": new_id, "seq": new_seq, "deadline": deadline.isoformat()}))
+        if status != to:
+            events.append(("reassign", key, finding_id, status, to,
+                           f"状态：{_official(FindingStatus(status).label)} → {_official(FindingStatus(to).label)}", {}))
+        misses.append(Miss(
+            notice_id=pk, finding_id=finding_id, number=Finding.number_of(number, finding_id), seq=seq, deadline=missed_on,
+            next=Notice(id=new_id, finding_id=finding_id, seq=new_seq, unit_id=unit_id, issued_on=missed_on,
+                        deadline=deadline, requirement=requirement, issued_by=None),
         ))
-    when = bulk.datetime(timezone.now())
-    for notice, pk in zip(fresh, bulk.reserve_ids(Notice, len(fresh)), strict=True):
-        notice.pk = notice.id = pk
     bulk.insert(Notice, ("id", "finding_id", "seq", "unit_id", "issued_on", "deadline", "requirement", "outcome",
-                         "miss_kind", "issued_by_id", "created_at"),
-                ((n.pk, n.finding_id, n.seq, n.unit_id, bulk.date(n.issued_on), bulk.date(n.deadline), n.requirement,
-                  NoticeOutcome.OPEN.value, "", None, when) for n in fresh))
+                         "miss_kind", "issued_by_id", "created_at"), notices)
     if late:
         Submission.objects.filter(notice_id__in=list(late), decision=Decision.PENDING).update(notice_id=Case(
-            *(When(notice_id=old.pk, then=Value(new.pk)) for old, new in zip(notices, fresh, strict=True)
-              if old.pk in late)
+            *(When(notice_id=m.notice_id, then=Value(m.next.pk)) for m in misses if m.notice_id in late)
         ))
-    label = _official(MissKind.DEADLINE.label)
-    events, changed = [], []
-    for old, new in zip(notices, fresh, strict=True):
-        finding = old.finding
-        finding.miss_count += 1
-        events.append(AuditEvent(
-            action="miss", object_type="finding", object_id=str(finding.pk), finding_id=finding.pk,
-            message=(f"第{old.seq}次整改通知未按期整改（{label}），记于 {old.deadline.isoformat()}，"
-                     f"累计 {finding.miss_count} 次"),
-            data={"notice": old.pk, "kind": MissKind.DEADLINE.value, "missed_on": old.deadline.isoformat(),
-                  "miss_count": finding.miss_count},
-        ))
-        events.append(AuditEvent(
-            action="notice_issued", object_type="finding", object_id=str(finding.pk), finding_id=finding.pk,
-            message=f"第{new.seq}次整改通知：{finding.lead_unit.name}，时限 {new.deadline.isoformat()}",
-            data={"notice": new.pk, "seq": new.seq, "deadline": new.deadline.isoformat()},
-        ))
-        to = FindingStatus.SUBMITTED if old.pk in late else FindingStatus.ASSIGNED
-        if finding.status != to:
-            events.append(AuditEvent(
-                action="reassign", object_type="finding", object_id=str(finding.pk), finding_id=finding.pk,
-                from_state=finding.status, to_state=to,
-                message=f"状态：{_official(FindingStatus(finding.status).label)} → {_official(FindingStatus(to).label)}",
-                data={},
-            ))
-        finding.status, finding.current_notice, finding.deadline = to, new, new.deadline
-        changed.append(finding)
-    bulk.update(Finding, ("status", "current_notice_id", "deadline"),
-                ((f.status, f.current_notice.pk, bulk.date(f.deadline), f.pk) for f in changed))
+    bulk.update(Finding, ("status", "current_notice_id", "deadline"), findings)
     bulk.insert(AuditEvent, ("at", "actor_id", "action", "object_type", "object_id", "finding_id", "from_state",
                              "to_state", "message", "data"),
-                ((when, None, e.action, e.object_type, e.object_id, e.finding_id, e.from_state, e.to_state, e.message,
-                  bulk.json(AuditEvent, "data", e.data)) for e in events))
-    return list(zip(notices, fresh, strict=True))
+                ((when, None, action, "finding", key, finding_id, before, after, message, prepare_data(data, connection))
+                 for action, key, finding_id, before, after, message, data in events))
+    return misses
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -58,6 +58,7 @@ from ..services import findings as svc
 from ..workcalendar import WorkCalendar
 
 PAGE_SIZES = (20, 50, 100, 200)
+DEEP_ROWS = 2000  # a page this many rows in is "deep" for the ledger's filters (FindingFilter.filter_status)
 
 
 def office_required(view):
@@ -87,15 +88,21 @@ def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[
     """Counts per status under the page's other filters, for the status tabs: the page's own filter
     set applied again without its status filter (a second filter set would cost its forms again)."""
     base = access.findings_for(user).order_by()
+    scope = len(base.query.where.children)
     if filterset.is_bound and filterset.is_valid():
         for name, value in filterset.form.cleaned_data.items():
             if name not in ("status", "o"):
                 base = filterset.filters[name].filter(base, value)
-    # one count per status that stays small; the closed (most of a ledger) are what is left of the
-    # total: grouping half a million findings by status would read every one of them
-    counts = {status: base.filter(status=status).count() for status in FindingStatus.values
-              if status != FindingStatus.CLOSED}
-    counts[FindingStatus.CLOSED] = base.count() - sum(counts.values())
+    if len(base.query.where.children) > scope:  # a filter took effect (an unticked box does not)
+        # the filters decide which rows are read: one pass over them, grouped by status (a district's
+        # three years: 46 ms, where a count per status read the same rows five times, 75 ms)
+        counts = dict(base.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    else:
+        # one count per status that stays small; the closed (most of a ledger) are what is left of the
+        # total: grouping half a million findings by status would read every one of them
+        counts = {status: base.filter(status=status).count() for status in FindingStatus.values
+                  if status != FindingStatus.CLOSED}
+        counts[FindingStatus.CLOSED] = base.count() - sum(counts.values())
     return [(value, label, counts.get(value, 0)) for value, label in FindingStatus.choices]
 
 
@@ -107,14 +114,16 @@ def ledger(request):
     qs = ledger_queryset(user)
     if not request.GET.get("o"):
         qs = qs.order_by("-found_on", "-pk")
-    filterset = FindingFilter(request.GET or None, queryset=qs, user=user, today=today)
-    valid = not filterset.is_bound or filterset.is_valid()
-    rows = (filterset.qs if filterset.is_bound else qs) if valid else qs.none()
     try:
         per_page = int(request.GET.get("per_page", 50))
     except ValueError:
         per_page = 50
     per_page = per_page if per_page in PAGE_SIZES else 50
+    asked = request.GET.get("page", "1")
+    deep = asked == "last" or (asked.isdigit() and (int(asked) - 1) * per_page >= DEEP_ROWS)
+    filterset = FindingFilter(request.GET or None, queryset=qs, user=user, today=today, deep=deep)
+    valid = not filterset.is_bound or filterset.is_valid()
+    rows = (filterset.qs if filterset.is_bound else qs) if valid else qs.none()
     tabs = status_counts_without_status_filter(filterset, user)
     paginator = TwoStepPaginator(rows, per_page, rows=rows_by_ids(ledger_queryset(None)))
     if valid:
