@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from html import escape
 
@@ -35,24 +36,41 @@ class QuickSelect(forms.Select):
         attrs = self.build_attrs(self.attrs, attrs)
         if self.allow_multiple_selected:
             attrs["multiple"] = True
-        chosen = {str(v) for v in self.format_value(value)}
-
-        def options(choices):
-            for option_value, label in choices:
-                if isinstance(label, list | tuple):
-                    yield f'<optgroup label="{escape(str(option_value))}">{"".join(options(label))}</optgroup>'
-                    continue
-                text = "" if option_value is None else str(option_value)
-                mark = " selected" if text in chosen else ""
-                yield f'<option value="{escape(text)}"{mark}>{escape(str(label))}</option>'
-
         if self.options is None:
-            choices = self.choices
+            choices = tuple(self.choices)
         else:
-            choices = [*([] if self.is_required else [("", "---------")]), *self.options()]
-        # html.escape: Django's escape, without its lazy-string wrapper around each of 1,000 calls
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs),
-                           mark_safe("".join(options(choices))))  # nosec B308 B703  # noqa: S308 - every part escaped above
+            choices = (*([] if self.is_required else [("", "---------")]), *self.options())
+        html = _options_html(_plain(choices))
+        for chosen in {str(v) for v in self.format_value(value)}:
+            # the values are escaped the same way in the cached text
+            html = html.replace(f'<option value="{escape(chosen)}">', f'<option value="{escape(chosen)}" selected>', 1)
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), mark_safe(html))  # nosec B308 B703  # noqa: S308 - escaped in _options_html
+
+
+def _plain(choices) -> tuple:
+    """(value, label) pairs as hashable text, groups as (group label, pairs)."""
+    return tuple(
+        (str(value), _plain(label)) if isinstance(label, list | tuple)
+        else ("" if value is None else str(value), str(label))
+        for value, label in choices
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _options_html(choices: tuple) -> str:
+    """The <option> list of these (value, label) pairs, nothing selected. Kept by its pairs, which the
+    page reads anyway: the same 1,000 units or 300 items are written once per worker, not per page,
+    and a renamed unit is a different key."""
+
+    def options(pairs):
+        for option_value, label in pairs:
+            if isinstance(label, tuple):
+                yield f'<optgroup label="{escape(option_value)}">{"".join(options(label))}</optgroup>'
+            else:
+                yield f'<option value="{escape(option_value)}">{escape(label)}</option>'
+
+    # html.escape: Django's escape, without its lazy-string wrapper around each of 1,000 calls
+    return "".join(options(choices))
 
 
 class QuickSelectMultiple(QuickSelect, forms.SelectMultiple):
