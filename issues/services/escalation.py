@@ -287,21 +287,26 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
             report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {unit.name}")
     for rule in (r for r in rules if r.trigger == RuleTrigger.UNIT_MISSES):
         window_start = day - dt.timedelta(days=rule.window_days - 1)
-        for unit in units.values():
-            if not rule_applies(rule, unit):
+        # each question in one query for all the day's units, not one per unit
+        in_window: dict[int, list[int]] = defaultdict(list)  # unit → its missed notices in the window
+        for unit_id, pk in (
+            Notice.objects.filter(unit_id__in=[u.pk for u in units.values() if rule_applies(rule, u)],
+                                  outcome=NoticeOutcome.MISSED, outcome_on__range=(window_start, day))
+            .order_by("outcome_on", "pk").values_list("unit_id", "pk")
+        ):
+            in_window[unit_id].append(pk)
+        reached = [unit_id for unit_id, notices in in_window.items() if len(notices) >= rule.threshold]
+        sanctioned = set(Sanction.objects.filter(  # once per window
+            rule=rule, unit_id__in=reached, decided_on__gte=window_start, decided_on__lt=day
+        ).values_list("unit_id", flat=True))
+        for unit_id in reached:
+            if unit_id in sanctioned:
                 continue
-            in_window = list(
-                Notice.objects.filter(unit=unit, outcome=NoticeOutcome.MISSED,
-                                      outcome_on__range=(window_start, day)).order_by("outcome_on", "pk")
-            )
-            if len(in_window) < rule.threshold:
-                continue
-            if Sanction.objects.filter(rule=rule, unit=unit, decided_on__gte=window_start, decided_on__lt=day).exists():
-                continue  # once per window
+            unit, notices = units[unit_id], in_window[unit_id]
             sanction = apply_sanction(
                 rule=rule, unit=unit, evidence_key=f"unit:{unit.pk}:window:{day.isoformat()}",
-                reason=f"{rule.window_days}天内未按期整改 {len(in_window)} 次",
-                decided_on=day, notices=in_window,
+                reason=f"{rule.window_days}天内未按期整改 {len(notices)} 次",
+                decided_on=day, notices=notices,
             )
             if sanction:
                 report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {unit.name}")
