@@ -52,7 +52,8 @@ def _children(pid: int) -> list[int]:
 
 
 def measure_load(paths: tuple[str, ...] = ("/findings/", "/dashboard/"), seconds: int = 30,
-                 connections: int = 8, workers: int = 2) -> dict:
+                 connections: int = 8, workers: int = 2, page_cache: bool = True) -> dict:
+    """`page_cache=False`: the server keeps no drawn ledger page (LEDGER_PAGE_CACHE=0)."""
     wrk = shutil.which("wrk")
     gunicorn = Path(sys.executable).with_name("gunicorn")
     if wrk is None or not gunicorn.exists():
@@ -63,7 +64,8 @@ def measure_load(paths: tuple[str, ...] = ("/findings/", "/dashboard/"), seconds
     port = _free_port()
     # the session was signed with this process's key, so the server gets the same one
     env = {**os.environ, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-           "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0"}
+           "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0",
+           "LEDGER_PAGE_CACHE": "1" if page_cache else "0"}
     log = Path(tempfile.mkdtemp(prefix="bench-load-")) / "gunicorn.log"
     with log.open("w") as out:
         server = subprocess.Popen(

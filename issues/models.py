@@ -1467,3 +1467,25 @@ class AuditEvent(models.Model):
             message=message,
             data=data or {},
         )
+
+
+class LedgerStamp(models.Model):
+    """One row whose version the database raises on every write to a table the ledger page draws
+    (findings, units, sites, site types, index categories and items, inspection rounds).
+
+    Triggers raise it (migration 0019), so the nightly job's and the imports' raw-SQL writes count
+    like any other. A drawn ledger page is kept under the version it was drawn at (issues.pagecache):
+    a page kept before a write is never shown after it.
+    """
+
+    STAMPED_TABLES = ("issues_finding", "issues_unit", "issues_site", "issues_sitetype",
+                      "issues_indexcategory", "issues_indexitem", "issues_inspectionround")
+
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("台账版本")
+        verbose_name_plural = _("台账版本")
+
+    def __str__(self) -> str:
+        return str(self.version)

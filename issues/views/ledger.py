@@ -14,12 +14,13 @@ from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import access
+from .. import access, pagecache
 from ..exceptions import LedgerError
 from ..filters import FindingFilter
 from ..forms import (
@@ -109,6 +110,20 @@ def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[
 @login_required
 @require_safe
 def ledger(request):
+    """The ledger page. What it draws is kept per ledger version (issues.pagecache): asked again before
+    anything it shows has changed, it is not drawn again."""
+    user = request.user
+    ids = access.visible_unit_ids(user)
+    scope = (access.is_office(user), None if ids is None else tuple(sorted(ids)))
+    content = pagecache.drawn(
+        request, ("ledger", request.get_full_path(), scope),
+        lambda csrf_token: render_to_string("issues/includes/ledger_content.html",
+                                            {**ledger_context(request), "csrf_token": csrf_token}, request=request),
+    )
+    return render(request, "issues/ledger.html", {"content": content})
+
+
+def ledger_context(request) -> dict:
     user = request.user
     today = timezone.localdate()
     qs = ledger_queryset(user)
@@ -142,7 +157,7 @@ def ledger(request):
     query.pop("page", None)
     sort_query = query.copy()
     sort_query.pop("o", None)
-    return render(request, "issues/ledger.html", {
+    return {
         "filter": filterset,
         "page": page,
         "today": today,
@@ -157,7 +172,7 @@ def ledger(request):
         "batch_form": BatchAssignForm(),
         "has_registered": any(f.status == FindingStatus.REGISTERED for f in page.object_list),
         "only_unit": only_unit,
-    })
+    }
 
 
 @office_required

@@ -74,8 +74,10 @@ class Command(BaseCommand):
         nightly = None if options["skip_nightly"] else measure_nightly(due)
         catch_up = None if options["skip_nightly"] else measure_catch_up(due, days=30)
         # the 1/100 city is CI's smoke run: five seconds a page are enough to see the server answer
-        load = None if options["skip_load"] else measure_load(
-            seconds=options["load_seconds"] if scale >= 0.1 else min(options["load_seconds"], 5))
+        seconds = options["load_seconds"] if scale >= 0.1 else min(options["load_seconds"], 5)
+        load = None if options["skip_load"] else measure_load(seconds=seconds)
+        # the same ledger with no page kept: every request drawn, as if each followed a write
+        load_drawn = None if options["skip_load"] else measure_load(("/findings/",), seconds=seconds, page_cache=False)
 
         if options["skip_excel"]:
             export = imported = None
@@ -89,6 +91,8 @@ class Command(BaseCommand):
         for case in (pages or {}).get("ledger", ()):
             rows.append((f"ledger, {case['case']} (ms)", case["ours"]["median"], case["ours"]["p95"],
                          case["ours"]["queries"]))
+            rows.append(("  asked again, kept page (ms)", case["kept"]["median"], case["kept"]["p95"],
+                         case["kept"]["queries"]))
             rows.append(("  admin changelist, same (ms)", case["admin"]["median"], case["admin"]["p95"],
                          case["admin"]["queries"]))
             rows.append(("  ratio ledger / admin", case["ratio"], "", ""))
@@ -129,6 +133,11 @@ class Command(BaseCommand):
                     f"{figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, {figures['errors']} errors")
             self.stdout.write(f"load: worker resident memory {load['worker_rss_mb']} MB "
                               f"(peak {load['worker_peak_rss_mb']} MB)")
+            for path, figures in load_drawn.get("pages", {}).items():
+                self.stdout.write(
+                    f"load, every page drawn (LEDGER_PAGE_CACHE=0), {path}: {figures['requests_per_second']} "
+                    f"requests/s, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, {figures['errors']} errors; "
+                    f"workers {load_drawn['worker_rss_mb']} MB")
         self.stdout.write("targets at scale 1: ledger median < 60 ms, p95 < 150 ms, ratio to the admin <= 1.0; "
                           "dashboard median < 200 ms; closing one period < 5000 ms; "
                           "export ratio <= 1.25 with peak < 150 MB; import ratio <= 1.5; "
@@ -141,6 +150,6 @@ class Command(BaseCommand):
             "pages_ms": pages,
             "closed_periods": RankingPeriod.objects.filter(status=PeriodStatus.CLOSED).count(),
             "export": export, "import": imported, "nightly": nightly, "catch_up": catch_up,
-            "load": load,
+            "load": load, "load_drawn": load_drawn,
         }, ensure_ascii=False, indent=2))
         self.stdout.write(f"figures written to {json}")

@@ -1,0 +1,65 @@
+"""The ledger's version stamp: one row, raised by triggers on every write to a table the ledger
+page draws, whoever writes (the ORM, the nightly job's raw SQL, an import, the admin).
+
+SQLite has row triggers only: a bulk update of 5,000 findings raises the stamp 5,000 times inside
+the same transaction (about a millisecond). PostgreSQL raises it once per statement.
+"""
+
+from django.db import migrations, models
+
+TABLES = ("issues_finding", "issues_unit", "issues_site", "issues_sitetype", "issues_indexcategory",
+          "issues_indexitem", "issues_inspectionround")
+EVENTS = ("INSERT", "UPDATE", "DELETE")
+RAISE = "UPDATE issues_ledgerstamp SET version = version + 1 WHERE id = 1"
+
+
+def create_triggers(apps, schema_editor):
+    apps.get_model("issues", "LedgerStamp").objects.using(schema_editor.connection.alias).create(id=1, version=1)
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(
+            "CREATE FUNCTION issues_raise_ledger_stamp() RETURNS trigger AS $$ "
+            f"BEGIN {RAISE}; RETURN NULL; END $$ LANGUAGE plpgsql"
+        )
+        for table in TABLES:
+            schema_editor.execute(
+                f"CREATE TRIGGER {table}_stamp AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION issues_raise_ledger_stamp()"
+            )
+    elif vendor == "sqlite":
+        for table in TABLES:
+            for event in EVENTS:
+                schema_editor.execute(
+                    f"CREATE TRIGGER {table}_stamp_{event.lower()} AFTER {event} ON {table} "
+                    f"FOR EACH ROW BEGIN {RAISE}; END"
+                )
+    else:  # another database keeps no stamp: the ledger then draws every page afresh
+        apps.get_model("issues", "LedgerStamp").objects.using(schema_editor.connection.alias).all().delete()
+
+
+def drop_triggers(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        for table in TABLES:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_stamp ON {table}")
+        schema_editor.execute("DROP FUNCTION IF EXISTS issues_raise_ledger_stamp()")
+    elif vendor == "sqlite":
+        for table in TABLES:
+            for event in EVENTS:
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_stamp_{event.lower()}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("issues", "0018_notices_before_receipts")]
+
+    operations = [
+        migrations.CreateModel(
+            name="LedgerStamp",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.BigIntegerField(default=0)),
+            ],
+            options={"verbose_name": "台账版本", "verbose_name_plural": "台账版本"},
+        ),
+        migrations.RunPython(create_triggers, drop_triggers),
+    ]
