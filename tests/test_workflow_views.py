@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 import zoneinfo
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -647,3 +648,32 @@ def test_the_ledger_selects_show_the_choice_and_escape_names(client, city):
                     '<option value="2">乙</option><option value="3" selected>丙</option></select>')
     assert QuickSelectMultiple().value_from_datadict(QueryDict("co=1&co=3"), {}, "co") == ["1", "3"]
     assert "required" not in QuickSelect(choices=[("", "—"), (1, "甲")]).render("a", None)
+
+
+def test_a_ledger_row_shows_each_cell_with_its_column_name_for_the_phone(client, city):
+    """The rows are written in one pass (templatetags.ledger.finding_rows): what each cell says."""
+    late, _ = city.assigned(description="超期未改<script>", issued_on=D(2026, 10, 20), deadline=D(2026, 10, 23),
+                            site=city.market, deduction=Decimal("2.00"))
+    long = "又出现了" + "很长的描述" * 20
+    again = city.finding(description=long, address="东门路12号")
+    Finding.objects.filter(pk=again.pk).update(relapse_of=late)
+    client.force_login(city.office)
+    page = client.get("/findings/").content.decode()
+    row_late = re.search(r'<tr class="overdue">.*?</tr>', page, re.S).group(0)
+    assert f'<td data-label="问题编号"><a class="number" href="/findings/{late.pk}/">{late.display_number}</a></td>' \
+        in row_late
+    assert "超期未改&lt;script&gt;" in row_late and "<script>" not in row_late
+    assert '<td data-label="点位">东门农贸市场</td>' in row_late
+    assert '<td data-label="状态"><span class="badge status-assigned">整改中</span></td>' in row_late
+    assert '<td data-label="整改时限">2026-10-23 <b>超期</b></td>' in row_late
+    assert '<td data-label="扣分">2</td>' in row_late and '<td data-label="未按期">0</td>' in row_late
+    row_again = re.search(rf'<tr class="">.*?{again.display_number}.*?</tr>', page, re.S).group(0)
+    # a registered finding gets a box for batch assignment, a relapse its badge, no site its address
+    assert f'<input type="checkbox" name="ids" value="{again.pk}" aria-label="选择 {again.display_number}">' in row_again
+    assert '<span class="badge relapse">反弹</span>' in row_again and '<td data-label="点位">东门路12号</td>' in row_again
+    assert '<td data-label="整改时限">—</td>' in row_again
+    # 60 characters, as Django's truncatechars cuts: Django's Chinese catalog ends the cut with "..."
+    assert f'<a class="desc" href="/findings/{again.pk}/">{long[:57]}...</a>' in row_again
+    client.post("/i18n/setlang/", {"language": "en", "next": "/findings/"})
+    english = client.get("/findings/").content.decode()
+    assert 'data-label="Deadline"' in english and "<b>overdue</b>" in english

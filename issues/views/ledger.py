@@ -170,7 +170,7 @@ def ledger_context(request) -> dict:
         "page_sizes": PAGE_SIZES,
         "is_office": access.is_office(user),
         "batch_form": BatchAssignForm(),
-        "has_registered": any(f.status == FindingStatus.REGISTERED for f in page.object_list),
+        "with_checks": access.is_office(user) and any(f.status == FindingStatus.REGISTERED for f in page.object_list),
         "only_unit": only_unit,
     }
 
