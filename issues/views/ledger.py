@@ -117,8 +117,10 @@ def ledger(request):
     scope = (access.is_office(user), None if ids is None else tuple(sorted(ids)))
     content = pagecache.drawn(
         request, ("ledger", request.get_full_path(), scope),
+        # drawn without the context processors: the header's (the bell's count, the user's unit) are the
+        # page's, drawn around it on every answer
         lambda csrf_token: render_to_string("issues/includes/ledger_content.html",
-                                            {**ledger_context(request), "csrf_token": csrf_token}, request=request),
+                                            {**ledger_context(request), "request": request, "csrf_token": csrf_token}),
     )
     return render(request, "issues/ledger.html", {"content": content})
 
