@@ -59,6 +59,7 @@ def test_unit_users_see_only_their_own_ranking_row(client, city):
     with time_machine.travel(NOW, tick=False):
         page = client.get("/dashboard/").content.decode()
     assert "社区2" in page and "社区0" not in page and "社区4" not in page
+    assert f'<a href="/units/{units[2].pk}/">社区2</a>' in page  # the row links to the unit's page
     assert client.get(f"/units/{units[2].pk}/").status_code == 200
     assert client.get(f"/units/{units[0].pk}/").status_code == 404
 

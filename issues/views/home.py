@@ -6,6 +6,7 @@ from dateutil.relativedelta import relativedelta
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -55,8 +56,13 @@ def dashboard(request):
     start = today.replace(day=1)
     unit_ids = access.visible_unit_ids(user)
     figures = selectors.dashboard_figures(user, today)
+    sentinel = 987654321
+    unit_url = reverse("unit_page", args=[sentinel]).replace(str(sentinel), "{}").format  # one reverse, not 180
     for table in figures["rankings"]:
         table["shown"] = _trimmed(table["rows"], unit_ids is None)
+        for row in table["shown"]:
+            if row is not None:
+                row["unit_url"] = unit_url(row["unit"].pk)
     now, before, trend = figures["now"], figures["before"], figures["trend"]
     stock_before = selectors.stock_last_month(user, start - relativedelta(months=1))
     open_total, overdue = selectors.open_count(user), selectors.overdue_count(user, today)
