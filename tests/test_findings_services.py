@@ -33,7 +33,7 @@ SH = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 def misses_due(day: dt.date) -> list[Notice]:
     """The nightly job's miss step for one day; returns the next notices it issued."""
-    return [miss.next for miss in escalation.record_misses_due(day)]
+    return [Notice.objects.get(pk=miss.next.pk) for miss in escalation.record_misses_due(day)]
 
 
 def at(day: dt.date, hour: int = 10) -> dt.datetime:

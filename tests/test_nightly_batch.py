@@ -17,9 +17,10 @@ from issues.models import (
     OutboundMessage,
     Submission,
     Unit,
+    UnitMonth,
 )
+from issues.services import aggregates, notify
 from issues.services import findings as svc
-from issues.services import notify
 from issues.services.escalation import process_day
 
 D = dt.date
@@ -104,6 +105,23 @@ def test_a_batch_run_twice_or_with_notices_already_missed_records_each_miss_once
     assert Notice.objects.filter(outcome="missed", outcome_on=DAY).count() == 5
     assert all(f.miss_count == (2 if f.pk == due[-1].finding_id else 1)
                for f in Finding.objects.filter(pk__in=[n.finding_id for n in due]))
+
+
+def test_a_batch_of_misses_adds_to_the_monthly_figures_what_a_recount_finds(city):
+    """The batch adds its misses to the monthly figures instead of recounting them: a miss and an
+    overdue notice in the deadline's month, a notice due in the next deadline's month (here December's,
+    for the notices due on the last day of November), for units with and without figures already."""
+    due = a_day_of_misses(city)
+    month_end = [city.assigned(description=f"月底到期{i}", unit=unit, issued_on=D(2026, 11, 20), deadline=D(2026, 11, 30))[1]
+                 for i, unit in enumerate((city.dongmen_sq, city.xihu_sq, city.chengguan))]
+    assert aggregates.differences() == []
+    before = dict(UnitMonth.objects.filter(unit=city.dongmen_sq).values_list("month", "misses"))
+    svc.record_deadline_misses([n.pk for n in due])
+    svc.record_deadline_misses([n.pk for n in month_end])
+    assert aggregates.differences() == []
+    after = dict(UnitMonth.objects.filter(unit=city.dongmen_sq).values_list("month", "misses"))
+    assert after[D(2026, 11, 1)] == before[D(2026, 11, 1)] + 6  # five on the 9th, one on the 30th
+    assert UnitMonth.objects.get(unit=city.chengguan, month=D(2026, 12, 1)).due == 1
 
 
 def test_the_nightly_job_asks_as_often_for_forty_misses_as_for_four(city):
