@@ -27,6 +27,7 @@ from django.db.models import F, Min
 from django.urls import reverse
 from django.utils import timezone
 
+from ..links import path_maker
 from ..models import (
     AuditEvent,
     Decision,
@@ -251,13 +252,13 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
         .values_list("pk", "seq", "finding_id", "unit_id", "miss_kind", "finding__number", "finding__description")
     )
     units = Unit.objects.in_bulk({row[3] for row in missed})
-    finding_path = reverse("finding_detail", args=[1]).removesuffix("1/") + "{}/"  # reverse() once, not per miss
+    finding_path = path_maker("finding_detail")
     notify.notify_units([
         notify.Event(
             unit=units[unit_id], kind=NotificationKind.MISS, key=f"miss:{pk}",
             title=f"未按期整改：{Finding.number_of(number, finding_id)} 第{seq}次整改通知",
             body=f"{description[:80]}。{MissKind(kind).label}，记于 {day.isoformat()}；已下发下一次整改通知，请尽快整改。",
-            path=finding_path.format(finding_id),
+            path=finding_path(finding_id),
         )
         for pk, seq, finding_id, unit_id, kind, number, description in missed
     ])

@@ -11,12 +11,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import access
 from ..exceptions import LedgerError
+from ..links import path_maker
 from ..models import AuditEvent, FindingStatus, Notice, NoticeOutcome, NotificationKind, Policy
 from ..workcalendar import WorkCalendar, add_working_hours
 from . import notify
@@ -87,14 +87,14 @@ def remind_unacknowledged(*, now: dt.datetime | None = None) -> int:
         pk__in=list(due), receipt_reminded_at__isnull=True, acknowledged_at__isnull=True,
     ).order_by("pk").values_list("pk", flat=True))
     Notice.objects.filter(pk__in=claimed).update(receipt_reminded_at=now)
-    finding_path = reverse("finding_detail", args=[1]).removesuffix("1/") + "{}/"  # reverse() once
+    finding_path = path_maker("finding_detail")
     notify.notify_units([
         notify.Event(
             unit=notice.unit, kind=NotificationKind.RECEIPT, key=f"receipt:{notice.pk}",
             title=f"请签收：{notice.finding.display_number} 第{notice.seq}次整改通知",
             body=(f"{notice.finding.description[:80]}。交办于 {notice.issued_on.isoformat()}，"
                   f"整改时限 {notice.deadline.isoformat()}，尚未签收。"),
-            path=finding_path.format(notice.finding_id),
+            path=finding_path(notice.finding_id),
         )
         for notice in (due[pk] for pk in claimed)
     ])

@@ -5,12 +5,12 @@ from urllib.parse import urlencode
 from django import template
 from django.http import QueryDict
 from django.template.defaultfilters import floatformat
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from ..links import path_maker
 from ..models import FindingStatus
 
 register = template.Library()
@@ -35,8 +35,7 @@ def finding_rows(findings, with_checks: bool) -> SafeString:
               _("未按期"), _("扣分")]
     heads = [format_html('<td data-label="{}">', label) for label in labels]
     badges = {value: badge(value, label) for value, label in FindingStatus.choices}
-    sentinel = 987654321
-    link_of = reverse("finding_detail", args=[sentinel]).replace(str(sentinel), "{}").format
+    link_of = path_maker("finding_detail")
     relapse = format_html(' <span class="badge relapse">{}</span>', _("反弹"))
     overdue = format_html(" <b>{}</b>", _("超期"))
     choose = _("选择")
