@@ -121,6 +121,24 @@ def test_running_twice_for_the_same_date_changes_nothing(city):
     assert {k: v for k, v in snapshot().items() if k != "days"} == {k: v for k, v in first.items() if k != "days"}
 
 
+def test_misses_are_judged_batch_after_batch_past_a_notice_that_cannot_be_judged(city, monkeypatch):
+    """Batches move on in (deadline, id) order: a notice left open (its finding no longer assigned)
+    is not asked again, and a next notice already due by the processed day is judged the same run."""
+    monkeypatch.setattr(escalation, "MISS_BATCH", 2)
+    notices = [city.assigned(description=f"问题{i}", issued_on=D(2026, 10, 26), deadline=D(2026, 10, 28))[1]
+               for i in range(5)]
+    Finding.objects.filter(pk=notices[1].finding_id).update(status="closed", closed_on=D(2026, 10, 27))  # inconsistent
+    missed = escalation.record_misses_due(D(2026, 11, 9))
+    # four first misses on 10-28, their next notices (due 10-31) missed too by 11-09, then due 11-05 ... 11-09
+    assert Notice.objects.get(pk=notices[1].pk).outcome == "open"
+    by_finding = {}
+    for miss in missed:
+        by_finding.setdefault(miss.finding_id, []).append(miss.deadline)
+    assert len(by_finding) == 4 and notices[1].finding_id not in by_finding
+    assert all(deadlines == sorted(deadlines) and len(deadlines) >= 2 for deadlines in by_finding.values())
+    assert Notice.objects.filter(outcome="open", deadline__lte=D(2026, 11, 9)).count() == 1  # the one left
+
+
 def test_skipping_five_days_gives_the_ledger_of_five_nightly_runs(city, django_db_blocker):
     def build():
         for i, deadline in enumerate([D(2026, 11, 4), D(2026, 11, 5), D(2026, 11, 6)]):

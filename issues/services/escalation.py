@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
-from django.db.models import F, Min
+from django.db.models import F, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from ..links import path_maker
+from ..lookups import IdList
 from ..models import (
     AuditEvent,
     Decision,
@@ -151,6 +152,9 @@ def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
 # --- misses ----------------------------------------------------------------------------------
 
 
+MISS_BATCH = 500  # notices judged per transaction
+
+
 @aggregates.refreshes
 def record_misses_due(day: dt.date) -> list[finding_services.Miss]:
     """Misses of open notices due on or before `day` with no fix submitted on or before the deadline;
@@ -162,17 +166,20 @@ def record_misses_due(day: dt.date) -> list[finding_services.Miss]:
     held = Notice.objects.filter(
         submissions__decision=Decision.PENDING, submissions__submitted_on__lte=F("deadline")
     ).values("pk")
-    tried: set[int] = set()
     recorded: list[finding_services.Miss] = []
+    after = Q()  # where the last batch ended, in (deadline, id) order: notices tried and left open are not asked again
     while True:
-        due = list(
-            Notice.objects.filter(outcome=NoticeOutcome.OPEN, deadline__lte=day)
-            .exclude(pk__in=held).exclude(pk__in=tried)
-            .order_by("deadline", "pk").values_list("pk", flat=True)[:500]
+        batch = list(
+            Notice.objects.filter(after, outcome=NoticeOutcome.OPEN, deadline__lte=day)
+            .exclude(pk__in=held)
+            .order_by("deadline", "pk").values_list("pk", "deadline")[:MISS_BATCH]
         )
-        if not due:
+        if not batch:
             return recorded
-        tried.update(due)
+        due = [pk for pk, _deadline in batch]
+        last_pk, last_deadline = batch[-1]
+        # a next notice issued by a miss is due after it (a later deadline, or the same day and a higher id)
+        after = Q(deadline__gt=last_deadline) | Q(deadline=last_deadline, pk__gt=last_pk)
         misses = finding_services.record_deadline_misses(due)
         if len(misses) < len(due):
             judged = {m.notice_id for m in misses}
@@ -266,7 +273,7 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
     chains: dict[int, list[tuple[int, int, dt.date]]] = defaultdict(list)  # (seq, pk, date) of every missed notice
     if finding_rules:
         for finding_id, seq, pk, outcome_on in (
-            Notice.objects.filter(finding_id__in={row[2] for row in missed}, outcome=NoticeOutcome.MISSED)
+            Notice.objects.filter(finding_id__in_ids=IdList({row[2] for row in missed}), outcome=NoticeOutcome.MISSED)
             .order_by("seq").values_list("finding_id", "seq", "pk", "outcome_on")
         ):
             chains[finding_id].append((seq, pk, outcome_on))
