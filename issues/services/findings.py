@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from .. import access
 from ..exceptions import LedgerError, TransitionNotAllowed
+from ..lookups import IdList
 from ..models import (
     ALLOWED_TRANSITIONS,
     AuditEvent,
@@ -136,7 +137,7 @@ def lapse_extensions(notice_ids: Sequence[int]) -> int:
     """Pending extension requests on notices that have just been closed (met, missed, superseded,
     voided) can no longer be decided: they lapse (已失效). A request pending at the deadline does
     not stop the miss."""
-    return ExtensionRequest.objects.filter(notice_id__in=list(notice_ids), status=ExtensionStatus.PENDING).update(
+    return ExtensionRequest.objects.filter(notice_id__in_ids=IdList(notice_ids), status=ExtensionStatus.PENDING).update(
         status=ExtensionStatus.LAPSED, decided_at=timezone.now()
     )
 
@@ -497,7 +498,7 @@ def record_deadline_misses(notice_ids: Sequence[int]) -> list[Miss]:
     rows = list(
         # the rows of the notices and of their findings are locked (both tables are joined), not the units
         Notice.objects.select_for_update()
-        .filter(pk__in=list(notice_ids), outcome=NoticeOutcome.OPEN,
+        .filter(pk__in_ids=IdList(notice_ids), outcome=NoticeOutcome.OPEN,
                 finding__status__in=(FindingStatus.ASSIGNED, FindingStatus.SUBMITTED))
         .order_by("pk")
         .values_list("pk", "finding_id", "seq", "deadline", "requirement", "finding__status", "finding__miss_count",
@@ -507,14 +508,15 @@ def record_deadline_misses(notice_ids: Sequence[int]) -> list[Miss]:
         return []
     ids = [row[0] for row in rows]
     finding_ids = [row[1] for row in rows]
-    Notice.objects.filter(pk__in=ids, outcome=NoticeOutcome.OPEN).update(
+    # ids go as one list parameter: Django prepares each value of a 500-value IN list on its own
+    Notice.objects.filter(pk__in_ids=IdList(ids), outcome=NoticeOutcome.OPEN).update(
         outcome=NoticeOutcome.MISSED, outcome_on=F("deadline"), miss_kind=MissKind.DEADLINE
     )
     lapse_extensions(ids)
-    Finding.objects.filter(pk__in=finding_ids).update(miss_count=F("miss_count") + 1)
-    last_seq = dict(Notice.objects.filter(finding_id__in=finding_ids).values("finding_id")
+    Finding.objects.filter(pk__in_ids=IdList(finding_ids)).update(miss_count=F("miss_count") + 1)
+    last_seq = dict(Notice.objects.filter(finding_id__in_ids=IdList(finding_ids)).values("finding_id")
                     .annotate(top=Max("seq")).values_list("finding_id", "top"))
-    late = dict(Submission.objects.filter(notice_id__in=ids, decision=Decision.PENDING)
+    late = dict(Submission.objects.filter(notice_id__in_ids=IdList(ids), decision=Decision.PENDING)
                 .values("notice_id").annotate(count=Count("pk")).values_list("notice_id", "count"))
     unit_names = dict(Unit.objects.filter(pk__in={row[7] for row in rows}).values_list("pk", "name"))
     days = Policy.current().next_notice_days
@@ -523,16 +525,17 @@ def record_deadline_misses(notice_ids: Sequence[int]) -> list[Miss]:
     when = bulk.datetime(timezone.now())
     label = _official(MissKind.DEADLINE.label)
     prepare_data = AuditEvent._meta.get_field("data").get_db_prep_save
+    date = connection.ops.adapt_datefield_value  # looked up once: `connection` is a per-thread proxy
     notices, findings, events, misses = [], [], [], []
     for (pk, finding_id, seq, missed_on, requirement, status, miss_count, unit_id, number, _notice_unit), new_id in zip(
             rows, new_ids, strict=True):
         if missed_on not in next_deadlines:
             next_deadlines[missed_on] = add_working_days(missed_on, days)
         deadline, new_seq, miss_count = next_deadlines[missed_on], last_seq[finding_id] + 1, miss_count + 1
-        notices.append((new_id, finding_id, new_seq, unit_id, bulk.date(missed_on), bulk.date(deadline), requirement,
+        notices.append((new_id, finding_id, new_seq, unit_id, date(missed_on), date(deadline), requirement,
                         NoticeOutcome.OPEN.value, "", None, when))
         to = FindingStatus.SUBMITTED.value if pk in late else FindingStatus.ASSIGNED.value
-        findings.append((to, new_id, bulk.date(deadline), finding_id))
+        findings.append((to, new_id, date(deadline), finding_id))
         key = str(finding_id)
         events.append(("miss", key, finding_id, "", "",
                        f"第{seq}次整改通知未按期整改（{label}），记于 {missed_on.isoformat()}，累计 {miss_count} 次",
