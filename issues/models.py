@@ -1475,7 +1475,8 @@ class LedgerStamp(models.Model):
 
     Triggers raise it (migration 0019), so the nightly job's and the imports' raw-SQL writes count
     like any other. A drawn ledger page is kept under the version it was drawn at (issues.pagecache):
-    a page kept before a write is never shown after it.
+    a page kept before a write is never shown after it. SQLite only: on PostgreSQL the table stays
+    empty and every page is drawn (the migration says why).
     """
 
     STAMPED_TABLES = ("issues_finding", "issues_unit", "issues_site", "issues_sitetype",

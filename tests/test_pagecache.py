@@ -4,6 +4,7 @@ write to what it shows (through a service, the nightly job's raw SQL, a rename) 
 import datetime as dt
 import re
 
+import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -25,10 +26,15 @@ def ledger(client, query: dict | None = None) -> tuple[str, list[str]]:
     return response.content.decode(), [q["sql"] for q in ctx.captured_queries]
 
 
+# pages are kept on SQLite only (migration 0019 says why); on PostgreSQL every view is drawn
+kept_pages = pytest.mark.skipif(connection.vendor != "sqlite", reason="the ledger keeps pages on SQLite only")
+
+
 def read_findings(sql: list[str]) -> bool:
     return any('FROM "issues_finding"' in q for q in sql)
 
 
+@kept_pages
 def test_the_same_ledger_asked_again_is_not_drawn_again(client, city):
     city.assigned(description="市场垃圾")
     client.force_login(city.office)
@@ -71,6 +77,7 @@ def test_a_renamed_unit_is_on_the_next_view(client, city):
     assert "东门新社区" in page
 
 
+@kept_pages
 def test_people_who_see_different_findings_never_share_a_kept_page(client, city):
     city.assigned(description="东门的问题")
     city.assigned(description="西湖的问题", unit=city.xihu_sq)
@@ -89,6 +96,7 @@ def test_people_who_see_different_findings_never_share_a_kept_page(client, city)
     assert not read_findings(sql) and "东门的问题" in page and "导入 Excel" in page
 
 
+@kept_pages
 def test_a_kept_page_carries_the_askers_own_csrf_token(city):
     registered = city.finding(description="待交办的问题")
     first = Client(enforce_csrf_checks=True)
@@ -116,6 +124,7 @@ def test_each_language_gets_its_own_page(client, city):
 
 
 def test_without_a_stamp_or_with_the_cache_off_every_view_is_drawn(client, city, settings):
+    """PostgreSQL's case (no stamp), and LEDGER_PAGE_CACHE=0's."""
     city.assigned()
     client.force_login(city.office)
     ledger(client)
@@ -126,6 +135,7 @@ def test_without_a_stamp_or_with_the_cache_off_every_view_is_drawn(client, city,
     assert read_findings(ledger(client)[1]) and read_findings(ledger(client)[1])
 
 
+@kept_pages
 def test_every_table_the_ledger_draws_raises_the_stamp(city):
     """Each of insert, update and delete, on each table, whoever writes."""
     def version():

@@ -1,8 +1,12 @@
 """The ledger's version stamp: one row, raised by triggers on every write to a table the ledger
 page draws, whoever writes (the ORM, the nightly job's raw SQL, an import, the admin).
 
-SQLite has row triggers only: a bulk update of 5,000 findings raises the stamp 5,000 times inside
-the same transaction (about a millisecond). PostgreSQL raises it once per statement.
+SQLite only. SQLite has row triggers only: a bulk update of 5,000 findings raises the stamp 5,000
+times inside the same transaction (about a millisecond); its writers take turns on the whole
+database anyway, so the stamp row adds no waiting. On PostgreSQL a stamp row written during the
+transaction would make every two ledger writers take turns on it, and could deadlock two
+transactions that lock findings in different orders; there the ledger keeps no stamp and draws
+every page (issues.pagecache reads no stamp and keeps nothing).
 """
 
 from django.db import migrations, models
@@ -14,39 +18,23 @@ RAISE = "UPDATE issues_ledgerstamp SET version = version + 1 WHERE id = 1"
 
 
 def create_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor != "sqlite":
+        return
     apps.get_model("issues", "LedgerStamp").objects.using(schema_editor.connection.alias).create(id=1, version=1)
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(
-            "CREATE FUNCTION issues_raise_ledger_stamp() RETURNS trigger AS $$ "
-            f"BEGIN {RAISE}; RETURN NULL; END $$ LANGUAGE plpgsql"
-        )
-        for table in TABLES:
+    for table in TABLES:
+        for event in EVENTS:
             schema_editor.execute(
-                f"CREATE TRIGGER {table}_stamp AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION issues_raise_ledger_stamp()"
+                f"CREATE TRIGGER {table}_stamp_{event.lower()} AFTER {event} ON {table} "
+                f"FOR EACH ROW BEGIN {RAISE}; END"
             )
-    elif vendor == "sqlite":
-        for table in TABLES:
-            for event in EVENTS:
-                schema_editor.execute(
-                    f"CREATE TRIGGER {table}_stamp_{event.lower()} AFTER {event} ON {table} "
-                    f"FOR EACH ROW BEGIN {RAISE}; END"
-                )
-    else:  # another database keeps no stamp: the ledger then draws every page afresh
-        apps.get_model("issues", "LedgerStamp").objects.using(schema_editor.connection.alias).all().delete()
 
 
 def drop_triggers(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        for table in TABLES:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_stamp ON {table}")
-        schema_editor.execute("DROP FUNCTION IF EXISTS issues_raise_ledger_stamp()")
-    elif vendor == "sqlite":
-        for table in TABLES:
-            for event in EVENTS:
-                schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_stamp_{event.lower()}")
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for table in TABLES:
+        for event in EVENTS:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_stamp_{event.lower()}")
 
 
 class Migration(migrations.Migration):

@@ -1,4 +1,4 @@
-"""Set-based inserts for imports: ids reserved up front, rows sent with executemany.
+"""Set-based inserts for imports: ids reserved up front, rows sent many to a statement.
 
 Django's bulk_create prepares every value of every field through the ORM, which costs more than
 SQLite's insert itself at 10,000 rows. An import knows its rows' types, so it prepares the few
@@ -36,12 +36,30 @@ def reserve_ids(model, count: int) -> list[int]:
 
 
 def insert(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """INSERT rows of already prepared values into these columns (attnames, e.g. "lead_unit_id")."""
+    """INSERT rows of already prepared values into these columns (attnames, e.g. "lead_unit_id").
+
+    Rows go several to a statement, as many as the database takes parameters (SQLite here: 999). On a
+    table with triggers (the ledger's version stamp) SQLite keeps a statement journal of every page a
+    statement changes; one row a statement journalled the finding table's dozen indexes for each row
+    (10,000 imported findings: 4.6 s instead of 1.0 s)."""
+    rows = [tuple(row) for row in rows]
+    if not rows:
+        return
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    marks = ", ".join(["%s"] * len(columns))
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    per = max(1, min(500, (connection.features.max_query_params or 65535) // len(columns)))
+    whole = len(rows) - len(rows) % per
+
+    def statement(count: int) -> str:
+        return f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * count)}"  # nosec B608  # noqa: S608
+
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))  # nosec B608  # noqa: S608
+        if whole:
+            cursor.executemany(statement(per), [[value for row in rows[i:i + per] for value in row]
+                                                for i in range(0, whole, per)])
+        if whole < len(rows):
+            cursor.execute(statement(len(rows) - whole), [value for row in rows[whole:] for value in row])
 
 
 def update(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:

@@ -28,7 +28,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..links import path_maker
-from ..lookups import IdList
 from ..models import (
     AuditEvent,
     Decision,
@@ -273,7 +272,8 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
     chains: dict[int, list[tuple[int, int, dt.date]]] = defaultdict(list)  # (seq, pk, date) of every missed notice
     if finding_rules:
         for finding_id, seq, pk, outcome_on in (
-            Notice.objects.filter(finding_id__in_ids=IdList({row[2] for row in missed}), outcome=NoticeOutcome.MISSED)
+            # a plain IN list: SQLite plans the id-list parameter (json_each) here as a scan, 0.2 → 1.4 s
+            Notice.objects.filter(finding_id__in={row[2] for row in missed}, outcome=NoticeOutcome.MISSED)
             .order_by("seq").values_list("finding_id", "seq", "pk", "outcome_on")
         ):
             chains[finding_id].append((seq, pk, outcome_on))
