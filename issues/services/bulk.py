@@ -9,6 +9,7 @@ checked at commit on SQLite and PostgreSQL alike).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -38,7 +39,7 @@ def reserve_ids(model, count: int) -> list[int]:
 def insert(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     """INSERT rows of already prepared values into these columns (attnames, e.g. "lead_unit_id").
 
-    Rows go several to a statement, as many as the database takes parameters (SQLite here: 999). On a
+    Rows go up to 500 to a statement, fewer when the database takes fewer parameters. On a
     table with triggers (the ledger's version stamp) SQLite keeps a statement journal of every page a
     statement changes; one row a statement journalled the finding table's dozen indexes for each row
     (10,000 imported findings: 4.6 s instead of 1.0 s)."""
@@ -48,7 +49,7 @@ def insert(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    per = max(1, min(500, (connection.features.max_query_params or 65535) // len(columns)))
+    per = max(1, min(500, _parameter_limit() // len(columns)))
     whole = len(rows) - len(rows) % per
 
     def statement(count: int) -> str:
@@ -60,6 +61,15 @@ def insert(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
                                                 for i in range(0, whole, per)])
         if whole < len(rows):
             cursor.execute(statement(len(rows) - whole), [value for row in rows[whole:] for value in row])
+
+
+def _parameter_limit() -> int:
+    """Parameters a statement may carry: SQLite's own limit (Django assumes 999, this build takes
+    250,000), PostgreSQL's 65,535."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return connection.features.max_query_params or 65535
 
 
 def update(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
