@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection
 from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -27,8 +28,9 @@ CSRF_MARK = "csrf-mark-7f3a91c2"  # drawn in place of the CSRF token; never a re
 
 
 def ledger_version() -> int | None:
-    """The stamp, or None when the database keeps none (then nothing is kept)."""
-    if not settings.LEDGER_PAGE_CACHE:
+    """The stamp, or None when the database keeps none (then nothing is kept): PostgreSQL never does
+    (migration 0019), so it is not asked."""
+    if not settings.LEDGER_PAGE_CACHE or connection.vendor != "sqlite":
         return None
     return LedgerStamp.objects.filter(pk=1).values_list("version", flat=True).first()
 

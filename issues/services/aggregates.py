@@ -44,6 +44,7 @@ UNIT_FIELDS = ("found", "relapses", "deductions", "closed", "due", "handled", "o
                "reviews", "rejected", "extensions")
 
 DEDUCTIONS = UnitMonth._meta.get_field("deductions")
+ZERO_ROW = {**dict.fromkeys(UNIT_FIELDS, 0), "deductions": Decimal("0")}
 
 _state = threading.local()
 
@@ -175,7 +176,12 @@ def store_unit_month(month: dt.date, rows: list[tuple], units: list[int] | None)
     if units is not None:
         stale = stale.filter(unit_id__in=units)
     stale.delete()
-    # thousands of rows a night: sent as prepared tuples, not built as models
+    _insert_unit_months(rows)
+
+
+def _insert_unit_months(rows: Iterable[tuple]) -> None:
+    """(unit, month, *UNIT_FIELDS) tuples into UnitMonth: thousands of rows a night, sent as prepared
+    tuples, not built as models."""
     bulk.insert(UnitMonth, ("unit_id", "month", *UNIT_FIELDS),
                 ((unit_id, bulk.date(on), found, relapses, bulk.decimal(deductions, DEDUCTIONS), *rest)
                  for unit_id, on, found, relapses, deductions, *rest in rows))
@@ -292,28 +298,23 @@ def _add_to_unit_months(fields: tuple[str, ...], counts: dict[tuple[int, dt.date
     for month, unit_ids in by_month.items():
         existing.update((u, month) for u in UnitMonth.objects.filter(month=month, unit_id__in_ids=IdList(unit_ids))
                         .values_list("unit_id", flat=True))
-    # counts go as they are; a sum of deductions is adapted like the column
-    prepare = [(lambda value: bulk.decimal(value, DEDUCTIONS)) if name == "deductions" else None for name in fields]
+
+    def prepared(values):  # counts go as they are; a sum of deductions is adapted like the column
+        return [bulk.decimal(v, DEDUCTIONS) if name == "deductions" else v for name, v in zip(fields, values, strict=True)]
+
     table = connection.ops.quote_name(UnitMonth._meta.db_table)
     assignments = ", ".join(f"{name} = {name} + %s" for name in fields)
-    months = {month: connection.ops.adapt_datefield_value(month) for month in by_month}
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {table} SET {assignments} WHERE unit_id = %s AND month = %s",  # nosec B608  # noqa: S608 - our names
-            [(*(prep(value) if prep else value for prep, value in zip(prepare, values, strict=True)), unit_id,
-              months[month])
+            [(*prepared(values), unit_id, bulk.date(month))
              for (unit_id, month), values in counts.items() if (unit_id, month) in existing],
         )
-    # new rows as prepared tuples (a night's misses open a next month for hundreds of units)
-    position = {name: i for i, name in enumerate(fields)}
-    zero = [Decimal("0") if name == "deductions" else 0 for name in UNIT_FIELDS]
-    new_rows = []
-    for (unit_id, month), values in counts.items():
-        if (unit_id, month) not in existing:
-            row = [values[position[name]] if name in position else zero[i] for i, name in enumerate(UNIT_FIELDS)]
-            row[UNIT_FIELDS.index("deductions")] = bulk.decimal(row[UNIT_FIELDS.index("deductions")], DEDUCTIONS)
-            new_rows.append((unit_id, months[month], *row))
-    bulk.insert(UnitMonth, ("unit_id", "month", *UNIT_FIELDS), new_rows)
+    # a month not counted yet for the unit: a new row, zero but for these fields
+    _insert_unit_months(
+        (unit_id, month, *({**ZERO_ROW, **dict(zip(fields, values, strict=True))}[name] for name in UNIT_FIELDS))
+        for (unit_id, month), values in counts.items() if (unit_id, month) not in existing
+    )
 
 
 def ledger_months() -> list[dt.date]:

@@ -466,8 +466,6 @@ class NextNotice:
 
     pk: int
     unit_id: int
-    seq: int
-    issued_on: dt.date
     deadline: dt.date
 
 
@@ -549,7 +547,7 @@ def record_deadline_misses(notice_ids: Sequence[int]) -> list[Miss]:
                            f"状态：{_official(FindingStatus(status).label)} → {_official(FindingStatus(to).label)}", {}))
         misses.append(Miss(
             notice_id=pk, finding_id=finding_id, number=Finding.number_of(number, finding_id), seq=seq, deadline=missed_on,
-            next=NextNotice(pk=new_id, unit_id=unit_id, seq=new_seq, issued_on=missed_on, deadline=deadline),
+            next=NextNotice(pk=new_id, unit_id=unit_id, deadline=deadline),
         ))
     bulk.insert(Notice, ("id", "finding_id", "seq", "unit_id", "issued_on", "deadline", "requirement", "outcome",
                          "miss_kind", "issued_by_id", "created_at"), notices)
