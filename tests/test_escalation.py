@@ -108,6 +108,21 @@ def test_a_transfer_is_not_a_miss(city):
     assert finding.miss_count == 0 and Notice.objects.filter(outcome="missed").count() == 0
 
 
+def test_after_a_transfer_the_second_notice_missed_is_a_first_miss_and_the_next_one_a_second(city):
+    finding, _notice = city.assigned(issued_on=D(2026, 11, 2), deadline=D(2026, 11, 4))
+    transfer = svc.request_transfer(actor=city.dongmen_liaison, finding_id=finding.pk, reason="属城管职责",
+                                    to_unit=city.chengguan)
+    svc.decide_transfer(actor=city.office, transfer_id=transfer.pk, approve=True, decided_on=D(2026, 11, 3),
+                        deadline=D(2026, 11, 10))
+    run_escalations(today=D(2026, 11, 11))  # notice 2 (the first to 城管局) missed on 11-10
+    assert actions() == []
+    run_escalations(today=D(2026, 11, 16))  # notice 3 missed on 11-13: the unit's second miss
+    assert actions() == [("R1", SanctionAction.CIRCULAR, D(2026, 11, 13))]
+    circular = Sanction.objects.get()
+    assert circular.unit == city.chengguan
+    assert list(circular.evidence_notices.order_by("seq").values_list("seq", flat=True)) == [2, 3]
+
+
 def test_running_twice_for_the_same_date_changes_nothing(city):
     for i in range(3):
         city.assigned(description=f"问题{i}", issued_on=D(2026, 11, 2), deadline=D(2026, 11, 4))

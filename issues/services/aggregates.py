@@ -182,8 +182,10 @@ def store_unit_month(month: dt.date, rows: list[tuple], units: list[int] | None)
 def _insert_unit_months(rows: Iterable[tuple]) -> None:
     """(unit, month, *UNIT_FIELDS) tuples into UnitMonth: thousands of rows a night, sent as prepared
     tuples, not built as models."""
+    ops = connection.ops  # looked up once: `connection` is a per-thread proxy
     bulk.insert(UnitMonth, ("unit_id", "month", *UNIT_FIELDS),
-                ((unit_id, bulk.date(on), found, relapses, bulk.decimal(deductions, DEDUCTIONS), *rest)
+                ((unit_id, ops.adapt_datefield_value(on), found, relapses,
+                  ops.adapt_decimalfield_value(deductions, DEDUCTIONS.max_digits, DEDUCTIONS.decimal_places), *rest)
                  for unit_id, on, found, relapses, deductions, *rest in rows))
 
 
@@ -291,30 +293,32 @@ def add_deadline_misses(missed: Iterable[tuple[int, dt.date]], issued: Iterable[
 
 def _add_to_unit_months(fields: tuple[str, ...], counts: dict[tuple[int, dt.date], list]) -> None:
     """Add `counts[(unit, month)]` (one value per field) to those UnitMonth rows, creating the missing ones."""
-    existing = set()
+    existing: dict[tuple[int, dt.date], int] = {}  # (unit, month) → the UnitMonth row's id
     by_month: dict[dt.date, list[int]] = defaultdict(list)
     for unit_id, month in counts:
         by_month[month].append(unit_id)
     for month, unit_ids in by_month.items():
-        existing.update((u, month) for u in UnitMonth.objects.filter(month=month, unit_id__in_ids=IdList(unit_ids))
-                        .values_list("unit_id", flat=True))
+        existing.update(((u, month), pk) for pk, u in UnitMonth.objects.filter(
+            month=month, unit_id__in_ids=IdList(unit_ids)).values_list("pk", "unit_id"))
+
+    ops = connection.ops  # looked up once: `connection` is a per-thread proxy
+    money = fields.index("deductions") if "deductions" in fields else None
 
     def prepared(values):  # counts go as they are; a sum of deductions is adapted like the column
-        return [bulk.decimal(v, DEDUCTIONS) if name == "deductions" else v for name, v in zip(fields, values, strict=True)]
+        values = list(values)
+        if money is not None:
+            values[money] = ops.adapt_decimalfield_value(values[money], DEDUCTIONS.max_digits, DEDUCTIONS.decimal_places)
+        return values
 
-    table = connection.ops.quote_name(UnitMonth._meta.db_table)
-    assignments = ", ".join(f"{name} = {name} + %s" for name in fields)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET {assignments} WHERE unit_id = %s AND month = %s",  # nosec B608  # noqa: S608 - our names
-            [(*prepared(values), unit_id, bulk.date(month))
-             for (unit_id, month), values in counts.items() if (unit_id, month) in existing],
-        )
-    # a month not counted yet for the unit: a new row, zero but for these fields
-    _insert_unit_months(
-        (unit_id, month, *({**ZERO_ROW, **dict(zip(fields, values, strict=True))}[name] for name in UNIT_FIELDS))
-        for (unit_id, month), values in counts.items() if (unit_id, month) not in existing
-    )
+    bulk.add_to(UnitMonth, fields, ((*prepared(values), existing[key]) for key, values in counts.items()
+                                    if key in existing))
+
+    def new_row(unit_id, month, values):  # a month not counted yet for the unit: zero but for these fields
+        row = {**ZERO_ROW, **dict(zip(fields, values, strict=True))}
+        return (unit_id, month, *(row[name] for name in UNIT_FIELDS))
+
+    _insert_unit_months(new_row(unit_id, month, values)
+                        for (unit_id, month), values in counts.items() if (unit_id, month) not in existing)
 
 
 def ledger_months() -> list[dt.date]:

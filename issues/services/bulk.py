@@ -73,14 +73,48 @@ def _parameter_limit() -> int:
 
 
 def update(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """UPDATE rows by id: each row is (value for each column..., id), sent with executemany.
+    """UPDATE rows by id: each row is (value for each column..., id).
 
     Django's bulk_update writes one CASE per column with a WHEN per row, and resolving those
-    expressions costs more than the update itself at hundreds of rows."""
-    table = connection.ops.quote_name(model._meta.db_table)
-    sets = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in columns)
+    expressions costs more than the update itself at hundreds of rows. On SQLite the rows go as
+    one `UPDATE ... FROM (VALUES ...)` per 500: one statement, where a statement per row made
+    SQLite journal the pages each row touched once more per row (the nightly job's 5,000 findings:
+    0.4-0.7 s a night against 0.1 s). PostgreSQL takes them with executemany, which psycopg sends
+    in one round: a VALUES list there would need a cast for every column that may hold only NULLs."""
+    _update(model, columns, rows, adding=False)
+
+
+def add_to(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """As `update`, but each value is added to the column's own (counters kept up to date)."""
+    _update(model, columns, rows, adding=True)
+
+
+def _update(model, columns: Sequence[str], rows: Iterable[Sequence], *, adding: bool) -> None:
+    rows = [tuple(row) for row in rows]
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+
+    def assigned(column: str, value: str) -> str:
+        return f"{quote(column)} = {table}.{quote(column)} + {value}" if adding else f"{quote(column)} = {value}"
+
     with connection.cursor() as cursor:
-        cursor.executemany(f'UPDATE {table} SET {sets} WHERE "id" = %s', list(rows))  # nosec B608  # noqa: S608
+        if connection.vendor != "sqlite":
+            sets = ", ".join(assigned(c, "%s") for c in columns)
+            cursor.executemany(f'UPDATE {table} SET {sets} WHERE "id" = %s', rows)  # nosec B608  # noqa: S608
+            return
+        # VALUES names its columns column1, column2, ...; the id is the last
+        sets = ", ".join(assigned(c, f"v.column{i}") for i, c in enumerate(columns, 1))
+        one = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+        per = max(1, min(500, _parameter_limit() // (len(columns) + 1)))
+        for i in range(0, len(rows), per):
+            chunk = rows[i:i + per]
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([one] * len(chunk))}) AS v "  # nosec B608  # noqa: S608
+                f'WHERE {table}."id" = v.column{len(columns) + 1}',
+                [value for row in chunk for value in row],
+            )
 
 
 @contextmanager

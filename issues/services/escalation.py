@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
-from django.db.models import F, Min, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,6 +47,7 @@ from ..models import (
     Sanction,
     SanctionAction,
     SanctionStatus,
+    Submission,
     Unit,
 )
 from ..workcalendar import add_working_days
@@ -151,7 +152,10 @@ def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
 # --- misses ----------------------------------------------------------------------------------
 
 
-MISS_BATCH = 500  # notices judged per transaction
+# Notices judged per transaction. A batch holds SQLite's write lock for about half a second at
+# night, when the office is closed; fewer, larger batches send fewer statements (5,000 due: 1.9 s
+# in batches of 500, 1.6 s in batches of 2,000).
+MISS_BATCH = 2000
 
 
 @aggregates.refreshes
@@ -162,15 +166,15 @@ def record_misses_due(day: dt.date) -> list[finding_services.Miss]:
     Normally only notices due on `day` are left; earlier ones appear when staff moved a deadline
     back past a processed day. Each miss is dated on its notice's deadline.
     """
-    held = Notice.objects.filter(
-        submissions__decision=Decision.PENDING, submissions__submitted_on__lte=F("deadline")
-    ).values("pk")
+    # asked of each notice in turn (an index probe), not gathered for the whole city every batch
+    held = Exists(Submission.objects.filter(
+        notice_id=OuterRef("pk"), decision=Decision.PENDING, submitted_on__lte=OuterRef("deadline")
+    ))
     recorded: list[finding_services.Miss] = []
     after = Q()  # where the last batch ended, in (deadline, id) order: notices tried and left open are not asked again
     while True:
         batch = list(
-            Notice.objects.filter(after, outcome=NoticeOutcome.OPEN, deadline__lte=day)
-            .exclude(pk__in=held)
+            Notice.objects.filter(after, ~held, outcome=NoticeOutcome.OPEN, deadline__lte=day)
             .order_by("deadline", "pk").values_list("pk", "deadline")[:MISS_BATCH]
         )
         if not batch:
@@ -259,26 +263,33 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
     )
     units = Unit.objects.in_bulk({row[3] for row in missed})
     finding_path = path_maker("finding_detail")
+    kinds = {kind.value: str(kind.label) for kind in MissKind}  # translated once, not once a miss
+    on = day.isoformat()
     notify.notify_units([
         notify.Event(
             unit=units[unit_id], kind=NotificationKind.MISS, key=f"miss:{pk}",
             title=f"未按期整改：{Finding.number_of(number, finding_id)} 第{seq}次整改通知",
-            body=f"{description[:80]}。{MissKind(kind).label}，记于 {day.isoformat()}；已下发下一次整改通知，请尽快整改。",
+            body=f"{description[:80]}。{kinds[kind]}，记于 {on}；已下发下一次整改通知，请尽快整改。",
             path=finding_path(finding_id),
         )
         for pk, seq, finding_id, unit_id, kind, number, description in missed
     ])
     finding_rules = [r for r in rules if r.trigger == RuleTrigger.FINDING_MISSES]
     chains: dict[int, list[tuple[int, int, dt.date]]] = defaultdict(list)  # (seq, pk, date) of every missed notice
-    if finding_rules:
+    # A chain holds missed notices numbered up to the miss's own, so it is never longer than that
+    # number: a first notice's miss cannot reach a rule of two misses, and its chain is not read.
+    # Most of a night's misses are first notices (5,000 due: 0.2-0.3 s of reading saved).
+    least = min((rule.threshold for rule in finding_rules), default=None)
+    may_reach = [row for row in missed if least is not None and row[1] >= least]
+    if may_reach:
         for finding_id, seq, pk, outcome_on in (
             # a plain IN list: SQLite plans the id-list parameter (json_each) here as a scan, 0.2 → 1.4 s
-            Notice.objects.filter(finding_id__in={row[2] for row in missed}, outcome=NoticeOutcome.MISSED)
+            Notice.objects.filter(finding_id__in={row[2] for row in may_reach}, outcome=NoticeOutcome.MISSED)
             .order_by("seq").values_list("finding_id", "seq", "pk", "outcome_on")
         ):
             chains[finding_id].append((seq, pk, outcome_on))
     due: list[tuple[EscalationRule, Unit, int, list[tuple[int, int, dt.date]]]] = []
-    for _pk, seq, finding_id, unit_id, _kind, _number, _description in missed:
+    for _pk, seq, finding_id, unit_id, _kind, _number, _description in may_reach:
         chain = [link for link in chains[finding_id] if link[0] <= seq]
         due += [(rule, units[unit_id], finding_id, chain) for rule in finding_rules
                 if rule.threshold == len(chain) and rule_applies(rule, units[unit_id])]

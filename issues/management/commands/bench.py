@@ -99,6 +99,9 @@ class Command(BaseCommand):
         for name in ("finding page", "unit inbox", "dashboard") if pages else ():
             rows.append((f"{name} (ms)", pages[name]["median"], pages[name]["p95"], pages[name]["queries"]))
         self.stdout.write(f"scale {scale}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        if settings.DEBUG:
+            self.stdout.write("DEBUG is on: every statement was kept with its parameters, so these figures are "
+                              "slower than a server's (make bench runs with DJANGO_DEBUG=0)")
         self.stdout.write(f"{'measure':48} {'median':>10} {'p95':>10} {'queries':>8}")
         for name, median, tail, queries in rows:
             self.stdout.write(f"{name:48} {median!s:>10} {tail!s:>10} {queries!s:>8}")
@@ -145,7 +148,7 @@ class Command(BaseCommand):
                           "no errors, each worker < 150 MB")
         Path(json).parent.mkdir(parents=True, exist_ok=True)
         Path(json).write_text(jsonlib.dumps({
-            "scale": scale, "counts": counts, "build_seconds": build_seconds,
+            "scale": scale, "debug": settings.DEBUG, "counts": counts, "build_seconds": build_seconds,
             "close_period_ms": {"median": statistics.median(close_ms), "p95": p95(close_ms)},
             "pages_ms": pages,
             "closed_periods": RankingPeriod.objects.filter(status=PeriodStatus.CLOSED).count(),
