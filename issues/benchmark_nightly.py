@@ -4,7 +4,7 @@ In a transaction that is rolled back: the city's own open notices are moved out 
 findings are imported (the same importer an office uses) with their first notices all due on one
 day two months ahead, and that day is processed as the nightly job would (misses, next notices,
 escalation rules, expiry). It runs twice: once timed, once counting its statements; a third run
-makes the same ledger writes in ten SQL statements (`lower_bound`), the floor it is compared with."""
+makes the same ledger writes in a dozen SQL statements (`lower_bound`), the floor it is compared with."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from .models import IndexItem, Notice, NoticeOutcome, Policy, Site, Unit
 from .services import bulk
+from .services.aggregates import UNIT_FIELDS
+from .services.aggregates import month_of as month_of_date
 from .services.escalation import process_day
 from .services.ledger_import import COLUMNS, import_ledger
 from .workcalendar import add_working_days
@@ -43,15 +45,28 @@ def build_due_file(path: Path, n: int, *, found_on: dt.date, deadline: dt.date, 
     workbook.save(path)
 
 
+def _add_to_months(unit_month: str, fields: dict[str, str], source: str) -> str:
+    """An upsert adding per-(unit, month) counts to the monthly figures, creating missing rows."""
+    values = ", ".join(fields.get(name, "0") for name in UNIT_FIELDS)
+    added = ", ".join(f"{name} = issues_unitmonth.{name} + excluded.{name}" for name in fields)
+    return (f"INSERT INTO issues_unitmonth (unit_id, month, {', '.join(UNIT_FIELDS)}) SELECT {unit_month}, "  # nosec B608
+            f"{values} FROM {source} WHERE 1 = 1 GROUP BY 1, 2 ON CONFLICT (month, unit_id) DO UPDATE SET {added}")
+
+
 def lower_bound(day: dt.date, next_deadline: dt.date) -> tuple[int, int]:
     """The ledger writes of a day's deadline misses in as few statements as SQL allows: the notices
     missed, the findings' miss counts, the next notices, the findings pointing at them, a fix sent
-    late carried over, and the two audit rows of each miss. No rules, no monthly figures, no
-    notifications: a floor for the nightly job, not an equal. Returns (misses, statements)."""
+    late carried over, the two audit rows of each miss, and the monthly figures the job keeps (a miss
+    and an overdue notice in the deadline's month, a notice due in the next deadline's). No rules,
+    no notifications: a floor for the nightly job, not an equal. Returns (misses, statements)."""
     d, nd, now = bulk.date(day), bulk.date(next_deadline), bulk.datetime(timezone.now())
+    if connection.vendor == "postgresql":
+        month_of = "CAST(date_trunc('month', {}) AS date)".format
+    else:
+        month_of = "date({}, 'start of month')".format
     statements = [
         ("CREATE TEMP TABLE bench_missed AS SELECT n.id AS notice_id, n.finding_id, n.seq, n.unit_id, "
-         "n.requirement FROM issues_notice n WHERE n.outcome = 'open' AND n.deadline <= %s AND NOT EXISTS "
+         "n.deadline, n.requirement FROM issues_notice n WHERE n.outcome = 'open' AND n.deadline <= %s AND NOT EXISTS "
          "(SELECT 1 FROM issues_submission s WHERE s.notice_id = n.id AND s.decision = 'pending' "
          "AND s.submitted_on <= n.deadline)", [d]),
         ("UPDATE issues_notice SET outcome = 'missed', outcome_on = deadline, miss_kind = 'deadline' "
@@ -73,6 +88,9 @@ def lower_bound(day: dt.date, next_deadline: dt.date) -> tuple[int, int]:
         ("INSERT INTO issues_auditevent (at, actor_id, action, object_type, object_id, finding_id, from_state, "
          "to_state, message, data) SELECT %s, NULL, 'notice_issued', 'finding', CAST(finding_id AS TEXT), "
          "finding_id, '', '', '第' || (seq + 1) || '次整改通知', '{}' FROM bench_missed", [now]),
+        (_add_to_months(f"unit_id, {month_of('deadline')}", {"overdue": "COUNT(*)", "misses": "COUNT(*)"},
+                        "bench_missed"), []),
+        (_add_to_months("unit_id, %s", {"due": "COUNT(*)"}, "bench_missed"), [bulk.date(month_of_date(next_deadline))]),
     ]
     with connection.cursor() as cursor:
         for sql, params in statements:

@@ -1,4 +1,4 @@
-"""The benchmark compares the nightly job with a floor that writes the same ledger in ten SQL
+"""The benchmark compares the nightly job with a floor that writes the same ledger in a dozen SQL
 statements; the comparison only means something if the two leave the same ledger."""
 
 import datetime as dt
@@ -7,8 +7,9 @@ import zoneinfo
 from django.db import transaction
 
 from issues.benchmark_nightly import lower_bound
-from issues.models import AuditEvent, Finding, Notice, Policy, Submission
+from issues.models import AuditEvent, Finding, Notice, Policy, Submission, UnitMonth
 from issues.services import findings as svc
+from issues.services.aggregates import UNIT_FIELDS
 from issues.services.escalation import process_day
 from issues.workcalendar import add_working_days
 
@@ -25,6 +26,7 @@ def ledger_after(run) -> list:
                                               "miss_kind")),
             sorted(Submission.objects.values_list("pk", "notice__seq", "decision")),
             sorted(AuditEvent.objects.filter(action__in=["miss", "notice_issued"]).values_list("finding_id", "action")),
+            sorted(UnitMonth.objects.values_list("unit_id", "month", *UNIT_FIELDS)),
         ]
         transaction.set_rollback(True)
     return state
@@ -49,5 +51,8 @@ def test_the_floor_writes_the_ledger_the_nightly_job_writes(city):
     # audit rows: the job writes them for every step of the day; the two the floor writes must be among them
     assert by_job[:3] == by_floor[:3]
     assert set(by_floor[3]) <= set(by_job[3])
+    # the monthly figures: November's misses and overdue notices, the next notices due (in November too)
+    assert by_job[4] == by_floor[4]
+    assert sum(row[2 + UNIT_FIELDS.index("misses")] for row in by_floor[4]) == 7
     assert sum(1 for row in by_floor[1] if row[4] == "missed") == 7
     assert sorted(seq for _pk, seq, _decision in by_floor[2]) == [1, 2]  # the late fix now on notice 2

@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..access import UNIT_ROLES
+from ..lookups import IdList
 from ..models import Notification, OutboundMessage, Unit
 
 log = logging.getLogger(__name__)
@@ -123,12 +124,17 @@ def _notify_batch(events: list[Event]) -> int:
     if not events:
         return 0
     people: dict[int, list] = defaultdict(list)
-    for user in (get_user_model().objects.filter(is_active=True, profile__unit__in={e.unit.pk for e in events},
+    for user in (get_user_model().objects.filter(is_active=True,
+                                                 profile__unit__in_ids=IdList({e.unit.pk for e in events}),
                                                  groups__name__in=list(UNIT_ROLES))
                  .distinct().select_related("profile").order_by("pk")):
         people[user.profile.unit_id].append(user)
-    keys = [e.key for e in events]
-    told = set(Notification.objects.filter(key__in=keys).values_list("recipient_id", "key"))
+    told = set()  # (recipient, key) told before; nobody to tell, nothing to ask
+    if people:
+        told = set(Notification.objects.filter(
+            recipient_id__in_ids=IdList(user.pk for users in people.values() for user in users),
+            key__in=[e.key for e in events],
+        ).values_list("recipient_id", "key"))
     notes, messages = [], []
     for event in events:
         url = f"{settings.SITE_URL}{event.path}"
@@ -151,11 +157,14 @@ def _notify_batch(events: list[Event]) -> int:
             messages.append(OutboundMessage(channel=OutboundMessage.Channel.DINGTALK, target=unit.dingtalk_webhook,
                                             key=f"dingtalk:{unit.pk}:{event.key}", subject=event.title,
                                             payload=dingtalk_payload(event.title, event.body, url)))
-    sent_before = set(OutboundMessage.objects.filter(key__in=[m.key for m in messages]).values_list("key", flat=True))
-    messages = [m for m in messages if m.key not in sent_before]
-    with transaction.atomic():
-        Notification.objects.bulk_create(notes)
-        messages = OutboundMessage.objects.bulk_create(messages)
+    if messages:
+        sent_before = set(OutboundMessage.objects.filter(key__in=[m.key for m in messages])
+                          .values_list("key", flat=True))
+        messages = [m for m in messages if m.key not in sent_before]
+    if notes or messages:
+        with transaction.atomic():
+            Notification.objects.bulk_create(notes)
+            messages = OutboundMessage.objects.bulk_create(messages)
     ids = [m.pk for m in messages]
     if ids:
         transaction.on_commit(lambda: enqueue(ids))
