@@ -116,10 +116,11 @@ class Command(BaseCommand):
                 f"{imported['bare_s']:.2f} s, ratio {imported['ratio']:.2f}")
         if nightly:
             self.stdout.write(
-                f"nightly job, one day with {nightly['due']} notices due: {nightly['seconds']:.1f} s, "
+                f"nightly job, one day with {nightly['due']} notices due: {nightly['seconds']:.1f} s "
+                f"(median of {nightly['repeats']}), "
                 f"{nightly['misses']} misses, {nightly['sanctions']} sanctions, {nightly['queries']} queries "
                 f"({nightly['queries_per_miss']} a miss); the same ledger writes in "
-                f"{nightly['lower_bound_statements']} SQL statements: {nightly['lower_bound_s']:.2f} s, "
+                f"{nightly['lower_bound_statements']} SQL statements: {nightly['lower_bound_s']:.2f} s (median), "
                 f"ratio {nightly['ratio']:.1f}")
             self.stdout.write(
                 f"nightly job catching up {catch_up['days']} days, {catch_up['due']} first notices due over them: "
