@@ -216,8 +216,9 @@ def dashboard_figures(user, today) -> dict:
         before = period_figures(user, last, start - relativedelta(days=1), today)
         trend = trends(user, today)
         weak = weak_areas(user, start - relativedelta(months=2), today)
-    return {"now": now, "before": before, "trend": trend, "weak": weak,
-            "rankings": live_rankings(today, unit_ids=unit_ids, figures=live)}
+    stock = stock_by_unit(today)
+    return {"now": now, "before": before, "trend": trend, "weak": weak, "stock": stock,
+            "rankings": live_rankings(today, unit_ids=unit_ids, figures=live, stock=stock)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +228,9 @@ class RankedUnit:
     is_civilized: bool
 
 
-def live_rankings(today, *, unit_ids=None, figures=None) -> list[dict]:
-    """Every group's ranking for the current (open) month, computed now, with bottom-K streaks."""
+def live_rankings(today, *, unit_ids=None, figures=None, stock=None) -> list[dict]:
+    """Every group's ranking for the current (open) month, computed now, with bottom-K streaks.
+    `figures` and `stock` (month to date, `stock_by_unit`) when the caller has them already."""
     from .models import PeriodKind, RankingGroup, Unit
     from .services import rankings
 
@@ -243,7 +245,8 @@ def live_rankings(today, *, unit_ids=None, figures=None) -> list[dict]:
         members.setdefault(group_id, []).append(RankedUnit(pk, name, civilized))
     if figures is None:
         figures = rankings.figures_for(None, period.start, min(period.end, today))
-    stock = stock_by_unit(today)
+    if stock is None:
+        stock = stock_by_unit(today)
     nothing = {"open": 0, "overdue": 0}
     streaks = rankings.bottom_streaks(rankings.closed_run_before(period.start, PeriodKind.MONTH, limit=12),
                                       [u.pk for units in members.values() for u in units])

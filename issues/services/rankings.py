@@ -328,8 +328,9 @@ def closed_run_before(start: dt.date, kind: str, *, limit: int | None = None) ->
 def bottom_streaks(run: list[RankingPeriod], unit_ids) -> dict[int, int]:
     """For each unit, how many periods of `run` (newest first) in a row it spent in the bottom K."""
     marked: dict[int, set[int]] = defaultdict(set)
-    for unit_id, period_id in RankingEntry.objects.filter(period__in=run, unit_id__in=unit_ids,
-                                                         in_bottom=True).values_list("unit_id", "period_id"):
+    # a few entries a period are in the bottom K: read them all rather than name a thousand units
+    for unit_id, period_id in RankingEntry.objects.filter(period__in=run, in_bottom=True).values_list(
+            "unit_id", "period_id"):
         marked[unit_id].add(period_id)
     streaks = {}
     for unit_id in unit_ids:
