@@ -97,23 +97,25 @@ def test_a_fix_submitted_on_time_but_not_reviewed_is_not_a_miss(city):
     assert notice.outcome == "open" and Finding.objects.get().miss_count == 0
 
 
-def test_a_transfer_is_not_a_miss(city):
-    finding, notice = city.assigned(issued_on=D(2026, 11, 2), deadline=D(2026, 11, 4))
+def transferred_to_chengguan(city):
+    """A finding due 11-04 at 东门社区, transferred on 11-03 to 城管局 with a notice due 11-10."""
+    finding, _notice = city.assigned(issued_on=D(2026, 11, 2), deadline=D(2026, 11, 4))
     transfer = svc.request_transfer(actor=city.dongmen_liaison, finding_id=finding.pk, reason="属城管职责",
                                     to_unit=city.chengguan)
     svc.decide_transfer(actor=city.office, transfer_id=transfer.pk, approve=True, decided_on=D(2026, 11, 3),
                         deadline=D(2026, 11, 10))
+    return finding
+
+
+def test_a_transfer_is_not_a_miss(city):
+    finding = transferred_to_chengguan(city)
     run_escalations(today=D(2026, 11, 6))
     finding.refresh_from_db()
     assert finding.miss_count == 0 and Notice.objects.filter(outcome="missed").count() == 0
 
 
 def test_after_a_transfer_the_second_notice_missed_is_a_first_miss_and_the_next_one_a_second(city):
-    finding, _notice = city.assigned(issued_on=D(2026, 11, 2), deadline=D(2026, 11, 4))
-    transfer = svc.request_transfer(actor=city.dongmen_liaison, finding_id=finding.pk, reason="属城管职责",
-                                    to_unit=city.chengguan)
-    svc.decide_transfer(actor=city.office, transfer_id=transfer.pk, approve=True, decided_on=D(2026, 11, 3),
-                        deadline=D(2026, 11, 10))
+    transferred_to_chengguan(city)
     run_escalations(today=D(2026, 11, 11))  # notice 2 (the first to 城管局) missed on 11-10
     assert actions() == []
     run_escalations(today=D(2026, 11, 16))  # notice 3 missed on 11-13: the unit's second miss

@@ -1,4 +1,5 @@
-"""Set-based inserts for imports: ids reserved up front, rows sent many to a statement.
+"""Set-based writes for imports and the nightly job: ids reserved up front, rows sent many to a
+statement, updates by id sent as one statement per 500 rows on SQLite.
 
 Django's bulk_create prepares every value of every field through the ORM, which costs more than
 SQLite's insert itself at 10,000 rows. An import knows its rows' types, so it prepares the few
