@@ -67,8 +67,11 @@ def lower_bound(day: dt.date, next_deadline: dt.date) -> tuple[int, int]:
     else:
         month_of = "date({}, 'start of month')".format
     statements = [
+        # the next notice goes to the finding's lead unit, as the job sends it; the miss counts against
+        # the unit the missed notice was addressed to (DOMAIN.md)
         ("CREATE TEMP TABLE bench_missed AS SELECT n.id AS notice_id, n.finding_id, n.seq, n.unit_id, "
-         "n.deadline, n.requirement FROM issues_notice n WHERE n.outcome = 'open' AND n.deadline <= %s AND NOT EXISTS "
+         "f.lead_unit_id, n.deadline, n.requirement FROM issues_notice n JOIN issues_finding f ON f.id = "
+         "n.finding_id WHERE n.outcome = 'open' AND n.deadline <= %s AND NOT EXISTS "
          "(SELECT 1 FROM issues_submission s WHERE s.notice_id = n.id AND s.decision = 'pending' "
          "AND s.submitted_on <= n.deadline)", [d]),
         ("UPDATE issues_notice SET outcome = 'missed', outcome_on = deadline, miss_kind = 'deadline' "
@@ -76,7 +79,7 @@ def lower_bound(day: dt.date, next_deadline: dt.date) -> tuple[int, int]:
         ("UPDATE issues_finding SET miss_count = miss_count + 1 WHERE id IN (SELECT finding_id FROM bench_missed)",
          []),
         ("INSERT INTO issues_notice (finding_id, seq, unit_id, issued_on, deadline, requirement, outcome, "
-         "miss_kind, issued_by_id, created_at) SELECT finding_id, seq + 1, unit_id, %s, %s, requirement, 'open', "
+         "miss_kind, issued_by_id, created_at) SELECT finding_id, seq + 1, lead_unit_id, %s, %s, requirement, 'open', "
          "'', NULL, %s FROM bench_missed", [d, nd, now]),
         ("UPDATE issues_finding SET current_notice_id = (SELECT n.id FROM issues_notice n WHERE n.finding_id = "
          "issues_finding.id AND n.outcome = 'open'), deadline = %s WHERE id IN (SELECT finding_id FROM bench_missed)",
@@ -92,7 +95,8 @@ def lower_bound(day: dt.date, next_deadline: dt.date) -> tuple[int, int]:
          "finding_id, '', '', '第' || (seq + 1) || '次整改通知', '{}' FROM bench_missed", [now]),
         (_add_to_months(f"unit_id, {month_of('deadline')}", {"overdue": "COUNT(*)", "misses": "COUNT(*)"},
                         "bench_missed"), []),
-        (_add_to_months("unit_id, %s", {"due": "COUNT(*)"}, "bench_missed"), [bulk.date(month_of_date(next_deadline))]),
+        (_add_to_months("lead_unit_id, %s", {"due": "COUNT(*)"}, "bench_missed"),
+         [bulk.date(month_of_date(next_deadline))]),
     ]
     with connection.cursor() as cursor:
         for sql, params in statements:

@@ -217,7 +217,12 @@ def dashboard_figures(user, today) -> dict:
         trend = trends(user, today)
         weak = weak_areas(user, start - relativedelta(months=2), today)
     stock = stock_by_unit(today)
-    return {"now": now, "before": before, "trend": trend, "weak": weak, "stock": stock,
+    if unit_ids is None:  # the city's open and overdue findings: the rankings count them per unit anyway
+        open_total = sum(row["open"] for row in stock.values())
+        overdue = sum(row["overdue"] for row in stock.values())
+    else:
+        open_total, overdue = open_count(user), overdue_count(user, today)
+    return {"now": now, "before": before, "trend": trend, "weak": weak, "open": open_total, "overdue": overdue,
             "rankings": live_rankings(today, unit_ids=unit_ids, figures=live, stock=stock)}
 
 

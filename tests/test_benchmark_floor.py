@@ -22,8 +22,8 @@ def ledger_after(run) -> list:
         run()
         state = [
             sorted(Finding.objects.values_list("pk", "miss_count", "deadline", "current_notice__seq", "status")),
-            sorted(Notice.objects.values_list("finding_id", "seq", "issued_on", "deadline", "outcome", "outcome_on",
-                                              "miss_kind")),
+            sorted(Notice.objects.values_list("finding_id", "seq", "unit_id", "issued_on", "deadline", "outcome",
+                                              "outcome_on", "miss_kind")),
             sorted(Submission.objects.values_list("pk", "notice__seq", "decision")),
             sorted(AuditEvent.objects.filter(action__in=["miss", "notice_issued"]).values_list("finding_id", "action")),
             sorted(UnitMonth.objects.values_list("unit_id", "month", *UNIT_FIELDS)),
@@ -54,5 +54,5 @@ def test_the_floor_writes_the_ledger_the_nightly_job_writes(city):
     # the monthly figures: November's misses and overdue notices, the next notices due (in November too)
     assert by_job[4] == by_floor[4]
     assert sum(row[2 + UNIT_FIELDS.index("misses")] for row in by_floor[4]) == 7
-    assert sum(1 for row in by_floor[1] if row[4] == "missed") == 7
+    assert sum(1 for row in by_floor[1] if row[5] == "missed") == 7
     assert sorted(seq for _pk, seq, _decision in by_floor[2]) == [1, 2]  # the late fix now on notice 2

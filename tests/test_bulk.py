@@ -30,7 +30,7 @@ def test_update_sets_each_row_its_own_values_past_one_statement(db):
 def test_add_to_adds_to_what_each_row_holds(db):
     ids = many_unit_months(1201)
     bulk.add_to(UnitMonth, ("misses", "due", "deductions"),
-                [(3, 1, bulk.decimal(Decimal("0.25"), aggregates.DEDUCTIONS), pk) for pk in ids])
+                [(3, 1, bulk.Adapters().decimal(Decimal("0.25"), aggregates.DEDUCTIONS), pk) for pk in ids])
     figures = {pk: (misses, due, deductions) for pk, misses, due, deductions in
                UnitMonth.objects.filter(pk__in=ids).values_list("pk", "misses", "due", "deductions")}
     assert [figures[pk] for pk in ids] == [(i + 3, 2, Decimal("1.75")) for i in range(len(ids))]

@@ -182,10 +182,9 @@ def store_unit_month(month: dt.date, rows: list[tuple], units: list[int] | None)
 def _insert_unit_months(rows: Iterable[tuple]) -> None:
     """(unit, month, *UNIT_FIELDS) tuples into UnitMonth: thousands of rows a night, sent as prepared
     tuples, not built as models."""
-    ops = connection.ops  # looked up once: `connection` is a per-thread proxy
+    adapt = bulk.Adapters()
     bulk.insert(UnitMonth, ("unit_id", "month", *UNIT_FIELDS),
-                ((unit_id, ops.adapt_datefield_value(on), found, relapses,
-                  ops.adapt_decimalfield_value(deductions, DEDUCTIONS.max_digits, DEDUCTIONS.decimal_places), *rest)
+                ((unit_id, adapt.date(on), found, relapses, adapt.decimal(deductions, DEDUCTIONS), *rest)
                  for unit_id, on, found, relapses, deductions, *rest in rows))
 
 
@@ -301,13 +300,13 @@ def _add_to_unit_months(fields: tuple[str, ...], counts: dict[tuple[int, dt.date
         existing.update(((u, month), pk) for pk, u in UnitMonth.objects.filter(
             month=month, unit_id__in_ids=IdList(unit_ids)).values_list("pk", "unit_id"))
 
-    ops = connection.ops  # looked up once: `connection` is a per-thread proxy
+    adapt = bulk.Adapters()
     money = fields.index("deductions") if "deductions" in fields else None
 
     def prepared(values):  # counts go as they are; a sum of deductions is adapted like the column
         values = list(values)
         if money is not None:
-            values[money] = ops.adapt_decimalfield_value(values[money], DEDUCTIONS.max_digits, DEDUCTIONS.decimal_places)
+            values[money] = adapt.decimal(values[money], DEDUCTIONS)
         return values
 
     bulk.add_to(UnitMonth, fields, ((*prepared(values), existing[key]) for key, values in counts.items()

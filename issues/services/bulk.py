@@ -49,12 +49,11 @@ def insert(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
         return
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    per = max(1, min(500, _parameter_limit() // len(columns)))
+    per = _rows_per_statement(len(columns))
     whole = len(rows) - len(rows) % per
 
     def statement(count: int) -> str:
-        return f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * count)}"  # nosec B608  # noqa: S608
+        return f"INSERT INTO {table} ({names}) VALUES {_values(len(columns), count)}"  # nosec B608  # noqa: S608
 
     with connection.cursor() as cursor:
         if whole:
@@ -62,6 +61,16 @@ def insert(model, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
                                                 for i in range(0, whole, per)])
         if whole < len(rows):
             cursor.execute(statement(len(rows) - whole), [value for row in rows[whole:] for value in row])
+
+
+def _rows_per_statement(width: int) -> int:
+    """Up to 500 rows of `width` values, within the database's parameter limit."""
+    return max(1, min(500, _parameter_limit() // width))
+
+
+def _values(width: int, count: int) -> str:
+    """The placeholders of `count` rows of `width` values: (%s, %s), (%s, %s), ..."""
+    return ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * count)
 
 
 def _parameter_limit() -> int:
@@ -106,14 +115,14 @@ def _update(model, columns: Sequence[str], rows: Iterable[Sequence], *, adding: 
             cursor.executemany(f'UPDATE {table} SET {sets} WHERE "id" = %s', rows)  # nosec B608  # noqa: S608
             return
         # VALUES names its columns column1, column2, ...; the id is the last
+        width = len(columns) + 1
         sets = ", ".join(assigned(c, f"v.column{i}") for i, c in enumerate(columns, 1))
-        one = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
-        per = max(1, min(500, _parameter_limit() // (len(columns) + 1)))
+        per = _rows_per_statement(width)
         for i in range(0, len(rows), per):
             chunk = rows[i:i + per]
             cursor.execute(
-                f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([one] * len(chunk))}) AS v "  # nosec B608  # noqa: S608
-                f'WHERE {table}."id" = v.column{len(columns) + 1}',
+                f"UPDATE {table} SET {sets} FROM (VALUES {_values(width, len(chunk))}) AS v "  # nosec B608  # noqa: S608
+                f'WHERE {table}."id" = v.column{width}',
                 [value for row in chunk for value in row],
             )
 
@@ -140,17 +149,29 @@ def large_writes() -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size = {int(usual)}")
 
 
+class Adapters:
+    """The connection's value adapters, looked up once for a batch of rows: `connection` is a
+    per-thread proxy, asked again on every use otherwise (10,000 rows of an import or a night's
+    misses: tens of thousands of lookups). The functions below are for a single value."""
+
+    def __init__(self):
+        ops = connection.ops
+        self.date = ops.adapt_datefield_value
+        self.datetime = ops.adapt_datetimefield_value
+        self._decimal = ops.adapt_decimalfield_value
+        self._json = ops.adapt_json_value
+
+    def decimal(self, value, field):
+        return self._decimal(value, field.max_digits, field.decimal_places)
+
+    def json(self, value):
+        """A JSON field's value as the field itself would send it (no custom encoder)."""
+        return self._json(value, None)
+
+
 def date(value):
     return connection.ops.adapt_datefield_value(value)
 
 
 def datetime(value):
     return connection.ops.adapt_datetimefield_value(value)
-
-
-def decimal(value, field):
-    return connection.ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
-
-
-def json(model, field_name: str, value):
-    return model._meta.get_field(field_name).get_db_prep_save(value, connection)

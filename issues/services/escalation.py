@@ -280,7 +280,7 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
     # number: a first notice's miss cannot reach a rule of two misses, and its chain is not read.
     # Most of a night's misses are first notices (5,000 due: 0.2-0.3 s of reading saved).
     least = min((rule.threshold for rule in finding_rules), default=None)
-    may_reach = [row for row in missed if least is not None and row[1] >= least]
+    may_reach = [row for row in missed if row[1] >= least] if finding_rules else []
     if may_reach:
         for finding_id, seq, pk, outcome_on in (
             # a plain IN list: SQLite plans the id-list parameter (json_each) here as a scan, 0.2 → 1.4 s

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, Count, F, Max, Q, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -521,9 +521,8 @@ def record_deadline_misses(notice_ids: Sequence[int]) -> list[Miss]:
     new_ids = bulk.reserve_ids(Notice, len(rows))
     when = bulk.datetime(timezone.now())
     label = _official(MissKind.DEADLINE.label)
-    # looked up once: `connection` is a per-thread proxy, and the JSON field's own preparation
-    # passes each value through layers that end in this adapter
-    date, data_json = connection.ops.adapt_datefield_value, connection.ops.adapt_json_value
+    adapt = bulk.Adapters()
+    date = adapt.date
     notices, findings, moved, events, misses = [], [], [], [], []
     for (pk, finding_id, seq, missed_on, requirement, status, miss_count, unit_id, number, _notice_unit), new_id in zip(
             rows, new_ids, strict=True):
@@ -569,7 +568,7 @@ def record_deadline_misses(notice_ids: Sequence[int]) -> list[Miss]:
                                    ((m.next.unit_id, m.next.deadline) for m in misses))
     bulk.insert(AuditEvent, ("at", "actor_id", "action", "object_type", "object_id", "finding_id", "from_state",
                              "to_state", "message", "data"),
-                ((when, None, action, "finding", key, finding_id, before, after, message, data_json(data, None))
+                ((when, None, action, "finding", key, finding_id, before, after, message, adapt.json(data))
                  for action, key, finding_id, before, after, message, data in events))
     return misses
 

@@ -334,6 +334,7 @@ class _Writer:
 
     def write(self, chunk: list[Parsed]) -> None:
         actor_id, when, filename = self.actor_id, self.when, self.filename
+        adapt = bulk.Adapters()
         for p in chunk:
             p.extra["round"] = self._round(p)
             p.site = self._site(p)
@@ -343,14 +344,14 @@ class _Writer:
             (fid, p.number or None, p.extra["round"].pk if p.extra["round"] else None,
              p.site.pk if p.site else None, p.address or (p.site.address if p.site else ""),
              p.item.pk if p.item else None, p.description, p.lead_unit.pk,
-             bulk.decimal(p.deduction, self.deduction_field),
-             Severity.GENERAL.value, bulk.date(p.found_on), FindingStatus.ASSIGNED.value, 0, nid,
-             bulk.date(p.deadline), p.relapse_of, "",
+             adapt.decimal(p.deduction, self.deduction_field),
+             Severity.GENERAL.value, adapt.date(p.found_on), FindingStatus.ASSIGNED.value, 0, nid,
+             adapt.date(p.deadline), p.relapse_of, "",
              p.remarks, actor_id, when)
             for fid, nid, p in zip(finding_ids, notice_ids, chunk, strict=True)
         ))
         bulk.insert(Notice, NOTICE_COLUMNS, (
-            (nid, fid, 1, p.lead_unit.pk, bulk.date(p.found_on), bulk.date(p.deadline), p.requirement, "open", "",
+            (nid, fid, 1, p.lead_unit.pk, adapt.date(p.found_on), adapt.date(p.deadline), p.requirement, "open", "",
              actor_id, when)
             for fid, nid, p in zip(finding_ids, notice_ids, chunk, strict=True)
         ))
@@ -360,7 +361,7 @@ class _Writer:
             (when, actor_id, "import", "finding", str(fid), fid, "", FindingStatus.ASSIGNED.value,
              (f"Excel导入（{filename} 第{p.row}行）：登记并交办至 {p.lead_unit.name}，"
               f"时限 {p.deadline.isoformat()}" + ("（反弹）" if p.relapse_of else "")),
-             bulk.json(AuditEvent, "data", {"file": filename, "row": p.row, "notice": nid, "relapse_of": p.relapse_of}))
+             adapt.json({"file": filename, "row": p.row, "notice": nid, "relapse_of": p.relapse_of}))
             for fid, nid, p in zip(finding_ids, notice_ids, chunk, strict=True)
         ))
         self.counted.extend(

@@ -64,11 +64,7 @@ def dashboard(request):
                 row["unit_url"] = unit_url(row["unit"].pk)
     now, before, trend = figures["now"], figures["before"], figures["trend"]
     stock_before = selectors.stock_last_month(user, start - relativedelta(months=1))
-    if unit_ids is None:  # the city's open and overdue findings: the rankings counted them per unit already
-        open_total = sum(row["open"] for row in figures["stock"].values())
-        overdue = sum(row["overdue"] for row in figures["stock"].values())
-    else:
-        open_total, overdue = selectors.open_count(user), selectors.overdue_count(user, today)
+    open_total, overdue = figures["open"], figures["overdue"]
     policy = Policy.current()
     # only city-wide roles see the sanctions tile (units do not read the sanctions ledger)
     sanctions = Sanction.objects.filter(status=SanctionStatus.IN_FORCE).count() if unit_ids is None else None
