@@ -105,8 +105,9 @@ class FindingFilter(df.FilterSet):
         self.filters["source"].extra["choices"] = lambda: [(s, s) for s in sources]  # read when used
         self.filters["round"].queryset = InspectionRound.objects.order_by("-held_on")
         units = access.units_for(user).order_by("kind", "name").values_list("pk", "name") if user else []
-        # read when the select is drawn, not for a filter set that only filters
-        self.filters["unit"].extra["widget"] = QuickSelect(choices=lambda: [("", "—"), *units])
+        # read when the select is drawn, not for a filter set that only filters; as `options`, not
+        # `choices`, which the form's copy of its fields would read (a thousand units: 3 ms a page)
+        self.filters["unit"].extra["widget"] = QuickSelect(options=lambda: units, blank="—")
 
     def filter_keyword(self, qs, name, value):
         for word in value.split():

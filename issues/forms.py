@@ -21,11 +21,13 @@ class QuickSelect(forms.Select):
     """A <select> written in one pass. Django renders every <option> through a template: the 300
     index items or 1,000 units of a city cost 50-150 ms a page that way, and about 1 ms here.
     `options`, a callable giving (value, label) pairs, replaces the field's choices when drawing,
-    so a model field's options are read as plain rows instead of model instances."""
+    so a model field's options are read as plain rows instead of model instances. `blank`: the
+    label of the empty choice an optional field gets with `options`."""
 
-    def __init__(self, attrs=None, choices=(), options=None):
+    def __init__(self, attrs=None, choices=(), options=None, blank="---------"):
         super().__init__(attrs, choices)
         self.options = options
+        self.blank = blank
 
     def use_required_attribute(self, initial):
         # Django looks at the first choice, which for a model field means a query; an optional
@@ -39,7 +41,7 @@ class QuickSelect(forms.Select):
         if self.options is None:
             choices = tuple(self.choices)
         else:
-            choices = (*([] if self.is_required else [("", "---------")]), *self.options())
+            choices = (*([] if self.is_required else [("", self.blank)]), *self.options())
         html = _options_html(_plain(choices))
         for chosen in {str(v) for v in self.format_value(value)}:
             # the values are escaped the same way in the cached text

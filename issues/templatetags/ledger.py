@@ -1,14 +1,14 @@
 """Small template helpers for the ledger's filters, sorting and pagination links."""
 
+from html import escape
 from urllib.parse import urlencode
 
 from django import template
 from django.http import QueryDict
-from django.template.defaultfilters import floatformat
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
-from django.utils.text import Truncator
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from ..links import path_maker
 from ..models import FindingStatus
@@ -29,43 +29,56 @@ def status_badge(finding) -> str:
 @register.simple_tag
 def finding_rows(findings, with_checks: bool) -> SafeString:
     """The ledger table's rows, written in one pass: through the template language the 50 rows of a
-    page cost 17 ms, a third of drawing the page. Each cell repeats its column's name (data-label)
-    for the phone layout. `with_checks`: a first column with a box on each registered finding."""
+    page cost 17 ms, a third of drawing the page, and through format_html still 7 ms. Every value is
+    escaped here with html.escape. Each cell repeats its column's name (data-label) for the phone
+    layout. `with_checks`: a first column with a box on each registered finding."""
     labels = [_("问题编号"), _("发现日期"), _("问题描述"), _("点位"), _("责任单位"), _("状态"), _("整改时限"),
               _("未按期"), _("扣分")]
-    heads = [format_html('<td data-label="{}">', label) for label in labels]
+    heads = [f'<td data-label="{escape(label)}">' for label in labels]
     badges = {value: badge(value, label) for value, label in FindingStatus.choices}
     link_of = path_maker("finding_detail")
-    relapse = format_html(' <span class="badge relapse">{}</span>', _("反弹"))
-    overdue = format_html(" <b>{}</b>", _("超期"))
-    choose = _("选择")
+    relapse = f' <span class="badge relapse">{escape(_("反弹"))}</span>'
+    overdue = f" <b>{escape(_('超期'))}</b>"
+    choose = escape(_("选择"))
+    registered = FindingStatus.REGISTERED
+    # what a cut description ends with, as Truncator writes it in this language ("..." in Chinese)
+    cut = pgettext("String to return when truncating text", "%(truncated_text)s…") % {"truncated_text": ""}
 
-    def row(f) -> SafeString:
-        link = link_of(f.pk)
-        number = f.display_number
+    def row(f) -> str:
+        link = escape(link_of(f.pk))
+        number = escape(f.display_number)
         check = ""
         if with_checks:
-            box = (format_html('<input type="checkbox" name="ids" value="{}" aria-label="{} {}">', f.pk, choose, number)
-                   if f.status == FindingStatus.REGISTERED else "")
-            check = format_html('<td class="narrow-col">{}</td>', box)
+            box = (f'<input type="checkbox" name="ids" value="{f.pk}" aria-label="{choose} {number}">'
+                   if f.status == registered else "")
+            check = f'<td class="narrow-col">{box}</td>'
         site = (f.site.name if f.site_id else "") or f.address or "—"
-        deadline = format_html("{}{}", f.deadline.isoformat(), overdue if f.is_overdue else "") if f.deadline else "—"
-        return format_html(
-            '<tr class="{}">{}{}<a class="number" href="{}">{}</a>{}</td>{}{}</td>{}<a class="desc" href="{}">{}</a>'
-            "</td>{}{}</td>{}{}</td>{}{}</td>{}{}</td>{}{}</td>{}{}</td></tr>\n",
-            "overdue" if f.is_overdue else "", check,
-            heads[0], link, number, relapse if f.relapse_of_id else "",
-            heads[1], f.found_on.isoformat(),
-            heads[2], link, Truncator(f.description).chars(60),
-            heads[3], site,
-            heads[4], f.lead_unit.name,
-            heads[5], badges.get(f.status) or badge(f.status, f.status),
-            heads[6], deadline,
-            heads[7], f.miss_count,
-            heads[8], floatformat(f.deduction, "-2"),
+        deadline = f"{f.deadline.isoformat()}{overdue if f.is_overdue else ''}" if f.deadline else "—"
+        return (
+            f'<tr class="{"overdue" if f.is_overdue else ""}">{check}'
+            f'{heads[0]}<a class="number" href="{link}">{number}</a>{relapse if f.relapse_of_id else ""}</td>'
+            f"{heads[1]}{f.found_on.isoformat()}</td>"
+            f'{heads[2]}<a class="desc" href="{link}">{escape(shortened(f.description, 60, cut))}</a></td>'
+            f"{heads[3]}{escape(site)}</td>"
+            f"{heads[4]}{escape(f.lead_unit.name)}</td>"
+            f"{heads[5]}{badges.get(f.status) or badge(f.status, f.status)}</td>"
+            f"{heads[6]}{deadline}</td>"
+            f"{heads[7]}{f.miss_count}</td>"
+            f"{heads[8]}{points(f.deduction)}</td></tr>\n"
         )
 
-    return format_html_join("", "{}", ((row(f),) for f in findings))
+    return mark_safe("".join(row(f) for f in findings))  # nosec B308 B703  # noqa: S308 - every value escaped above
+
+
+def shortened(text: str, limit: int, cut: str) -> str:
+    """At most `limit` characters, ending in `cut` when cut (Truncator.chars, without its cost)."""
+    return text if len(text) <= limit else text[: limit - len(cut)] + cut
+
+
+def points(value) -> str:
+    """A deduction as the ledger shows it: 2 → "2", 2.5 → "2.50" (floatformat's "-2")."""
+    text = f"{value:.2f}"
+    return text[:-3] if text.endswith(".00") else text
 
 
 @register.simple_tag
