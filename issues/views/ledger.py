@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -95,9 +95,10 @@ def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[
             if name not in ("status", "o"):
                 base = filterset.filters[name].filter(base, value)
     if len(base.query.where.children) > scope:  # a filter took effect (an unticked box does not)
-        # the filters decide which rows are read: one pass over them, grouped by status (a district's
-        # three years: 46 ms, where a count per status read the same rows five times, 75 ms)
-        counts = dict(base.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+        # the filters decide which rows are read: one pass over them, a count per status in it (a
+        # district's three years: 17-29 ms; grouped by status, which sorts the rows first, 29-44 ms;
+        # a count per status read the same rows five times, 75 ms)
+        counts = base.aggregate(**{status: Count("pk", filter=Q(status=status)) for status in FindingStatus.values})
     else:
         # one count per status that stays small; the closed (most of a ledger) are what is left of the
         # total: grouping half a million findings by status would read every one of them
@@ -142,7 +143,10 @@ def ledger_context(request) -> dict:
     valid = not filterset.is_bound or filterset.is_valid()
     rows = (filterset.qs if filterset.is_bound else qs) if valid else qs.none()
     tabs = status_counts_without_status_filter(filterset, user)
-    paginator = TwoStepPaginator(rows, per_page, rows=rows_by_ids(ledger_queryset(None)))
+    # deep into one unit's subtree, a page is found by counting per date (TwoStepPaginator.page_ids):
+    # the whole city's rows are instead walked in the found-on index's order, which stays cheap
+    paginator = TwoStepPaginator(rows, per_page, rows=rows_by_ids(ledger_queryset(None)),
+                                 seek="found_on" if deep and filterset.narrow else None)
     if valid:
         # the page's findings are the tabs' findings of the chosen statuses: no count of its own
         chosen = set(filterset.form.cleaned_data.get("status") or ()) if filterset.is_bound else set()
