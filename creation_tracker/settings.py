@@ -121,6 +121,13 @@ CACHES = {
         "TIMEOUT": 3600,
         "OPTIONS": {"MAX_ENTRIES": 100},
     },
+    # the ledger filter's option lists (units, index items, rounds...), under the reference stamp
+    "options": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ledger-options",
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 200},
+    },
 }
 LEDGER_PAGE_CACHE = env_bool("LEDGER_PAGE_CACHE", True)
 

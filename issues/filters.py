@@ -4,6 +4,7 @@ ledger can be bookmarked, shared in a WeChat group, or linked from a dashboard f
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import django_filters as df
 from django import forms
@@ -13,7 +14,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import access
+from . import access, pagecache
 from .forms import QuickSelect
 from .models import FindingStatus, IndexCategory, IndexItem, InspectionRound, Notice, NoticeOutcome, SiteType, overdue_q
 
@@ -60,20 +61,15 @@ class FindingFilter(df.FilterSet):
                                widget=forms.CheckboxInput)
     due_within = df.NumberFilter(label=_("几天内到期"), method="filter_due_within", min_value=0)
     category = df.ModelChoiceFilter(label=_("测评项目"), field_name="index_item__category",
-                                    queryset=IndexCategory.objects.all(),
-                                    widget=QuickSelect(options=lambda: IndexCategory.objects.values_list("pk", "name")))
+                                    queryset=IndexCategory.objects.all(), widget=QuickSelect)
     item = df.ModelChoiceFilter(label=_("测评指标"), field_name="index_item", queryset=IndexItem.objects.all(),
-                              widget=QuickSelect(options=lambda: (
-                                  (pk, f"{code} {name}") for pk, code, name in IndexItem.objects.values_list(
-                                      "pk", "code", "name"))))
+                                widget=QuickSelect)
     site_type = df.ModelChoiceFilter(label=_("点位类型"), field_name="site__site_type",
-                                     queryset=SiteType.objects.all(),
-                                     widget=QuickSelect(options=lambda: SiteType.objects.values_list("pk", "name")))
+                                     queryset=SiteType.objects.all(), widget=QuickSelect)
     site = df.NumberFilter(label=_("点位编号"), field_name="site_id", widget=forms.HiddenInput)
     site_name = df.CharFilter(label=_("点位名称"), field_name="site__name", lookup_expr="icontains")
     round = df.ModelChoiceFilter(label=_("督查批次"), field_name="inspection_round",
-                                 queryset=InspectionRound.objects.all(), widget=QuickSelect(
-                                     options=lambda: InspectionRound.objects.order_by("-held_on").values_list("pk", "name")))
+                                 queryset=InspectionRound.objects.all(), widget=QuickSelect)
     source = df.ChoiceFilter(label=_("问题来源"), field_name="inspection_round__source", choices=[],
                              widget=QuickSelect)
     found_from = df.DateFilter(label=_("发现日期从"), field_name="found_on", lookup_expr="gte",
@@ -101,13 +97,34 @@ class FindingFilter(df.FilterSet):
         self.user = user
         self.deep = deep
         self.today = today or timezone.localdate()
-        sources = InspectionRound.objects.order_by("source").values_list("source", flat=True).distinct()
-        self.filters["source"].extra["choices"] = lambda: [(s, s) for s in sources]  # read when used
         self.filters["round"].queryset = InspectionRound.objects.order_by("-held_on")
-        units = access.units_for(user).order_by("kind", "name").values_list("pk", "name") if user else []
-        # read when the select is drawn, not for a filter set that only filters; as `options`, not
-        # `choices`, which the form's copy of its fields would read (a thousand units: 3 ms a page)
-        self.filters["unit"].extra["widget"] = QuickSelect(options=lambda: units, blank="—")
+        # the selects' options: read when a select is drawn, not for a filter set that only filters,
+        # and kept under the reference version (pagecache.kept_options). Given as QuickSelect's
+        # `options`, not as `choices`, which the form's copy of its fields reads (a thousand units:
+        # 3 ms a page).
+        options = {
+            "unit": lambda: access.units_for(user).order_by("kind", "name").values_list("pk", "name") if user else (),
+            "category": lambda: IndexCategory.objects.values_list("pk", "name"),
+            "item": lambda: ((pk, f"{code} {name}") for pk, code, name in IndexItem.objects.values_list(
+                "pk", "code", "name")),
+            "site_type": lambda: SiteType.objects.values_list("pk", "name"),
+            "round": lambda: InspectionRound.objects.order_by("-held_on").values_list("pk", "name"),
+        }
+        for name, read in options.items():
+            self.filters[name].extra["widget"] = QuickSelect(options=self._kept(name, read),
+                                                             blank="—" if name == "unit" else "---------")
+        # a ChoiceFilter's choices also validate the value asked for
+        self.filters["source"].extra["choices"] = self._kept("source", lambda: (
+            (s, s) for s in InspectionRound.objects.order_by("source").values_list("source", flat=True).distinct()))
+
+    @functools.cached_property
+    def reference_version(self) -> int | None:
+        return pagecache.reference_version()
+
+    def _kept(self, name: str, read):
+        """`read`'s options, kept under the reference version; the units' per set of units seen."""
+        scope = access.visible_unit_ids(self.user) if name == "unit" and self.user else None
+        return lambda: pagecache.kept_options(self.reference_version, name, scope, read)
 
     @property
     def narrow(self) -> bool:

@@ -1470,17 +1470,23 @@ class AuditEvent(models.Model):
 
 
 class LedgerStamp(models.Model):
-    """One row whose version the database raises on every write to a table the ledger page draws
-    (findings, units, sites, site types, index categories and items, inspection rounds).
+    """Two rows whose versions the database raises on writes. Row 1, the ledger version: every write
+    to a table the ledger page draws (findings, units, sites, site types, index categories and
+    items, inspection rounds). Row 2, the reference version: writes to the tables the ledger's
+    filter lists its options from (the same without findings and sites).
 
-    Triggers raise it (migration 0019), so the nightly job's and the imports' raw-SQL writes count
-    like any other. A drawn ledger page is kept under the version it was drawn at (issues.pagecache):
-    a page kept before a write is never shown after it. SQLite only: on PostgreSQL the table stays
-    empty and every page is drawn (the migration says why).
+    Triggers raise them (migrations 0019 and 0020), so the nightly job's and the imports' raw-SQL
+    writes count like any other. A drawn ledger page is kept under the ledger version it was drawn
+    at (issues.pagecache), the filter's option lists under the reference version
+    (issues.forms.kept_options): nothing kept before a write is shown after it. SQLite only: on
+    PostgreSQL the table stays empty and everything is read afresh (migration 0019 says why).
     """
 
+    LEDGER, REFERENCE = 1, 2
     STAMPED_TABLES = ("issues_finding", "issues_unit", "issues_site", "issues_sitetype",
                       "issues_indexcategory", "issues_indexitem", "issues_inspectionround")
+    REFERENCE_TABLES = ("issues_unit", "issues_sitetype", "issues_indexcategory", "issues_indexitem",
+                        "issues_inspectionround")
 
     version = models.BigIntegerField(default=0)
 

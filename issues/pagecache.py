@@ -1,4 +1,5 @@
-"""Drawn pages kept per worker, under the ledger's version stamp (models.LedgerStamp).
+"""Drawn pages kept per worker, under the ledger's version stamp (models.LedgerStamp); the ledger
+filter's option lists, under the reference stamp (`kept_options`).
 
 The database raises the stamp on every write to a table the ledger draws, whoever writes, in the
 same transaction as the write. A page is looked up under the version read before anything else of
@@ -12,7 +13,7 @@ A kept page carries a mark where the CSRF token goes; every answer gets the aske
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import caches
@@ -30,9 +31,39 @@ CSRF_MARK = "csrf-mark-7f3a91c2"  # drawn in place of the CSRF token; never a re
 def ledger_version() -> int | None:
     """The stamp, or None when the database keeps none (then nothing is kept): PostgreSQL never does
     (migration 0019), so it is not asked."""
-    if not settings.LEDGER_PAGE_CACHE or connection.vendor != "sqlite":
+    if not settings.LEDGER_PAGE_CACHE:
         return None
-    return LedgerStamp.objects.filter(pk=1).values_list("version", flat=True).first()
+    return _stamp(LedgerStamp.LEDGER)
+
+
+def reference_version() -> int | None:
+    """The stamp of the tables the ledger's filter lists its options from (models.LedgerStamp), or
+    None when the database keeps none."""
+    return _stamp(LedgerStamp.REFERENCE)
+
+
+def kept_options(version: int | None, name: str, scope: frozenset[int] | None,
+                 read: Callable[[], Iterable[tuple]]) -> tuple:
+    """The (value, label) pairs `read` gives for the ledger filter's select `name`, kept in the
+    worker under the reference version: the same thousand units are read once, not once a page.
+    `scope`: the units the asker sees (None: all), for the lists that depend on it. Without a stamp
+    (`version` None) they are read every time."""
+    if version is None:
+        return tuple(read())
+    seen = "all" if scope is None else hashlib.sha256(repr(sorted(scope)).encode()).hexdigest()
+    key = f"options:{version}:{name}:{seen}"
+    store = caches["options"]
+    pairs = store.get(key)
+    if pairs is None:
+        pairs = tuple(read())
+        store.set(key, pairs)
+    return pairs
+
+
+def _stamp(row: int) -> int | None:
+    if connection.vendor != "sqlite":
+        return None
+    return LedgerStamp.objects.filter(pk=row).values_list("version", flat=True).first()
 
 
 def page_key(version: int, *parts) -> str:

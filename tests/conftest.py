@@ -50,8 +50,10 @@ def _media_root(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _no_pages_of_another_test():
     """Each test rolls its database back, and with it the ledger's version stamp: a page kept by
-    one test could answer the next at the same version. Every test starts with no kept page."""
+    one test could answer the next at the same version. Every test starts with no kept page and
+    no kept option list."""
     caches["pages"].clear()
+    caches["options"].clear()
 
 
 def jpeg(colour=(120, 130, 140), size=(64, 48)) -> tuple[str, bytes]:

@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from issues.access import Role
-from issues.models import Finding, InspectionRound, LedgerStamp, Site, Unit
+from issues.models import Finding, IndexCategory, IndexItem, InspectionRound, LedgerStamp, Site, Unit
 from issues.pagecache import CSRF_MARK
 from issues.services import findings as svc
 from issues.services.escalation import process_day
@@ -153,4 +153,68 @@ def test_every_table_the_ledger_draws_raises_the_stamp(city):
     spare = Site.objects.create(name="临时点位", site_type=city.market_type)
     before = version()
     Site.objects.filter(pk=spare.pk).delete()
+    assert version() > before
+
+
+def unit_options(page: str) -> list[str]:
+    """The names in the ledger filter's unit select."""
+    select = re.search(r'<select name="unit"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select)
+
+
+def reads_units(sql: list[str]) -> bool:
+    return any('FROM "issues_unit"' in q and '"name"' in q for q in sql)
+
+
+@kept_pages
+def test_the_filters_options_are_read_again_only_after_a_write_to_them(client, city):
+    """A finding's change draws the page again, with the unit list kept; a renamed unit, a new
+    index item and a new inspection round are in the selects on the next view."""
+    city.assigned(description="市场垃圾")
+    client.force_login(city.office)
+    page, sql = ledger(client)
+    assert reads_units(sql) and "东门社区" in unit_options(page)
+    city.finding(description="路面破损")  # a write to findings: the page is drawn again
+    page, sql = ledger(client)
+    assert read_findings(sql) and "路面破损" in page
+    assert not reads_units(sql) and "东门社区" in unit_options(page)
+    Unit.objects.filter(pk=city.dongmen_sq.pk).update(name="东门新社区")  # one UPDATE, no save()
+    page, sql = ledger(client)
+    assert reads_units(sql) and "东门新社区" in unit_options(page) and "东门社区" not in unit_options(page)
+    category = IndexCategory.objects.create(name="新测评项目", system=city.item.system)
+    IndexItem.objects.create(code="Z9.1", name="新测评指标", category=category, system=city.item.system)
+    InspectionRound.objects.create(name="第九批暗访", source="省级暗访", held_on=dt.date(2026, 11, 20))
+    page, _ = ledger(client)
+    assert "新测评项目" in page and "Z9.1 新测评指标" in page and "第九批暗访" in page
+    assert '<option value="省级暗访">省级暗访</option>' in page
+
+
+@kept_pages
+def test_people_who_see_different_units_never_share_a_kept_unit_list(client, city):
+    client.force_login(city.office)
+    everyone = unit_options(ledger(client)[0])
+    unit = Client()
+    unit.force_login(city.outsider)  # 西湖社区's liaison
+    own = unit_options(ledger(unit)[0])
+    assert "东门社区" in everyone and "西湖社区" in everyone
+    assert own == ["西湖社区"]
+
+
+@kept_pages
+def test_every_table_the_filter_lists_raises_the_reference_stamp_and_findings_do_not(city):
+    def version():
+        return LedgerStamp.objects.get(pk=LedgerStamp.REFERENCE).version
+
+    InspectionRound.objects.create(name="第一批", source="日常督查", held_on=dt.date(2026, 11, 2))
+    start = version()
+    city.assigned()
+    Site.objects.create(name="临时点位", site_type=city.market_type)
+    assert version() == start
+    for table in LedgerStamp.REFERENCE_TABLES:
+        before = version()
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET id = id WHERE id IN (SELECT MIN(id) FROM {table})")
+        assert version() > before, table
+    before = version()
+    InspectionRound.objects.filter(name="第一批").delete()
     assert version() > before
