@@ -95,10 +95,13 @@ def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[
             if name not in ("status", "o"):
                 base = filterset.filters[name].filter(base, value)
     if len(base.query.where.children) > scope:  # a filter took effect (an unticked box does not)
-        # the filters decide which rows are read: one pass over them, a count per status in it (a
-        # district's three years: 17-29 ms; grouped by status, which sorts the rows first, 29-44 ms;
-        # a count per status read the same rows five times, 75 ms)
-        counts = base.aggregate(**{status: Count("pk", filter=Q(status=status)) for status in FindingStatus.values})
+        # the filters decide which rows are read: one pass over them, counting all and each status but
+        # the closed, which are what is left (a district's three years: 20 ms, where a count for each
+        # of the five statuses took 28 ms, grouping by status, which sorts the rows first, 29-44 ms,
+        # and a count per status, reading the same rows five times, 75 ms)
+        counts = base.aggregate(all=Count("pk"), **{status: Count("pk", filter=Q(status=status))
+                                                    for status in FindingStatus.values if status != FindingStatus.CLOSED})
+        counts[FindingStatus.CLOSED] = counts.pop("all") - sum(counts.values())
     else:
         # one count per status that stays small; the closed (most of a ledger) are what is left of the
         # total: grouping half a million findings by status would read every one of them
