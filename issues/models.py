@@ -1478,7 +1478,7 @@ class LedgerStamp(models.Model):
     Triggers raise them (migrations 0019 and 0020), so the nightly job's and the imports' raw-SQL
     writes count like any other. A drawn ledger page is kept under the ledger version it was drawn
     at (issues.pagecache), the filter's option lists under the reference version
-    (issues.forms.kept_options): nothing kept before a write is shown after it. SQLite only: on
+    (issues.pagecache.kept_options): nothing kept before a write is shown after it. SQLite only: on
     PostgreSQL the table stays empty and everything is read afresh (migration 0019 says why).
     """
 

@@ -11,30 +11,10 @@ every page (issues.pagecache reads no stamp and keeps nothing).
 
 from django.db import migrations, models
 
+from issues import stamps
+
 TABLES = ("issues_finding", "issues_unit", "issues_site", "issues_sitetype", "issues_indexcategory",
           "issues_indexitem", "issues_inspectionround")
-EVENTS = ("INSERT", "UPDATE", "DELETE")
-RAISE = "UPDATE issues_ledgerstamp SET version = version + 1 WHERE id = 1"
-
-
-def create_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    apps.get_model("issues", "LedgerStamp").objects.using(schema_editor.connection.alias).create(id=1, version=1)
-    for table in TABLES:
-        for event in EVENTS:
-            schema_editor.execute(
-                f"CREATE TRIGGER {table}_stamp_{event.lower()} AFTER {event} ON {table} "
-                f"FOR EACH ROW BEGIN {RAISE}; END"
-            )
-
-
-def drop_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for table in TABLES:
-        for event in EVENTS:
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_stamp_{event.lower()}")
 
 
 class Migration(migrations.Migration):
@@ -49,5 +29,5 @@ class Migration(migrations.Migration):
             ],
             options={"verbose_name": "台账版本", "verbose_name_plural": "台账版本"},
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
+        stamps.operation(row=1, tables=TABLES, suffix="stamp"),
     ]
