@@ -165,3 +165,21 @@ def test_telling_many_units_at_once_sends_what_telling_them_one_by_one_sends(cit
     assert at_once == one_by_one
     assert at_once[0] == 5  # dongmen: an email and a WeCom message for events 3, a WeCom for 0; chengguan: DingTalk ×2
     assert {row[2] for row in at_once[1]} >= {"miss:2", "miss:5"}  # the Xihu liaison is told too
+
+
+def test_the_nightly_job_tells_every_unit_with_someone_to_tell_of_its_misses(city):
+    """People of the unit the missed notice went to get a notification, a unit with only a group
+    robot gets the robot's message, and a unit with neither gets nothing."""
+    Unit.objects.filter(pk=city.gongan.pk).update(dingtalk_webhook="http://127.0.0.1:9/dingtalk")  # nobody, a robot
+    dongmen, _ = city.assigned(description="东门垃圾", deadline=DAY)  # its liaison
+    _gongan, missed = city.assigned(description="公安违停", deadline=DAY, unit=city.gongan)
+    city.assigned(description="东门街道墙面", deadline=DAY, unit=city.dongmen)  # nobody at all
+    report = process_day(DAY)
+    assert len(report.misses) == 3
+    told = list(Notification.objects.filter(kind=NotificationKind.MISS).values_list("recipient__username", "title",
+                                                                                    "body"))
+    assert len(told) == 1 and told[0][0] == "dongmen"
+    assert told[0][1] == f"未按期整改：{dongmen.display_number} 第1次整改通知"
+    assert told[0][2].startswith("东门垃圾。")
+    robots = list(OutboundMessage.objects.values_list("channel", "key"))
+    assert robots == [("dingtalk", f"dingtalk:{city.gongan.pk}:miss:{missed.pk}")]

@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..links import path_maker
+from ..lookups import IdList
 from ..models import (
     AuditEvent,
     Decision,
@@ -257,23 +258,27 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
         .prefetch_related("ranking_groups").order_by("order", "code")
     )
     # the day's misses as plain rows, their units read once: up to 5,000 rows a night
-    missed = list(
-        Notice.objects.filter(outcome=NoticeOutcome.MISSED, outcome_on=day).order_by("pk")
-        .values_list("pk", "seq", "finding_id", "unit_id", "miss_kind", "finding__number", "finding__description")
-    )
+    the_day = Notice.objects.filter(outcome=NoticeOutcome.MISSED, outcome_on=day).order_by("pk")
+    missed = list(the_day.values_list("pk", "seq", "finding_id", "unit_id"))
     units = Unit.objects.in_bulk({row[3] for row in missed})
-    finding_path = path_maker("finding_detail")
-    kinds = {kind.value: str(kind.label) for kind in MissKind}  # translated once, not once a miss
-    on = day.isoformat()
-    notify.notify_units([
-        notify.Event(
-            unit=units[unit_id], kind=NotificationKind.MISS, key=f"miss:{pk}",
-            title=f"未按期整改：{Finding.number_of(number, finding_id)} 第{seq}次整改通知",
-            body=f"{description[:80]}。{kinds[kind]}，记于 {on}；已下发下一次整改通知，请尽快整改。",
-            path=finding_path(finding_id),
-        )
-        for pk, seq, finding_id, unit_id, kind, number, description in missed
-    ])
+    # the misses of units with someone to tell, with what the notification says: most of a night's
+    # misses fall on units nobody is there to tell, and would be read and written out for nothing
+    told = notify.reachable(units.values())
+    if told:
+        finding_path = path_maker("finding_detail")
+        kinds = {kind.value: str(kind.label) for kind in MissKind}  # translated once, not once a miss
+        on = day.isoformat()
+        notify.notify_units([
+            notify.Event(
+                unit=units[unit_id], kind=NotificationKind.MISS, key=f"miss:{pk}",
+                title=f"未按期整改：{Finding.number_of(number, finding_id)} 第{seq}次整改通知",
+                body=f"{description[:80]}。{kinds[kind]}，记于 {on}；已下发下一次整改通知，请尽快整改。",
+                path=finding_path(finding_id),
+            )
+            for pk, seq, finding_id, unit_id, kind, number, description in the_day.filter(
+                unit_id__in_ids=IdList(told)).values_list("pk", "seq", "finding_id", "unit_id", "miss_kind",
+                                                         "finding__number", "finding__description")
+        ])
     finding_rules = [r for r in rules if r.trigger == RuleTrigger.FINDING_MISSES]
     chains: dict[int, list[tuple[int, int, dt.date]]] = defaultdict(list)  # (seq, pk, date) of every missed notice
     # A chain holds missed notices numbered up to the miss's own, so it is never longer than that
@@ -289,7 +294,7 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
         ):
             chains[finding_id].append((seq, pk, outcome_on))
     due: list[tuple[EscalationRule, Unit, int, list[tuple[int, int, dt.date]]]] = []
-    for _pk, seq, finding_id, unit_id, _kind, _number, _description in may_reach:
+    for _pk, seq, finding_id, unit_id in may_reach:
         chain = [link for link in chains[finding_id] if link[0] <= seq]
         due += [(rule, units[unit_id], finding_id, chain) for rule in finding_rules
                 if rule.threshold == len(chain) and rule_applies(rule, units[unit_id])]
