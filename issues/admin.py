@@ -7,6 +7,7 @@ so here they are read-only; the audit log can be read by all who may see it and 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import User
+from django.db import models as djmodels
 from django.utils.translation import gettext_lazy as _
 
 from . import models as m
@@ -72,6 +73,8 @@ class UnitAdmin(NoDeleteAdmin):
     search_fields = ["name", "short_names", "admin_leader_name", "party_leader_name"]
     autocomplete_fields = ["parent"]
     list_select_related = ["parent", "ranking_group"]
+    # the group robots' addresses are https: one typed without its scheme gets https, not http
+    formfield_overrides = {djmodels.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(m.SiteType)

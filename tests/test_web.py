@@ -116,10 +116,13 @@ def test_office_edits_configuration_in_the_admin(client, city):
     response = client.post(f"/admin/issues/unit/{city.dongmen.pk}/change/", {
         "name": "东门街道办事处", "short_names": "东门街道", "kind": "street", "parent": city.east.pk,
         "ranking_group": "", "is_active": "on",
+        # a group robot's address pasted without its scheme is kept as https
+        "wecom_webhook": "qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc",
     })
     assert response.status_code == 302, response.content.decode()[:2000]
     city.dongmen.refresh_from_db()
     assert city.dongmen.name == "东门街道办事处"
+    assert city.dongmen.wecom_webhook == "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"
 
 
 def test_a_unit_cannot_become_its_own_ancestor(client, city):
