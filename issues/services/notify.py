@@ -35,11 +35,14 @@ from ..models import Notification, OutboundMessage, Unit
 log = logging.getLogger(__name__)
 
 
+def _unit_users():
+    """Active users with a unit role (heads, liaisons)."""
+    return get_user_model().objects.filter(is_active=True, groups__name__in=list(UNIT_ROLES)).distinct()
+
+
 def recipients(unit: Unit):
     """The active heads and liaisons of the unit."""
-    return get_user_model().objects.filter(
-        is_active=True, profile__unit=unit, groups__name__in=list(UNIT_ROLES)
-    ).distinct()
+    return _unit_users().filter(profile__unit=unit)
 
 
 def wecom_payload(title: str, body: str, url: str) -> dict:
@@ -117,10 +120,16 @@ def reachable(units: Iterable[Unit]) -> set[int]:
     address. `notify_units` writes nothing for the others, so a caller need build no event for them
     (a night's 5,000 misses fall mostly on units nobody reads the ledger for)."""
     units = list(units)
-    people = set(get_user_model().objects.filter(
-        is_active=True, profile__unit__in_ids=IdList(unit.pk for unit in units), groups__name__in=list(UNIT_ROLES),
-    ).values_list("profile__unit_id", flat=True))
-    return people | {unit.pk for unit in units if unit.wecom_webhook or unit.dingtalk_webhook}
+    return set(_people({unit.pk for unit in units})) | {unit.pk for unit in units
+                                                         if unit.wecom_webhook or unit.dingtalk_webhook}
+
+
+def _people(unit_ids) -> dict[int, list]:
+    """The active unit users (liaisons, heads) of these units, by unit, in id order."""
+    people: dict[int, list] = defaultdict(list)
+    for user in _unit_users().filter(profile__unit__in_ids=IdList(unit_ids)).select_related("profile").order_by("pk"):
+        people[user.profile.unit_id].append(user)
+    return people
 
 
 def notify_units(events: list[Event]) -> int:
@@ -135,12 +144,7 @@ def notify_units(events: list[Event]) -> int:
 def _notify_batch(events: list[Event]) -> int:
     if not events:
         return 0
-    people: dict[int, list] = defaultdict(list)
-    for user in (get_user_model().objects.filter(is_active=True,
-                                                 profile__unit__in_ids=IdList({e.unit.pk for e in events}),
-                                                 groups__name__in=list(UNIT_ROLES))
-                 .distinct().select_related("profile").order_by("pk")):
-        people[user.profile.unit_id].append(user)
+    people = _people({e.unit.pk for e in events})
     told = set()  # (recipient, key) told before; nobody to tell, nothing to ask
     if people:
         told = set(Notification.objects.filter(

@@ -94,20 +94,21 @@ def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[
         for name, value in filterset.form.cleaned_data.items():
             if name not in ("status", "o"):
                 base = filterset.filters[name].filter(base, value)
+    # the closed (most of a ledger) are counted as what is left of the total
+    others = [status for status in FindingStatus.values if status != FindingStatus.CLOSED]
     if len(base.query.where.children) > scope:  # a filter took effect (an unticked box does not)
-        # the filters decide which rows are read: one pass over them, counting all and each status but
-        # the closed, which are what is left (a district's three years: 20 ms, where a count for each
-        # of the five statuses took 28 ms, grouping by status, which sorts the rows first, 29-44 ms,
-        # and a count per status, reading the same rows five times, 75 ms)
-        counts = base.aggregate(all=Count("pk"), **{status: Count("pk", filter=Q(status=status))
-                                                    for status in FindingStatus.values if status != FindingStatus.CLOSED})
-        counts[FindingStatus.CLOSED] = counts.pop("all") - sum(counts.values())
+        # the filters decide which rows are read: one pass over them, counting all and each other
+        # status (a district's three years: 20 ms, where a count for each of the five statuses took
+        # 28 ms, grouping by status, which sorts the rows first, 29-44 ms, and a count per status,
+        # reading the same rows five times, 75 ms)
+        counts = base.aggregate(all=Count("pk"), **{status: Count("pk", filter=Q(status=status)) for status in others})
+        total = counts.pop("all")
     else:
-        # one count per status that stays small; the closed (most of a ledger) are what is left of the
-        # total: grouping half a million findings by status would read every one of them
-        counts = {status: base.filter(status=status).count() for status in FindingStatus.values
-                  if status != FindingStatus.CLOSED}
-        counts[FindingStatus.CLOSED] = base.count() - sum(counts.values())
+        # one count per status that stays small, each from the status index: grouping half a million
+        # findings by status would read every one of them
+        counts = {status: base.filter(status=status).count() for status in others}
+        total = base.count()
+    counts[FindingStatus.CLOSED] = total - sum(counts.values())
     return [(value, label, counts.get(value, 0)) for value, label in FindingStatus.choices]
 
 
