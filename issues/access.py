@@ -72,7 +72,7 @@ def unit_of(user) -> Unit | None:
 def descendant_ids(unit_id: int) -> frozenset[int]:
     """The unit and every unit below it, from one query over the (small) unit table."""
     children: dict[int | None, list[int]] = defaultdict(list)
-    for pk, parent_id in Unit.objects.values_list("pk", "parent_id"):
+    for pk, parent_id in Unit.objects.order_by().values_list("pk", "parent_id"):
         children[parent_id].append(pk)
     found, stack = set(), [unit_id]
     while stack:

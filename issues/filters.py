@@ -95,6 +95,7 @@ class FindingFilter(df.FilterSet):
         """`deep`: the page asked for lies thousands of rows into the result (see `filter_status`)."""
         super().__init__(*args, **kwargs)
         self.user = user
+        self._subtrees: dict[int, frozenset[int]] = {}  # unit → its subtree's ids (filter_unit)
         self.deep = deep
         self.today = today or timezone.localdate()
         self.filters["round"].queryset = InspectionRound.objects.order_by("-held_on")
@@ -151,7 +152,11 @@ class FindingFilter(df.FilterSet):
         return qs.filter(status__in=value)
 
     def filter_unit(self, qs, name, value):
-        return qs.filter(lead_unit_id__in=access.descendant_ids(int(value)))
+        # applied twice a page, to the rows and to the status tabs' counts: the unit tree is read once
+        unit_id = int(value)
+        if unit_id not in self._subtrees:
+            self._subtrees[unit_id] = access.descendant_ids(unit_id)
+        return qs.filter(lead_unit_id__in=self._subtrees[unit_id])
 
     def filter_overdue(self, qs, name, value):
         return qs.filter(overdue_q(self.today)) if value else qs

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from issues.models import (
@@ -85,6 +87,21 @@ def test_ledger_lists_filters_and_counts(client, city):
     assert "市场垃圾" in page and "路面破损" not in page
     page = client.get("/findings/", {"site_type": city.market_type.pk, "item": city.item.pk}).content.decode()
     assert "市场垃圾" in page and "路面破损" not in page
+
+
+def test_a_unit_filter_takes_its_subtree_for_rows_and_tabs_reading_the_unit_tree_once(client, city):
+    city.assigned(description="东门社区的问题", unit=city.dongmen_sq)
+    city.finding(description="东门街道待交办", unit=city.dongmen)
+    city.assigned(description="西湖社区的问题", unit=city.xihu_sq)
+    client.force_login(city.office)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get("/findings/", {"unit": city.east.pk}).content.decode()
+    assert "东门社区的问题" in page and "东门街道待交办" in page and "西湖社区的问题" not in page
+    assert re.search(r"待交办 <b>1</b>", page) and re.search(r"整改中 <b>1</b>", page)
+    # the rows and the status tabs are filtered by the same subtree, read from the unit table once
+    tree = [q["sql"] for q in ctx.captured_queries
+            if '"issues_unit"."parent_id"' in q["sql"] and 'FROM "issues_unit"' in q["sql"] and "WHERE" not in q["sql"]]
+    assert len(tree) == 1
 
 
 def test_ledger_filters_overdue_due_soon_misses_relapse_and_dates(client, city):
