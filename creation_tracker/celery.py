@@ -28,4 +28,9 @@ def set_aside_startup_objects() -> int:
 
 @worker_process_init.connect  # each process that runs tasks: a prefork pool's child, or the worker with --pool=solo
 def _set_aside_when_started(**_kwargs) -> None:
+    from django.urls import get_resolver
+
+    # the tasks write links (reverse), and the first one in a process loads the URL configuration and
+    # every view: loaded before, it is set aside with the rest
+    get_resolver().reverse_dict  # noqa: B018
     log.info("worker started: %d objects set aside from the garbage collector", set_aside_startup_objects())

@@ -184,7 +184,8 @@ def measure_nightly(n: int = 5_000, repeats: int = 3) -> dict:
     # as in the Celery worker, which has run a task before: the URL configuration is loaded (the first
     # reverse() in a process imports every view, 0.2 s that a night's figure should not carry)
     reverse("ledger")
-    # and, as a started worker does, what the process holds is set aside from the garbage collector
+    # and, as a started worker does after loading it, what the process holds is set aside from the
+    # garbage collector (creation_tracker.celery)
     set_aside_startup_objects()
     today = timezone.localdate()
     day = today + dt.timedelta(days=60)
