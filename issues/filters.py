@@ -103,17 +103,19 @@ class FindingFilter(df.FilterSet):
         # and kept under the reference version (pagecache.kept_options). Given as QuickSelect's
         # `options`, not as `choices`, which the form's copy of its fields reads (a thousand units:
         # 3 ms a page).
-        options = {
-            "unit": lambda: access.units_for(user).order_by("kind", "name").values_list("pk", "name") if user else (),
+        everyone_sees = {
             "category": lambda: IndexCategory.objects.values_list("pk", "name"),
             "item": lambda: ((pk, f"{code} {name}") for pk, code, name in IndexItem.objects.values_list(
                 "pk", "code", "name")),
             "site_type": lambda: SiteType.objects.values_list("pk", "name"),
             "round": lambda: InspectionRound.objects.order_by("-held_on").values_list("pk", "name"),
         }
-        for name, read in options.items():
-            self.filters[name].extra["widget"] = QuickSelect(options=self._kept(name, read),
-                                                             blank="—" if name == "unit" else "---------")
+        for name, read in everyone_sees.items():
+            self.filters[name].extra["widget"] = QuickSelect(options=self._kept(name, read))
+        # the units the user sees, kept per set of units seen
+        self.filters["unit"].extra["widget"] = QuickSelect(blank="—", options=self._kept(
+            "unit", lambda: access.units_for(user).order_by("kind", "name").values_list("pk", "name") if user else (),
+            scope=access.visible_unit_ids(user) if user else None))
         # a ChoiceFilter's choices also validate the value asked for
         self.filters["source"].extra["choices"] = self._kept("source", lambda: (
             (s, s) for s in InspectionRound.objects.order_by("source").values_list("source", flat=True).distinct()))
@@ -122,9 +124,8 @@ class FindingFilter(df.FilterSet):
     def reference_version(self) -> int | None:
         return pagecache.reference_version()
 
-    def _kept(self, name: str, read):
-        """`read`'s options, kept under the reference version; the units' per set of units seen."""
-        scope = access.visible_unit_ids(self.user) if name == "unit" and self.user else None
+    def _kept(self, name: str, read, scope: frozenset[int] | None = None):
+        """`read`'s options when drawn, kept under the reference version (and `scope`, the units seen)."""
         return lambda: pagecache.kept_options(self.reference_version, name, scope, read)
 
     @property
