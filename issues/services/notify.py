@@ -120,8 +120,9 @@ def reachable(units: Iterable[Unit]) -> set[int]:
     address. `notify_units` writes nothing for the others, so a caller need build no event for them
     (a night's 5,000 misses fall mostly on units nobody reads the ledger for)."""
     units = list(units)
-    return set(_people({unit.pk for unit in units})) | {unit.pk for unit in units
-                                                         if unit.wecom_webhook or unit.dingtalk_webhook}
+    with_people = _unit_users().filter(profile__unit__in_ids=IdList({unit.pk for unit in units}))
+    return set(with_people.values_list("profile__unit_id", flat=True)) | {
+        unit.pk for unit in units if unit.wecom_webhook or unit.dingtalk_webhook}
 
 
 def _people(unit_ids) -> dict[int, list]:
