@@ -5,7 +5,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "creation_tracker.settings")
 
@@ -26,7 +26,7 @@ def set_aside_startup_objects() -> int:
     return gc.get_freeze_count()
 
 
-@worker_process_init.connect  # each process that runs tasks: a prefork pool's child, or the worker with --pool=solo
+@worker_init.connect  # in the worker's main process, Django set up, before a prefork pool forks its children
 def _set_aside_when_started(**_kwargs) -> None:
     from django.urls import get_resolver
 
