@@ -110,26 +110,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Drawn ledger pages, kept in each worker's memory under the ledger's version stamp (issues.pagecache):
-# a write anywhere in what the page draws makes a new version, so a kept page is never stale.
-# 100 pages of about 110 KB at most: 11 MB a worker. LEDGER_PAGE_CACHE=0 draws every page afresh.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "pages": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "ledger-pages",
-        "TIMEOUT": 3600,
-        "OPTIONS": {"MAX_ENTRIES": 100},
-    },
-    # the ledger filter's option lists (units, index items, rounds...), under the reference stamp
-    "options": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "ledger-options",
-        "TIMEOUT": 3600,
-        "OPTIONS": {"MAX_ENTRIES": 200},
-    },
-}
-LEDGER_PAGE_CACHE = env_bool("LEDGER_PAGE_CACHE", True)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -187,8 +168,6 @@ DATA_UPLOAD_MAX_NUMBER_FILES = PHOTO_MAX_FILES + 1
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(300 * 1024 * 1024)))
 IMPORT_MAX_RATIO = int(os.environ.get("IMPORT_MAX_RATIO", "200"))
-# Files from this size up are parsed by a child process while the importer checks and writes (about 2,500 rows)
-IMPORT_CHILD_READER_BYTES = int(os.environ.get("IMPORT_CHILD_READER_BYTES", str(200 * 1024)))
 IMPORT_ASYNC_ROWS = int(os.environ.get("IMPORT_ASYNC_ROWS", "10000"))
 EXPORT_ASYNC_ROWS = int(os.environ.get("EXPORT_ASYNC_ROWS", "5000"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(40 * 1024 * 1024)))

@@ -4,17 +4,15 @@ ledger can be bookmarked, shared in a WeChat group, or linked from a dashboard f
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
 import django_filters as df
 from django import forms
 from django.core.validators import EMPTY_VALUES
-from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Concat
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import access, pagecache
+from . import access
 from .forms import QuickSelect
 from .models import FindingStatus, IndexCategory, IndexItem, InspectionRound, Notice, NoticeOutcome, SiteType, overdue_q
 
@@ -91,48 +89,27 @@ class FindingFilter(df.FilterSet):
     unsigned = df.BooleanFilter(label=_("只看未签收"), method="filter_unsigned", widget=forms.CheckboxInput)
     o = LedgerOrdering(fields=ORDERING, label=_("排序"))
 
-    def __init__(self, *args, user=None, today: dt.date | None = None, deep: bool = False, **kwargs):
-        """`deep`: the page asked for lies thousands of rows into the result (see `filter_status`)."""
+    def __init__(self, *args, user=None, today: dt.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self._subtrees: dict[int, frozenset[int]] = {}  # unit → its subtree's ids (filter_unit)
-        self.deep = deep
         self.today = today or timezone.localdate()
         self.filters["round"].queryset = InspectionRound.objects.order_by("-held_on")
-        # the selects' options: read when a select is drawn, not for a filter set that only filters,
-        # and kept under the reference version (pagecache.kept_options). Given as QuickSelect's
-        # `options`, not as `choices`, which the form's copy of its fields reads (a thousand units:
-        # 3 ms a page).
-        everyone_sees = {
+        # the selects' options are read when a select is drawn, not for a filter set that only filters
+        # (QuickSelect's `options`, which the form's copy of its fields does not read)
+        for select, read in {
             "category": lambda: IndexCategory.objects.values_list("pk", "name"),
             "item": lambda: ((pk, f"{code} {name}") for pk, code, name in IndexItem.objects.values_list(
                 "pk", "code", "name")),
             "site_type": lambda: SiteType.objects.values_list("pk", "name"),
             "round": lambda: InspectionRound.objects.order_by("-held_on").values_list("pk", "name"),
-        }
-        for name, read in everyone_sees.items():
-            self.filters[name].extra["widget"] = QuickSelect(options=self._kept(name, read))
-        # the units the user sees, kept per set of units seen
-        self.filters["unit"].extra["widget"] = QuickSelect(blank="—", options=self._kept(
-            "unit", lambda: access.units_for(user).order_by("kind", "name").values_list("pk", "name") if user else (),
-            scope=access.visible_unit_ids(user) if user else None))
+        }.items():
+            self.filters[select].extra["widget"] = QuickSelect(options=read)
+        self.filters["unit"].extra["widget"] = QuickSelect(blank="—", options=lambda: (
+            access.units_for(user).order_by("kind", "name").values_list("pk", "name") if user else ()))
         # a ChoiceFilter's choices also validate the value asked for
-        self.filters["source"].extra["choices"] = self._kept("source", lambda: (
-            (s, s) for s in InspectionRound.objects.order_by("source").values_list("source", flat=True).distinct()))
-
-    @functools.cached_property
-    def reference_version(self) -> int | None:
-        return pagecache.reference_version()
-
-    def _kept(self, name: str, read, scope: frozenset[int] | None = None):
-        """`read`'s options when drawn, kept under the reference version (and `scope`, the units seen)."""
-        return lambda: pagecache.kept_options(self.reference_version, name, scope, read)
-
-    @property
-    def narrow(self) -> bool:
-        """The rows are one unit's subtree: a unit is chosen, or the user sees only their own."""
-        chosen = self.is_bound and self.form.is_valid() and self.form.cleaned_data.get("unit")
-        return bool(chosen) or (self.user is not None and not access.sees_everything(self.user))
+        self.filters["source"].extra["choices"] = lambda: (
+            (s, s) for s in InspectionRound.objects.order_by("source").values_list("source", flat=True).distinct())
 
     def filter_keyword(self, qs, name, value):
         for word in value.split():
@@ -143,13 +120,6 @@ class FindingFilter(df.FilterSet):
         return qs
 
     def filter_status(self, qs, name, value):
-        """Deep into a unit's ledger (a district's closed findings, page 500), the status is
-        compared as text SQLite cannot look up in an index. Otherwise SQLite walks the status
-        index in date order through every closed finding of the city to skip to the page (330 ms);
-        this way it reads the unit's rows from the (unit, found on, status, closed on) index and
-        sorts them (110 ms). Near the first pages the walk stops early and is the faster one."""
-        if self.deep and self.narrow:
-            return qs.alias(status_text=Concat("status", Value(""))).filter(status_text__in=value)
         return qs.filter(status__in=value)
 
     def filter_unit(self, qs, name, value):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 from html import escape
 
@@ -44,7 +43,6 @@ class QuickSelect(forms.Select):
             choices = (*([] if self.is_required else [("", self.blank)]), *self.options())
         html = _options_html(_plain(choices))
         for chosen in {str(v) for v in self.format_value(value)}:
-            # the values are escaped the same way in the cached text
             html = html.replace(f'<option value="{escape(chosen)}">', f'<option value="{escape(chosen)}" selected>', 1)
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), mark_safe(html))  # nosec B308 B703  # noqa: S308 - escaped in _options_html
 
@@ -58,11 +56,8 @@ def _plain(choices) -> tuple:
     )
 
 
-@functools.lru_cache(maxsize=64)
 def _options_html(choices: tuple) -> str:
-    """The <option> list of these (value, label) pairs, nothing selected. Kept by its pairs, which the
-    page reads anyway: the same 1,000 units or 300 items are written once per worker, not per page,
-    and a renamed unit is a different key."""
+    """The <option> list of these (value, label) pairs, nothing selected."""
 
     def options(pairs):
         for option_value, label in pairs:

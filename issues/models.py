@@ -1467,32 +1467,3 @@ class AuditEvent(models.Model):
             message=message,
             data=data or {},
         )
-
-
-class LedgerStamp(models.Model):
-    """Two rows whose versions the database raises on writes. Row 1, the ledger version: every write
-    to a table the ledger page draws (findings, units, sites, site types, index categories and
-    items, inspection rounds). Row 2, the reference version: writes to the tables the ledger's
-    filter lists its options from (the same without findings and sites).
-
-    Triggers raise them (migrations 0019 and 0020), so the nightly job's and the imports' raw-SQL
-    writes count like any other. A drawn ledger page is kept under the ledger version it was drawn
-    at (issues.pagecache), the filter's option lists under the reference version
-    (issues.pagecache.kept_options): nothing kept before a write is shown after it. SQLite only: on
-    PostgreSQL the table stays empty and everything is read afresh (migration 0019 says why).
-    """
-
-    LEDGER, REFERENCE = 1, 2
-    STAMPED_TABLES = ("issues_finding", "issues_unit", "issues_site", "issues_sitetype",
-                      "issues_indexcategory", "issues_indexitem", "issues_inspectionround")
-    REFERENCE_TABLES = ("issues_unit", "issues_sitetype", "issues_indexcategory", "issues_indexitem",
-                        "issues_inspectionround")
-
-    version = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("台账版本")
-        verbose_name_plural = _("台账版本")
-
-    def __str__(self) -> str:
-        return str(self.version)

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 import redis
 from django.contrib.auth.models import Group, User
-from django.core.cache import caches
 from PIL import Image
 
 from issues.access import Role
@@ -45,15 +44,6 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def _no_pages_of_another_test():
-    """Each test rolls its database back, and with it the ledger's version stamp: a page kept by
-    one test could answer the next at the same version. Every test starts with no kept page and
-    no kept option list."""
-    caches["pages"].clear()
-    caches["options"].clear()
 
 
 def jpeg(colour=(120, 130, 140), size=(64, 48)) -> tuple[str, bytes]:

@@ -14,13 +14,12 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import access, pagecache
+from .. import access
 from ..exceptions import LedgerError
 from ..filters import FindingFilter
 from ..forms import (
@@ -59,7 +58,6 @@ from ..services import findings as svc
 from ..workcalendar import WorkCalendar
 
 PAGE_SIZES = (20, 50, 100, 200)
-DEEP_ROWS = 2000  # a page this many rows in is "deep" for the ledger's filters (FindingFilter.filter_status)
 
 
 def office_required(view):
@@ -115,19 +113,7 @@ def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[
 @login_required
 @require_safe
 def ledger(request):
-    """The ledger page. What it draws is kept per ledger version (issues.pagecache): asked again before
-    anything it shows has changed, it is not drawn again."""
-    user = request.user
-    ids = access.visible_unit_ids(user)
-    scope = (access.is_office(user), None if ids is None else tuple(sorted(ids)))
-    content = pagecache.drawn(
-        request, ("ledger", request.get_full_path(), scope),
-        # drawn without the context processors: the header's (the bell's count, the user's unit) are the
-        # page's, drawn around it on every answer
-        lambda csrf_token: render_to_string("issues/includes/ledger_content.html",
-                                            {**ledger_context(request), "request": request, "csrf_token": csrf_token}),
-    )
-    return render(request, "issues/ledger.html", {"content": content})
+    return render(request, "issues/ledger.html", ledger_context(request))
 
 
 def ledger_context(request) -> dict:
@@ -141,16 +127,11 @@ def ledger_context(request) -> dict:
     except ValueError:
         per_page = 50
     per_page = per_page if per_page in PAGE_SIZES else 50
-    asked = request.GET.get("page", "1")
-    deep = asked == "last" or (asked.isdigit() and (int(asked) - 1) * per_page >= DEEP_ROWS)
-    filterset = FindingFilter(request.GET or None, queryset=qs, user=user, today=today, deep=deep)
+    filterset = FindingFilter(request.GET or None, queryset=qs, user=user, today=today)
     valid = not filterset.is_bound or filterset.is_valid()
     rows = (filterset.qs if filterset.is_bound else qs) if valid else qs.none()
     tabs = status_counts_without_status_filter(filterset, user)
-    # deep into one unit's subtree, a page is found by counting per date (TwoStepPaginator.page_ids):
-    # the whole city's rows are instead walked in the found-on index's order, which stays cheap
-    paginator = TwoStepPaginator(rows, per_page, rows=rows_by_ids(ledger_queryset(None)),
-                                 seek="found_on" if deep and filterset.narrow else None)
+    paginator = TwoStepPaginator(rows, per_page, rows=rows_by_ids(ledger_queryset(None)))
     if valid:
         # the page's findings are the tabs' findings of the chosen statuses: no count of its own
         chosen = set(filterset.form.cleaned_data.get("status") or ()) if filterset.is_bound else set()
