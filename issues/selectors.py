@@ -41,9 +41,7 @@ def open_count(user) -> int:
 def stock_by_unit(today) -> dict[int, dict]:
     """Open (of which not yet assigned) and overdue findings per lead unit, now; one query over the open findings."""
     rows = (
-        # grouped by lead_unit_id + 0 so that SQLite reads the few open rows through the status index
-        # instead of walking the whole table in lead-unit order
-        Finding.objects.filter(status__in=OPEN_STATUSES).values(unit=F("lead_unit_id") + 0)
+        Finding.objects.filter(status__in=OPEN_STATUSES).values(unit=F("lead_unit_id"))
         .annotate(open=Count("pk"), registered=Count("pk", filter=Q(status=FindingStatus.REGISTERED)),
                   overdue=Count("pk", filter=overdue_q(today)))
         .order_by()
@@ -135,7 +133,7 @@ def weak_areas(user, start, end) -> dict:
     open_q = Q(status__in=[FindingStatus.REGISTERED, FindingStatus.ASSIGNED, FindingStatus.SUBMITTED])
 
     def by(key, name, code=None, **where):
-        names = {"key": F(key) + 0, "name": F(name)} | ({"code": F(code)} if code else {})
+        names = {"key": F(key), "name": F(name)} | ({"code": F(code)} if code else {})
         return _weak_rows(
             qs.filter(**where).values(**names)
             .annotate(deduction=Sum("deduction"), n=Count("pk"), open=Count("pk", filter=open_q))
@@ -157,9 +155,9 @@ def stored_weak_areas(since) -> dict:
     rows and the names looked up after."""
     rows = AreaMonth.objects.filter(month__gte=since)
     sums = {"deduction": Sum("deductions"), "n": Sum("found"), "open": Sum("open")}
-    by_item = {r["key"]: r for r in rows.filter(index_item__isnull=False).values(key=F("index_item_id") + 0)
+    by_item = {r["key"]: r for r in rows.filter(index_item__isnull=False).values(key=F("index_item_id"))
                .annotate(**sums).order_by()}
-    by_type = {r["key"]: r for r in rows.filter(site_type__isnull=False).values(key=F("site_type_id") + 0)
+    by_type = {r["key"]: r for r in rows.filter(site_type__isnull=False).values(key=F("site_type_id"))
                .annotate(**sums).order_by()}
     items = {i["pk"]: i for i in IndexItem.objects.filter(pk__in=by_item).values(
         "pk", "code", "name", "is_key", "category_id", "category__name")}

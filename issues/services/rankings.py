@@ -116,12 +116,6 @@ def month_period(day: dt.date) -> RankingPeriod:
     return period
 
 
-def UNIT_KEY(field: str):  # noqa: N802 - reads as a constant
-    """Group by `field + 0`: SQLite then reads the date range through its date index instead of
-    walking a (unit, …) index unit by unit; on PostgreSQL it is the same integer."""
-    return F(field) + 0
-
-
 def figures_for(units: list[int] | None, start: dt.date, end: dt.date) -> dict[int, Figures]:
     """Every unit's figures over [start, end], in a handful of set-based queries.
 
@@ -149,7 +143,7 @@ def _count_flow(result, units, start, end) -> None:
     findings = (
         scoped(Finding.objects.filter(found_on__range=(start, end)), "lead_unit_id")
         .exclude(status=FindingStatus.VOID)
-        .values(key=UNIT_KEY("lead_unit_id"))
+        .values(key=F("lead_unit_id"))
         .annotate(n=Count("pk"), ded=Sum("deduction"), relapses=Count("pk", filter=Q(relapse_of__isnull=False)))
         .order_by()
     )
@@ -157,15 +151,15 @@ def _count_flow(result, units, start, end) -> None:
         fig = result[row["key"]]
         fig.findings, fig.deductions, fig.relapses = row["n"], row["ded"] or Decimal("0"), row["relapses"]
     closed = scoped(Finding.objects.filter(closed_on__range=(start, end)), "lead_unit_id")
-    for row in closed.values(key=UNIT_KEY("lead_unit_id")).annotate(n=Count("pk")).order_by():
+    for row in closed.values(key=F("lead_unit_id")).annotate(n=Count("pk")).order_by():
         result[row["key"]].closed = row["n"]
     misses = scoped(Notice.objects.filter(outcome=NoticeOutcome.MISSED, outcome_on__range=(start, end)), "unit_id")
-    for row in misses.values(key=UNIT_KEY("unit_id")).annotate(n=Count("pk")).order_by():
+    for row in misses.values(key=F("unit_id")).annotate(n=Count("pk")).order_by():
         result[row["key"]].misses = row["n"]
     reviews = (
         scoped(Submission.objects.filter(decided_on__range=(start, end)), "notice__unit_id")
         .exclude(decision=Decision.PENDING)
-        .values(key=UNIT_KEY("notice__unit_id"))
+        .values(key=F("notice__unit_id"))
         .annotate(n=Count("pk"), rejected=Count("pk", filter=Q(decision=Decision.REJECTED)))
         .order_by()
     )
@@ -183,7 +177,7 @@ def _count_due(result, units, start, end) -> None:
     due = (
         scoped(Notice.objects.filter(deadline__range=(start, end)), "unit_id")
         .exclude(outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID])
-        .values(key=UNIT_KEY("unit_id"))
+        .values(key=F("unit_id"))
         .annotate(
             due=Count("pk"),
             handled=Count("pk", filter=Q(outcome=NoticeOutcome.MET)),
@@ -201,7 +195,7 @@ def _count_due(result, units, start, end) -> None:
         ),
         "unit_id",
     )
-    for row in on_time.values(key=UNIT_KEY("unit_id")).annotate(n=Count("pk", distinct=True)).order_by():
+    for row in on_time.values(key=F("unit_id")).annotate(n=Count("pk", distinct=True)).order_by():
         result[row["key"]].on_time = row["n"]
     # approved extensions of the notices due in the period (延期率 = approved extensions / notices due)
     extended = scoped(
@@ -209,7 +203,7 @@ def _count_due(result, units, start, end) -> None:
         .exclude(notice__outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID]),
         "notice__unit_id",
     )
-    for row in extended.values(key=UNIT_KEY("notice__unit_id")).annotate(n=Count("pk")).order_by():
+    for row in extended.values(key=F("notice__unit_id")).annotate(n=Count("pk")).order_by():
         result[row["key"]].extensions = row["n"]
 
 
