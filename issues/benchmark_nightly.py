@@ -20,8 +20,6 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from creation_tracker.celery import set_aside_startup_objects
-
 from .models import IndexItem, Notice, NoticeOutcome, Policy, Site, Unit
 from .services import bulk
 from .services.aggregates import UNIT_FIELDS
@@ -184,9 +182,6 @@ def measure_nightly(n: int = 5_000, repeats: int = 3) -> dict:
     # as in the Celery worker, which has run a task before: the URL configuration is loaded (the first
     # reverse() in a process imports every view, 0.2 s that a night's figure should not carry)
     reverse("ledger")
-    # and, as a started worker does after loading it, what the process holds is set aside from the
-    # garbage collector (creation_tracker.celery)
-    set_aside_startup_objects()
     today = timezone.localdate()
     day = today + dt.timedelta(days=60)
     path = Path(tempfile.mkdtemp(prefix="bench-nightly-")) / "due.xlsx"

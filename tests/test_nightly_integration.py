@@ -7,7 +7,6 @@ again, and compares the ledger with a clean run on a copy of the same database.
 
 import datetime as dt
 import os
-import re
 import shutil
 import signal
 import sqlite3
@@ -114,9 +113,6 @@ def test_beat_fires_the_job_and_the_worker_records_misses_and_sanctions(tmp_path
     assert misses >= 24 and circulars == 12, (misses, circulars)
     assert "issues.run_nightly_job" in beat_log.read_text()
     assert "succeeded" in worker_log.read_text()
-    # the worker set aside what it held once started, before the job's batches
-    set_aside = re.search(r"worker started: (\d+) objects set aside from the garbage collector", worker_log.read_text())
-    assert set_aside and int(set_aside.group(1)) > 10_000
     print(f"\nbeat → worker → ledger: {elapsed:.1f}s, {misses} misses, {circulars} circulars")
 
 
