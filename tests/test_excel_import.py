@@ -165,13 +165,9 @@ def test_a_repeat_at_a_site_and_item_recently_closed_is_imported_as_a_relapse(tm
     assert aggregates.differences() == []  # the import's counts added to figures that already existed
 
 
-@pytest.mark.parametrize("reader", ["here", "child"])
 @pytest.mark.parametrize("case", ["not-xlsx", "xls", "encrypted", "empty", "no-header", "too-big", "too-many-rows",
                                   "zip-bomb", "broken-zip", "broken-workbook", "no-sheet"])
-def test_files_that_cannot_be_read_are_refused_with_one_clear_message(tmp_path, city, settings, case, reader):
-    """The same refusals whether the file is read in this process or (large files) by a child process."""
-    if reader == "child":
-        settings.IMPORT_CHILD_READER_BYTES = 0
+def test_files_that_cannot_be_read_are_refused_with_one_clear_message(tmp_path, city, settings, case):
     path = tmp_path / "f.xlsx"
     expected = {
         "not-xlsx": "这不是 Excel（.xlsx）文件", "xls": "旧版 Excel（.xls）", "encrypted": "已加密",
@@ -231,13 +227,12 @@ def _many_rows(count, *, prefix="L", bad=()):
     return rows
 
 
-def test_a_large_file_read_by_a_child_process_imports_exactly_as_one_read_here(tmp_path, city, settings):
+def test_a_large_file_imports_as_its_dry_run_said(tmp_path, city):
     path = ledger_file(tmp_path, _many_rows(1200))
-    here = import_ledger(path, actor=city.office, dry_run=True, today=D(2026, 11, 10))
-    settings.IMPORT_CHILD_READER_BYTES = 0
-    child = import_ledger(path, actor=city.office, today=D(2026, 11, 10))
-    assert child.ok and here.ok and child.rows == here.rows == 1200
-    assert child.created == here.created and len(child.created) == 1200
+    dry = import_ledger(path, actor=city.office, dry_run=True, today=D(2026, 11, 10))
+    real = import_ledger(path, actor=city.office, today=D(2026, 11, 10))
+    assert real.ok and dry.ok and real.rows == dry.rows == 1200
+    assert real.created == dry.created and len(real.created) == 1200
     assert Finding.objects.count() == 1200 and Notice.objects.count() == 1200
     assert Finding.objects.get(number="L-1199").site == city.market
     assert Finding.objects.get(number="L-3").co_units.get() == city.xihu_sq
@@ -247,12 +242,9 @@ def test_a_large_file_read_by_a_child_process_imports_exactly_as_one_read_here(t
     assert again.ok and again.created == [] and len(again.skipped) == 1200 and Finding.objects.count() == 1200
 
 
-@pytest.mark.parametrize("reader", ["here", "child"])
-def test_an_error_after_hundreds_of_rows_were_written_leaves_nothing_written(tmp_path, city, settings, reader):
+def test_an_error_after_hundreds_of_rows_were_written_leaves_nothing_written(tmp_path, city):
     """Rows are written 500 at a time while the file is still being read: an error in row 1,153
     (and a number repeated from row 6 in row 1,195) undoes the thousand rows already written."""
-    if reader == "child":
-        settings.IMPORT_CHILD_READER_BYTES = 0
     rows = _many_rows(1200, bad={1149})
     rows[1191][0] = "L-2"
     before = {model: model.objects.count() for model in (Finding, Notice, AuditEvent, InspectionRound, UnitMonth)}

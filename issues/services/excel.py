@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import pickle
 import re
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -157,72 +154,23 @@ class SheetRows:
         self.size, self.rows = size, rows
 
 
-class _ChildSheetRows(SheetRows):
-    """Rows a child process reads; nothing waits for it until the size or a row is asked for."""
-
-    def __init__(self, child: subprocess.Popen):
-        self.child, self._size = child, None
-        self.rows = self._rows()
-
-    @property
-    def size(self) -> int:
-        if self._size is None:
-            self._size = _frame(self.child)[1]
-        return self._size
-
-    def _rows(self) -> Iterator[tuple]:
-        _ = self.size  # the first frame
-        while True:
-            frame = _frame(self.child)
-            if frame[0] == "end":
-                return
-            yield from frame[1]
-
-
 @contextmanager
 def sheet_rows(path: Path | str) -> Iterator[SheetRows]:
-    """The first sheet's rows, refusing what cannot be read (`ExcelRefused`) like `open_sheet`.
-
-    A file larger than IMPORT_CHILD_READER_BYTES is parsed by a child process (`xlsx_child.py`)
-    that streams the rows back, so reading (openpyxl, most of an import's time) runs on one core
-    while the importer checks and writes on another; the caller can prepare while the child opens
-    the file, since nothing waits for it until a row is asked for. A smaller file is read here,
-    where starting a process would cost more than it saves."""
-    if Path(path).stat().st_size < settings.IMPORT_CHILD_READER_BYTES:
-        workbook, sheet = open_sheet(path)
-        try:
-            yield SheetRows(sheet.max_row or 0, sheet.iter_rows(values_only=True))
-        finally:
-            workbook.close()
-        return
-    check_file(path)
-    child = subprocess.Popen(  # noqa: S603 - our own script, the file name as one argument
-        [sys.executable, str(Path(__file__).with_name("xlsx_child.py")), str(path)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
+    """The first sheet's rows, read as they are asked for; what cannot be read is refused
+    (`ExcelRefused`) like `open_sheet`, also when the damage lies past the rows already read."""
+    workbook, sheet = open_sheet(path)
     try:
-        yield _ChildSheetRows(child)
+        yield SheetRows(sheet.max_row or 0, _checked(sheet.iter_rows(values_only=True)))
     finally:
-        if child.poll() is None:
-            child.kill()
-        child.communicate()
+        workbook.close()
 
 
-def _frame(child: subprocess.Popen) -> tuple:
+def _checked(rows: Iterator[tuple]) -> Iterator[tuple]:
     try:
-        # only frames our own child wrote are unpickled: it reads the file, this process trusts it
-        frame = pickle.load(child.stdout)  # nosec B301  # noqa: S301
-    except EOFError:
-        child.wait()
-        log.error("the xlsx reader ended without a word (exit %s): %s", child.returncode,
-                  child.stderr.read().decode(errors="replace")[-2000:])
-        raise ExcelRefused(_("文件已损坏，无法作为 .xlsx 读取。")) from None
-    if frame[0] == "broken":
-        log.info("openpyxl could not read an upload: %s", frame[1])
-        raise ExcelRefused(_("文件已损坏，无法作为 .xlsx 读取。"))
-    if frame[0] == "empty":
-        raise ExcelRefused(_("文件里没有工作表。"))
-    return frame
+        yield from rows
+    except Exception as exc:  # openpyxl raises many kinds for a sheet broken part-way  # noqa: BLE001
+        log.info("openpyxl could not read an upload: %s: %s", type(exc).__name__, exc)
+        raise ExcelRefused(_("文件已损坏，无法作为 .xlsx 读取。")) from exc
 
 
 def save_upload(upload, folder: str = "imports") -> Path:

@@ -214,7 +214,7 @@ def checked_chunks(path: Path | str, *, today: dt.date, create_sites: bool, repo
     A chunk holds the rows that passed their own checks and are new: a 问题编号 seen earlier in the
     file is an error, one already in the ledger is skipped (said row by row), and relapses are found."""
     with sheet_rows(path) as sheet:
-        look = Lookups()  # while a child process opens a large file
+        look = Lookups()
         table = find_header(sheet.rows, marker="问题描述", known=COLUMNS, max_rows=Policy.current().max_import_rows)
         if "责任单位" not in table.columns:
             raise ExcelRefused(_("没有找到“责任单位”列。"))
