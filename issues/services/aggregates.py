@@ -8,13 +8,10 @@ Two tables, kept equal to a recount, so refreshing a row is always safe:
 - AreaMonth: findings found in a month per index item and site type, with their deductions and
   how many are still open.
 
-Every service that changes findings, notices or submissions runs under `@refreshes` and calls
-`note(finding_id)` before it changes anything. When the outermost service returns (or fails),
-the months the noted findings touched before and after the change are recounted: a deadline
-moved from one month to the next, or a finding transferred to another unit, fixes both sides.
-Services nested in one another (the nightly job records hundreds of misses in one day) share one
-recount at the end. Closing a monthly ranking period stores the month's recount as a side effect,
-and `manage.py recount_figures --check` compares the tables with a full recount.
+Every service that changes findings, notices or submissions makes a `Recount` of the findings
+before the change and calls its `done()` after it, in the same transaction. Closing a monthly
+ranking period stores the month's recount as a side effect, and `manage.py recount_figures --check`
+compares the tables with a full recount.
 
 Two bulk writers add to the rows instead of recounting them, because what they change is known
 exactly: an import's new findings (`add_new_findings`) and the nightly job's deadline misses
@@ -24,8 +21,6 @@ exactly: an import's new findings (`add_new_findings`) and the nightly job's dea
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -46,8 +41,6 @@ UNIT_FIELDS = ("found", "relapses", "deductions", "closed", "due", "handled", "o
 DEDUCTIONS = UnitMonth._meta.get_field("deductions")
 ZERO_ROW = {**dict.fromkeys(UNIT_FIELDS, 0), "deductions": Decimal("0")}
 
-_state = threading.local()
-
 
 def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
@@ -57,55 +50,20 @@ def month_end(month: dt.date) -> dt.date:
     return month + relativedelta(months=1) - dt.timedelta(days=1)
 
 
-class _Pending:
-    def __init__(self):
-        self.finding_ids: set[int] = set()
-        self.unit_months: set[tuple[int, dt.date]] = set()
-        self.area_months: set[dt.date] = set()
+class Recount:
+    """The monthly figures a change to some findings moves, recounted when the change is done.
 
-    def note(self, finding_ids: Iterable[int]) -> None:
-        new = set(finding_ids) - self.finding_ids
-        if new:
-            units, areas = touched_by(new)
-            self.unit_months |= units
-            self.area_months |= areas
-            self.finding_ids |= new
+    Made before the change, it reads the (unit, month) pairs and months the findings count in;
+    `done()`, in the same transaction after the change, recounts those and the ones they count in
+    now: a deadline moved to the next month, or a finding moved to another unit, fixes both sides."""
 
-    def flush(self) -> None:
+    def __init__(self, *finding_ids: int):
+        self.finding_ids = set(finding_ids)
+        self.unit_months, self.area_months = touched_by(self.finding_ids)
+
+    def done(self) -> None:
         units, areas = touched_by(self.finding_ids)
         refresh(self.unit_months | units, self.area_months | areas)
-
-
-def refreshes(fn):
-    """Recount the months that the findings noted during `fn` touched, once, when the outermost call ends."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        if getattr(_state, "pending", None) is not None:
-            return fn(*args, **kwargs)
-        pending = _state.pending = _Pending()
-        failed = False
-        try:
-            return fn(*args, **kwargs)
-        except BaseException:
-            failed = True
-            raise
-        finally:
-            _state.pending = None
-            # After a failure the ledger is as before; a recount is still right, unless the
-            # caller's transaction is already doomed, in which case it rolls back anyway.
-            if pending.finding_ids and not (failed and connection.needs_rollback):
-                pending.flush()
-
-    return wrapper
-
-
-def note(*finding_ids: int) -> None:
-    """Called by services before they change these findings (or right after creating one)."""
-    pending = getattr(_state, "pending", None)
-    if pending is None:
-        raise RuntimeError("aggregates.note() outside a @refreshes service: the monthly figures would drift")
-    pending.note(finding_ids)
 
 
 def touched_by(finding_ids: Iterable[int]) -> tuple[set[tuple[int, dt.date]], set[dt.date]]:

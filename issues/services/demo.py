@@ -53,7 +53,6 @@ from ..models import (
     UnitKind,
 )
 from ..roles import ensure_roles
-from . import aggregates
 from . import findings as svc
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -392,10 +391,8 @@ def build_findings(today: dt.date, units: dict[str, Unit], items: list[IndexItem
     return created
 
 
-@aggregates.refreshes
 def _walk_chunk(plans, rnd, today, office, unit_users, all_units, rounds) -> int:
-    """Fifty findings walked in one transaction: their monthly figures are recounted once, at the end,
-    for every month they touched, instead of after each of their few hundred steps."""
+    """Fifty findings walked, each in its own transaction."""
     created = 0
     for found_on, i, site, item, lead in plans:
         number = f"DEMO-{i + 1:04d}"

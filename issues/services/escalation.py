@@ -52,8 +52,8 @@ from ..models import (
     Unit,
 )
 from ..workcalendar import add_working_days
-from . import aggregates, notify, rankings
 from . import findings as finding_services
+from . import notify, rankings
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,6 @@ def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
 MISS_BATCH = 2000
 
 
-@aggregates.refreshes
 def record_misses_due(day: dt.date) -> list[finding_services.Miss]:
     """Misses of open notices due on or before `day` with no fix submitted on or before the deadline;
     returns each miss with the next notice it issued. The one place deadline misses are found.

@@ -65,7 +65,6 @@ def request_extension(
     return extension
 
 
-@aggregates.refreshes
 @transaction.atomic
 def decide_extension(
     *,
@@ -89,6 +88,7 @@ def decide_extension(
     decided_at = decided_at or timezone.now()
     reason = (reason or "").strip()
     finding = notice.finding
+    months = aggregates.Recount(finding.pk)
     if approve:
         if notice.outcome != NoticeOutcome.OPEN:
             raise LedgerError(_("第%(seq)d次整改通知已办结，不能再延期。") % {"seq": notice.seq})
@@ -121,6 +121,7 @@ def decide_extension(
     extension.save(update_fields=["status", "granted_deadline", "decided_by", "decided_at", "decision_reason"])
     AuditEvent.record(actor=actor, obj=finding, action="extension_decided", message=message,
                       data={"extension": extension.pk, "notice": notice.pk, "approved": approve})
+    months.done()
     notify.notify_unit(unit=notice.unit, kind=NotificationKind.EXTENSION, key=f"extension:{extension.pk}",
                        title=title, body=body, path=reverse("finding_detail", args=[finding.pk]))
     return extension

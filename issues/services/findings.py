@@ -67,13 +67,9 @@ def _set_status(finding: Finding, to: str, *, fields: Sequence[str] = ()) -> str
     return before
 
 
-def _locked_finding(finding_id: int, *, counted: bool = True) -> Finding:
-    """The finding a service is about to change, locked; unless the change cannot move a monthly
-    figure (`counted=False`), its months will be recounted when the service returns."""
-    finding = Finding.objects.select_for_update().select_related("lead_unit").get(pk=finding_id)
-    if counted:
-        aggregates.note(finding.pk)
-    return finding
+def _locked_finding(finding_id: int) -> Finding:
+    """The finding a service is about to change, locked."""
+    return Finding.objects.select_for_update().select_related("lead_unit").get(pk=finding_id)
 
 
 class RelapseMemo:
@@ -142,7 +138,6 @@ def lapse_extensions(notice_ids: Sequence[int]) -> int:
     )
 
 
-@aggregates.refreshes
 @transaction.atomic
 def register_finding(
     *,
@@ -189,7 +184,6 @@ def register_finding(
         remarks=remarks,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
-    aggregates.note(finding.pk)
     co = [u for u in co_units if u.pk != lead_unit.pk]
     if co:
         finding.co_units.set(co)
@@ -199,6 +193,7 @@ def register_finding(
         message="登记问题" + ("（反弹）" if finding.relapse_of_id else ""),
         data={"relapse_of": finding.relapse_of_id} if finding.relapse_of_id else None,
     )
+    aggregates.Recount(finding.pk).done()
     return finding
 
 
@@ -237,7 +232,6 @@ def _new_notice(
     return notice
 
 
-@aggregates.refreshes
 @transaction.atomic
 def issue_notice(
     *,
@@ -252,6 +246,7 @@ def issue_notice(
     A covert round's findings wait for the round's publication (rounds.publish_round)."""
     access.ensure_office(actor)
     finding = _locked_finding(finding_id)
+    months = aggregates.Recount(finding.pk)
     ensure_transition(finding, to=FindingStatus.ASSIGNED, action=_("交办"))
     if finding.status != FindingStatus.REGISTERED:
         raise TransitionNotAllowed(finding, FindingStatus.ASSIGNED, _("再次交办"))
@@ -275,10 +270,10 @@ def issue_notice(
         actor=actor, obj=finding, action="assign", before=FindingStatus.REGISTERED,
         after=FindingStatus.ASSIGNED, message=f"交办至 {finding.lead_unit.name}",
     )
+    months.done()
     return notice
 
 
-@aggregates.refreshes
 @transaction.atomic
 def change_deadline(*, actor, notice_id: int, deadline: dt.date, reason: str = "") -> Notice:
     """Staff set a notice's deadline by hand."""
@@ -288,7 +283,7 @@ def change_deadline(*, actor, notice_id: int, deadline: dt.date, reason: str = "
         raise LedgerError(_("只能修改尚未办结的整改通知的时限。"))
     if deadline < notice.issued_on:
         raise LedgerError(_("整改时限不能早于交办日期 %(d)s。") % {"d": notice.issued_on.isoformat()})
-    aggregates.note(notice.finding_id)
+    months = aggregates.Recount(notice.finding_id)
     old = notice.deadline
     notice.deadline = deadline
     notice.save(update_fields=["deadline"])
@@ -298,10 +293,10 @@ def change_deadline(*, actor, notice_id: int, deadline: dt.date, reason: str = "
         message=f"第{notice.seq}次通知时限 {old.isoformat()} → {deadline.isoformat()} {reason}".strip(),
         data={"notice": notice.pk, "old": old.isoformat(), "new": deadline.isoformat()},
     )
+    months.done()
     return notice
 
 
-@aggregates.refreshes
 @transaction.atomic
 def submit_fix(
     *,
@@ -315,6 +310,7 @@ def submit_fix(
     notice = Notice.objects.select_for_update().select_related("finding", "unit").get(pk=notice_id)
     access.ensure_acts_for_unit(actor, notice.unit)
     finding = _locked_finding(notice.finding_id)
+    months = aggregates.Recount(finding.pk)
     if notice.outcome != NoticeOutcome.OPEN:
         raise LedgerError(_("第%(seq)d次整改通知已办结，不能再提交。") % {"seq": notice.seq})
     ensure_transition(finding, to=FindingStatus.SUBMITTED, action=_("提交整改"))
@@ -342,6 +338,7 @@ def submit_fix(
         data={"submission": submission.pk, "notice": notice.pk, "late": submission.submitted_on > notice.deadline,
               "submitted_at": submitted_at.isoformat()},
     )
+    months.done()
     return submission
 
 
@@ -354,13 +351,13 @@ def _locked_pending_submission(submission_id: int) -> Submission:
     return sub
 
 
-@aggregates.refreshes
 @transaction.atomic
 def approve_submission(*, actor, submission_id: int, decided_on: dt.date | None = None) -> Submission:
     """The office accepts the fix: the notice is met and the finding is closed (销号)."""
     access.ensure_office(actor)
     sub = _locked_pending_submission(submission_id)
     finding = _locked_finding(sub.notice.finding_id)
+    months = aggregates.Recount(finding.pk)
     ensure_transition(finding, to=FindingStatus.CLOSED, action=_("销号"))
     now = timezone.now()
     decided_on = decided_on or timezone.localdate(now)
@@ -379,11 +376,11 @@ def approve_submission(*, actor, submission_id: int, decided_on: dt.date | None 
         actor=actor, obj=finding, action="approve", before=before, after=FindingStatus.CLOSED,
         message="复核通过，销号", data={"submission": sub.pk},
     )
+    months.done()
     sub.refresh_from_db()
     return sub
 
 
-@aggregates.refreshes
 @transaction.atomic
 def reject_submission(
     *, actor, submission_id: int, reason: str, decided_on: dt.date | None = None
@@ -407,12 +404,12 @@ def reject_submission(
         actor=actor, obj=finding, action="reject", before=finding.status, after=FindingStatus.ASSIGNED,
         message=f"复核不通过：{reason}", data={"submission": sub.pk},
     )
+    # record_miss recounts the months of the finding, the review's month among them
     return record_miss(
         notice_id=sub.notice_id, missed_on=decided_on, kind=MissKind.REJECTED, actor=actor
     )
 
 
-@aggregates.refreshes
 @transaction.atomic
 def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) -> Notice:
     """Close a notice as missed and issue the next one of the chain at once (DOMAIN.md, "A miss").
@@ -424,6 +421,7 @@ def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) ->
     access.ensure_office(actor)
     notice = Notice.objects.select_for_update().get(pk=notice_id)
     finding = _locked_finding(notice.finding_id)
+    months = aggregates.Recount(finding.pk)
     if finding.status not in (FindingStatus.ASSIGNED, FindingStatus.SUBMITTED):
         raise TransitionNotAllowed(finding, FindingStatus.ASSIGNED, _("记录未按期整改"))
     updated = Notice.objects.filter(pk=notice.pk, outcome=NoticeOutcome.OPEN).update(
@@ -457,6 +455,7 @@ def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) ->
             actor=actor, obj=finding, action="reassign", before=before, after=to,
             message=f"状态：{_official(FindingStatus(before).label)} → {_official(FindingStatus(to).label)}",
         )
+    months.done()
     return next_notice
 
 
@@ -481,7 +480,6 @@ class Miss:
     next: NextNotice
 
 
-@aggregates.refreshes
 @transaction.atomic
 def record_deadline_misses(notice_ids: Sequence[int]) -> list[Miss]:
     """`record_miss` for a batch of notices missed on their deadlines (the nightly job), in a fixed
@@ -578,7 +576,7 @@ def request_transfer(
     *, actor, finding_id: int, reason: str, to_unit: Unit | None = None
 ) -> TransferRequest:
     """A unit says the finding belongs to another unit (申请转办); nothing counted changes until it is decided."""
-    finding = _locked_finding(finding_id, counted=False)
+    finding = _locked_finding(finding_id)
     notice = finding.current_notice
     if notice is None or notice.outcome != NoticeOutcome.OPEN:
         raise TransitionNotAllowed(finding, FindingStatus.ASSIGNED, _("申请转办"))
@@ -601,7 +599,6 @@ def request_transfer(
     return transfer
 
 
-@aggregates.refreshes
 @transaction.atomic
 def decide_transfer(
     *,
@@ -619,6 +616,7 @@ def decide_transfer(
     if transfer.status != TransferStatus.PENDING:
         raise LedgerError(_("这份转办申请已经审批过。"))
     finding = _locked_finding(transfer.finding_id)
+    months = aggregates.Recount(finding.pk)
     now = timezone.now()
     decided_on = decided_on or timezone.localdate(now)
     if not approve:
@@ -662,10 +660,10 @@ def decide_transfer(
             message=f"不同意转办：{transfer.decision_reason}",
             data={"transfer": transfer.pk},
         )
+    months.done()
     return transfer
 
 
-@aggregates.refreshes
 @transaction.atomic
 def void_finding(*, actor, finding_id: int, reason: str) -> Finding:
     """Void a finding logged in error (作废); it stays in the ledger with its reason."""
@@ -674,6 +672,7 @@ def void_finding(*, actor, finding_id: int, reason: str) -> Finding:
     if not reason:
         raise LedgerError(_("作废问题必须填写原因。"))
     finding = _locked_finding(finding_id)
+    months = aggregates.Recount(finding.pk)
     ensure_transition(finding, to=FindingStatus.VOID, action=_("作废"))
     now = timezone.now()
     open_ids = list(finding.notices.filter(outcome=NoticeOutcome.OPEN).values_list("pk", flat=True))
@@ -690,4 +689,5 @@ def void_finding(*, actor, finding_id: int, reason: str) -> Finding:
         actor=actor, obj=finding, action="void", before=before, after=FindingStatus.VOID,
         message=f"作废：{reason}",
     )
+    months.done()
     return finding

@@ -33,7 +33,6 @@ from ..models import (
     Verdict,
     pass_rate,
 )
-from . import aggregates
 from .findings import default_units, issue_notice, register_finding
 
 
@@ -60,7 +59,6 @@ class Mark:
     photos: Sequence = field(default_factory=tuple)
 
 
-@aggregates.refreshes
 @transaction.atomic
 def record_inspection(
     *,

@@ -19,11 +19,10 @@ from django.utils.translation import gettext as _
 from .. import access
 from ..exceptions import LedgerError
 from ..models import AuditEvent, FindingStatus, InspectionRound, Notice, NotificationKind, Unit
-from . import aggregates, notify
+from . import notify
 from .findings import issue_notice
 
 
-@aggregates.refreshes
 @transaction.atomic
 def publish_round(*, actor, round_id: int, published_at: dt.datetime | None = None) -> list[Notice]:
     access.ensure_office(actor)
