@@ -8,4 +8,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "creation_tracker.settings")
 
 app = Celery("creation_tracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# each domain keeps its tasks beside its services
+app.autodiscover_tasks(["issues.escalation", "issues.notifications", "issues.findings", "issues.excel"])

@@ -46,7 +46,11 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "issues",
+    "demo",
 ]
+# the benchmark (make bench) is a development tool, not part of a deployment
+if DEBUG or env_bool("LEDGER_BENCH", False):
+    INSTALLED_APPS.append("bench")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -114,7 +118,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "issues.validators.MinimumLengthValidator"},
+    {"NAME": "issues.core.validators.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]

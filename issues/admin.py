@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db import models as djmodels
 from django.utils.translation import gettext_lazy as _
 
-from . import models as m
+from issues import models as m
 
 
 class NoDeleteAdmin(admin.ModelAdmin):

@@ -3,15 +3,15 @@ from django.db.models.signals import post_migrate
 
 
 def _ensure_roles(sender, **kwargs):
-    from .roles import ensure_roles
+    from issues.core.roles import ensure_roles
 
     ensure_roles()
 
 
 def _ensure_monthly_figures(sender, **kwargs):
     """A ledger that predates the monthly figures (or was loaded in bulk) gets them counted once."""
-    from .models import Finding, UnitMonth
-    from .services import aggregates
+    from issues.models import Finding, UnitMonth
+    from issues.rankings import aggregates
 
     using = kwargs.get("using", "default")
     if Finding.objects.using(using).exists() and not UnitMonth.objects.using(using).exists():
@@ -24,7 +24,7 @@ class IssuesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import lookups  # noqa: F401 - registers field__in_ids
+        from issues.core import lookups  # noqa: F401 - registers field__in_ids
 
         # Groups need the permissions that Django creates after migrate.
         post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="issues.ensure_roles")

@@ -1,5 +1,5 @@
-from . import access
-from .models import Notification
+from issues.core import access
+from issues.models import Notification
 
 
 def roles(request):

@@ -12,9 +12,22 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import access
-from .forms import QuickSelect
-from .models import FindingStatus, IndexCategory, IndexItem, InspectionRound, Notice, NoticeOutcome, SiteType, overdue_q
+from issues.core import access
+from issues.forms import QuickSelect
+from issues.models import (
+    EscalationRule,
+    FindingStatus,
+    IndexCategory,
+    IndexItem,
+    InspectionRound,
+    Notice,
+    NoticeOutcome,
+    SanctionAction,
+    SanctionStatus,
+    SiteType,
+    Unit,
+    overdue_q,
+)
 
 ORDERING = (
     ("found_on", "found_on"),
@@ -173,3 +186,14 @@ class FindingFilter(df.FilterSet):
             return qs
         return qs.filter(status__in=[FindingStatus.ASSIGNED, FindingStatus.SUBMITTED],
                          current_notice__outcome=NoticeOutcome.OPEN, current_notice__acknowledged_at__isnull=True)
+
+
+class SanctionFilter(df.FilterSet):
+    unit = df.ModelChoiceFilter(label=_("责任单位"), queryset=Unit.objects.order_by("kind", "name"))
+    action = df.ChoiceFilter(label=_("措施"), choices=SanctionAction.choices)
+    status = df.ChoiceFilter(label=_("状态"), choices=SanctionStatus.choices)
+    rule = df.ModelChoiceFilter(label=_("依据规则"), queryset=EscalationRule.objects.all())
+    decided_from = df.DateFilter(label=_("决定日期从"), field_name="decided_on", lookup_expr="gte",
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    decided_to = df.DateFilter(label=_("至"), field_name="decided_on", lookup_expr="lte",
+                               widget=forms.DateInput(attrs={"type": "date"}))

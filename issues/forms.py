@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from html import escape
 
 from django import forms
@@ -13,7 +13,19 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from .models import IndexItem, IndexSystem, InspectionRound, RoundSource, Severity, Site, SiteType, Unit, Verdict
+from issues.core.names import CellError, UnitMatcher
+from issues.models import (
+    IndexItem,
+    IndexSystem,
+    InspectionRound,
+    RankingGroup,
+    RoundSource,
+    Severity,
+    Site,
+    SiteType,
+    Unit,
+    Verdict,
+)
 
 
 class QuickSelect(forms.Select):
@@ -333,3 +345,55 @@ def parse_ids(text: str) -> list[int]:
             ids.append(int(part))
     return ids
 
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("重新打开的原因"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ResultsForm(forms.Form):
+    group = forms.ModelChoiceField(label=_("排名分组"), queryset=RankingGroup.objects.all())
+    scores = forms.CharField(
+        label=_("外部测评得分"), widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("每行一个单位：单位名称（或简称）和得分，用逗号、空格或制表符分隔。"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        group, text = data.get("group"), data.get("scores") or ""
+        if group is None:
+            return data
+        # names are matched as the Excel imports match them: a short name two units share is refused
+        units = UnitMatcher(Unit.objects.filter(ranking_group=group))
+        parsed, errors = {}, []
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.replace("，", ",").replace("\t", ",").strip()
+            if not line:
+                continue
+            name, _sep, value = line.replace(" ", ",").rpartition(",")
+            name = name.strip(" ,")
+            try:
+                score = Decimal(value.strip())
+            except InvalidOperation:
+                errors.append(_("第%(n)d行：得分“%(v)s”不是数字") % {"n": number, "v": value.strip()})
+                continue
+            try:
+                unit = units.get(name)
+            except CellError as exc:
+                errors.append(_("第%(n)d行：“%(name)s”：%(reason)s（本分组的单位）") % {
+                    "n": number, "name": name, "reason": exc})
+                continue
+            parsed[unit.pk] = score
+        if errors:
+            raise forms.ValidationError(errors)
+        if not parsed:
+            raise forms.ValidationError(_("没有可导入的得分。"))
+        data["parsed"] = parsed
+        return data
+
+
+class LiftForm(forms.Form):
+    reason = forms.CharField(label=_("撤销原因"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.CharField(label=_("办理结果"), widget=forms.Textarea(attrs={"rows": 3}))

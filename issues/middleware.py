@@ -8,7 +8,7 @@ user makes with the language switch, which sets the language cookie.
 from django.conf import settings
 from django.utils import translation
 
-from .views.errors import request_too_large
+from issues.views.errors import request_too_large
 
 
 class ChosenLanguageMiddleware:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import api, excel, field, health, home, ledger, notifications, rankings, sanctions, work
+from issues.views import api, excel, field, health, home, ledger, notifications, rankings, sanctions, work
 
 urlpatterns = [
     path("", home.home, name="home"),

@@ -9,7 +9,7 @@ command -v wrk >/dev/null 2>&1 || apt_install wrk || log "wrk is not installed: 
 export DATABASE_URL="sqlite:///$ROOT/var/bench-${SCALE}.sqlite3"
 # measured as the servers run: DEBUG off (with it on, Django keeps every statement with its
 # parameters written out, a tenth of the nightly job's time); plain HTTP on the loopback
-export DJANGO_DEBUG=0 SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
+export LEDGER_BENCH=1 DJANGO_DEBUG=0 SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
 export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}"
 # REUSE=1 keeps an already built city (a full-scale build takes minutes) and measures again
 if [ "${REUSE:-0}" != 1 ]; then rm -f "$ROOT/var/bench-${SCALE}.sqlite3"*; fi

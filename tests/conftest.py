@@ -22,10 +22,10 @@ import redis
 from django.contrib.auth.models import Group, User
 from PIL import Image
 
-from issues.access import Role
+from issues.core.access import Role
+from issues.core.roles import ensure_roles
+from issues.findings import services as svc
 from issues.models import IndexCategory, IndexItem, IndexSystem, Profile, Site, SiteType, Unit, UnitKind
-from issues.roles import ensure_roles
-from issues.services import findings as svc
 
 ROOT = Path(__file__).resolve().parent.parent
 

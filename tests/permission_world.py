@@ -18,6 +18,9 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from issues.field import services as inspections
+from issues.findings import extensions
+from issues.findings import services as svc
 from issues.models import (
     EscalationRule,
     ExcelJob,
@@ -35,10 +38,7 @@ from issues.models import (
     Sanction,
     Verdict,
 )
-from issues.services import extensions, inspections
-from issues.services import findings as svc
-
-from .conftest import jpeg
+from tests.conftest import jpeg
 
 ROLES = ("anonymous", "office", "head_A", "liaison_A", "other_district", "leader", "supervision")
 

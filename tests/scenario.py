@@ -6,10 +6,10 @@ import datetime as dt
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from issues.access import Role
+from issues.core.access import Role
+from issues.core.roles import ensure_roles
+from issues.findings import services as svc
 from issues.models import Unit, UnitKind
-from issues.roles import ensure_roles
-from issues.services import findings as svc
 
 
 def build(findings: int, days_ago: int) -> None:

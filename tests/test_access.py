@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from issues import access
+from issues.core import access
+from issues.findings import services as svc
+from issues.findings.rounds import publish_round
 from issues.models import InspectionRound
-from issues.services import findings as svc
-from issues.services.rounds import publish_round
 
 
 def test_unit_users_see_their_unit_and_its_descendants_only(city):

@@ -12,12 +12,13 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from issues import selectors
-from issues.exceptions import LedgerError
+from issues.core.exceptions import LedgerError
+from issues.escalation.services import record_misses_due, run_escalations
+from issues.findings import services as svc
 from issues.models import AreaMonth, Finding, MonthEndStock, Notice, RankingGroup, Submission, Unit, UnitMonth
-from issues.services import aggregates, rankings
-from issues.services import findings as svc
-from issues.services.escalation import record_misses_due, run_escalations
+from issues.rankings import aggregates
+from issues.rankings import reads as selectors
+from issues.rankings import services as rankings
 
 D = dt.date
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")

@@ -14,10 +14,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from issues.findings import services as svc
 from issues.models import Finding, Photo
-from issues.services import findings as svc
-
-from .conftest import ROOT, City, jpeg
+from tests.conftest import ROOT, City, jpeg
 
 READ_BACK = """
 import json

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from issues.access import Role
+from issues.core.access import Role
 from issues.models import Finding, FindingStatus, Notice
-
-from .conftest import ROOT, make_user
+from tests.conftest import ROOT, make_user
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -160,8 +159,8 @@ def test_leader_reads_the_dashboard_and_follows_a_number(browser, live_server, c
 
     from django.utils import timezone
 
+    from issues.findings import services as svc
     from issues.models import RankingGroup, Unit
-    from issues.services import findings as svc
 
     viewport = PHONE if viewport_name == "phone" else DESKTOP
     group = RankingGroup.objects.create(name="社区")

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import time_machine
 
+from issues.findings import services as svc
 from issues.models import Policy, RankingGroup, Unit
-from issues.services import findings as svc
 
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 20, 9, tzinfo=SH)
@@ -50,9 +50,8 @@ def test_live_ranking_marks_the_bottom_three_with_ties(client, city):
 
 def test_unit_users_see_only_their_own_ranking_row(client, city):
     units = six_communities(city)
-    from issues.access import Role
-
-    from .conftest import make_user
+    from issues.core.access import Role
+    from tests.conftest import make_user
 
     liaison = make_user("sq2", Role.UNIT_LIAISON, units[2])
     client.force_login(liaison)
@@ -117,11 +116,10 @@ def test_a_long_ranking_shows_top_and_bottom_and_the_whole_table_is_one_click_aw
 
 
 def test_a_closed_periods_ranking_is_read_from_the_stored_entries(client, city):
-    from issues.access import Role
+    from issues.core.access import Role
     from issues.models import RankingEntry
-    from issues.services import rankings
-
-    from .conftest import make_user
+    from issues.rankings import services as rankings
+    from tests.conftest import make_user
 
     units = six_communities(city)
     october = rankings.month_period(dt.date(2026, 10, 1))
@@ -145,7 +143,7 @@ def test_trend_numbers_and_the_on_time_rate_open_the_findings_behind_them(client
     import html
     import json
 
-    from issues.services.escalation import run_escalations
+    from issues.escalation.services import run_escalations
 
     city.assigned(description="十月按期", issued_on=dt.date(2026, 10, 12), deadline=dt.date(2026, 10, 20))
     city.assigned(description="十月逾期", issued_on=dt.date(2026, 10, 13), deadline=dt.date(2026, 10, 16))

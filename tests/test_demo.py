@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
+from demo.city import DEMO_PASSWORD
 from issues.models import (
     AuditEvent,
     Finding,
@@ -19,7 +20,6 @@ from issues.models import (
     Unit,
     UnitKind,
 )
-from issues.services.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 

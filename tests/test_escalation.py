@@ -7,6 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from issues.escalation import services as escalation
+from issues.escalation.services import run_escalations
+from issues.findings import services as svc
 from issues.models import (
     EscalationRule,
     Finding,
@@ -22,9 +25,6 @@ from issues.models import (
     SanctionStatus,
     Unit,
 )
-from issues.services import escalation
-from issues.services import findings as svc
-from issues.services.escalation import run_escalations
 
 D = dt.date
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -338,7 +338,7 @@ def test_the_same_evidence_never_gives_a_second_sanction(city):
 def test_the_task_runs_the_job_and_skips_while_another_run_holds_the_lock(city, settings, redis_server):
     import redis
 
-    from issues.tasks import LOCK_NAME, run_nightly_job
+    from issues.escalation.tasks import LOCK_NAME, run_nightly_job
 
     settings.REDIS_URL = redis_server
     city.assigned(issued_on=D(2026, 11, 2), deadline=D(2026, 11, 4))

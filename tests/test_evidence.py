@@ -10,10 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
 
+from issues.findings import services as svc
 from issues.models import Photo, PhotoKind
-from issues.services import findings as svc
-
-from .conftest import jpeg
+from tests.conftest import jpeg
 
 
 def camera_jpeg(colour, taken: str | None = None, offset: str | None = "+08:00", gps=None) -> tuple[str, bytes]:

@@ -13,10 +13,10 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
+from issues.escalation.services import run_escalations
+from issues.excel.ledger_export import LEDGER_HEADERS, RANKING_HEADERS, SANCTION_HEADERS, export_for
+from issues.excel.ledger_import import import_ledger
 from issues.models import Finding, InspectionRound, Sanction
-from issues.services.escalation import run_escalations
-from issues.services.ledger_export import LEDGER_HEADERS, RANKING_HEADERS, SANCTION_HEADERS, export_for
-from issues.services.ledger_import import import_ledger
 
 D = dt.date
 INJECTIONS = ["=HYPERLINK(\"http://127.0.0.1/x\",\"点我\")", "+1+1", "-2+3", "@SUM(A1)", "=1+1"]

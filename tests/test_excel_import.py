@@ -11,6 +11,9 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from issues.excel.common import ExcelRefused, Row, RowError
+from issues.excel.ledger_import import COLUMNS, Lookups, import_ledger, parse_row
+from issues.excel.registry_import import import_index, import_units
 from issues.models import (
     AuditEvent,
     Finding,
@@ -24,10 +27,7 @@ from issues.models import (
     Unit,
     UnitMonth,
 )
-from issues.services import aggregates
-from issues.services.excel import ExcelRefused, Row, RowError
-from issues.services.ledger_import import COLUMNS, Lookups, import_ledger, parse_row
-from issues.services.registry_import import import_index, import_units
+from issues.rankings import aggregates
 
 D = dt.date
 
@@ -154,7 +154,7 @@ def test_unit_names_match_full_names_and_short_names_with_stray_spaces(tmp_path,
 
 def test_a_repeat_at_a_site_and_item_recently_closed_is_imported_as_a_relapse(tmp_path, city):
     finding, notice = city.assigned(site=city.market, item=city.item, issued_on=D(2026, 11, 2), deadline=D(2026, 11, 9))
-    from issues.services import findings as svc
+    from issues.findings import services as svc
 
     sub = svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="ok")
     svc.approve_submission(actor=city.office, submission_id=sub.pk, decided_on=D(2026, 11, 5))
@@ -400,8 +400,8 @@ def test_a_running_job_shows_how_far_it_is_while_its_import_writes_in_a_transact
                                                                                    settings):
     """The importer writes inside one transaction, so its progress goes beside the database, where
     the page polling the job reads it at once; finishing the job clears it."""
+    from issues.excel import jobs as excel_jobs
     from issues.models import ExcelJob
-    from issues.services import excel_jobs
 
     settings.MEDIA_ROOT = tmp_path
     path = ledger_file(tmp_path, _many_rows(1100))

@@ -17,8 +17,14 @@ from django.core.management import call_command
 from django.urls import reverse
 from docx import Document
 
-from issues import access
-from issues.exceptions import LedgerError
+from issues.core import access
+from issues.core.exceptions import LedgerError
+from issues.core.workcalendar import add_working_hours
+from issues.escalation.services import run_escalations
+from issues.excel.ledger_export import ledger_rows
+from issues.field import services as inspections
+from issues.findings import extensions, receipts, rounds
+from issues.findings import services as svc
 from issues.models import (
     AuditEvent,
     ExtensionStatus,
@@ -35,14 +41,8 @@ from issues.models import (
     Responsibility,
     Verdict,
 )
-from issues.services import extensions, inspections, receipts, rounds
-from issues.services import findings as svc
-from issues.services.escalation import run_escalations
-from issues.services.ledger_export import ledger_rows
-from issues.services.rankings import figures_for
-from issues.workcalendar import add_working_hours
-
-from .conftest import jpeg
+from issues.rankings.figures import figures_for
+from tests.conftest import jpeg
 
 D = dt.date
 SH = ZoneInfo("Asia/Shanghai")
@@ -479,9 +479,8 @@ def test_the_checklist_walk_through_the_pages(client, city, checklist):
 
 
 def test_an_imported_list_cannot_assign_into_a_covert_round_before_it_is_published(tmp_path, city):
-    from issues.services.ledger_import import import_ledger
-
-    from .test_excel_import import ledger_file
+    from issues.excel.ledger_import import import_ledger
+    from tests.test_excel_import import ledger_file
 
     rounds.create_round(actor=city.office, name="12月暗访", source="省文明办暗访", held_on=D(2026, 11, 25),
                         is_covert=True)
@@ -507,7 +506,7 @@ def test_notices_open_before_receipts_existed_are_not_all_reminded_at_once(city)
 
 
 def test_beat_runs_the_receipt_reminders_every_quarter_hour(settings, city):
-    from issues import tasks
+    from issues.findings import tasks
 
     entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "issues.remind_unacknowledged")
     assert entry["schedule"] == 900.0

@@ -8,7 +8,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
-from issues.exceptions import LedgerError, TransitionNotAllowed
+from issues.core.exceptions import LedgerError, TransitionNotAllowed
+from issues.escalation import services as escalation
+from issues.findings import services as svc
 from issues.models import (
     AuditEvent,
     Decision,
@@ -22,10 +24,7 @@ from issues.models import (
     Severity,
     TransferStatus,
 )
-from issues.services import escalation
-from issues.services import findings as svc
-
-from .conftest import jpeg
+from tests.conftest import jpeg
 
 D = dt.date
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")

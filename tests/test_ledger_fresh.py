@@ -5,9 +5,9 @@ import re
 
 from django.test import Client
 
+from issues.escalation.services import process_day
+from issues.findings import services as svc
 from issues.models import Finding, Unit
-from issues.services import findings as svc
-from issues.services.escalation import process_day
 
 
 def ledger(client, query: dict | None = None) -> str:

@@ -48,7 +48,7 @@ def test_there_is_one_policy_row(db):
 
 
 def test_in_ids_finds_the_same_rows_as_in(db):
-    from issues.lookups import IdList
+    from issues.core.lookups import IdList
     from issues.models import Unit, UnitKind
 
     units = [Unit.objects.create(name=f"查询单位{i}", kind=UnitKind.COMMUNITY) for i in range(5)]

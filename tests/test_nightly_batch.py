@@ -7,6 +7,8 @@ import zoneinfo
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from issues.escalation.services import process_day
+from issues.findings import services as svc
 from issues.models import (
     AuditEvent,
     Finding,
@@ -19,9 +21,8 @@ from issues.models import (
     Unit,
     UnitMonth,
 )
-from issues.services import aggregates, notify
-from issues.services import findings as svc
-from issues.services.escalation import process_day
+from issues.notifications import messages as notify
+from issues.rankings import aggregates
 
 D = dt.date
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")

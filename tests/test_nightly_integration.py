@@ -19,9 +19,8 @@ import pytest
 import redis
 from django.utils import timezone
 
-from issues.tasks import LOCK_NAME
-
-from .conftest import ROOT
+from issues.escalation.tasks import LOCK_NAME
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.services
 PY = sys.executable

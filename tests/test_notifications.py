@@ -12,13 +12,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.core import mail
 
-from issues.access import Role
+from issues.core.access import Role
+from issues.escalation.services import run_escalations
 from issues.models import Notification, NotificationKind, OutboundMessage
-from issues.services import notify
-from issues.services.escalation import run_escalations
-from issues.tasks import retry_outbound
-
-from .conftest import make_user
+from issues.notifications import delivery
+from issues.notifications import messages as notify
+from issues.notifications.tasks import retry_outbound
+from tests.conftest import make_user
 
 D = dt.date
 
@@ -196,10 +196,10 @@ def test_an_unreachable_robot_gives_up_after_the_configured_attempts(people, set
     assert report.miss_count == 1
     message = OutboundMessage.objects.get(channel="wecom")
     assert message.status == "failed" and message.attempts == 2 and "Connection refused" in message.last_error
-    assert notify.deliver(message.pk) is False  # a failed message is not tried again
+    assert delivery.deliver(message.pk) is False  # a failed message is not tried again
 
 
 def test_dingtalk_signature_matches_the_documented_algorithm():
-    url = notify.dingtalk_signed_url("https://oapi.dingtalk.com/robot/send?access_token=t", "SEC1", now_ms=1700000000000)
+    url = delivery.dingtalk_signed_url("https://oapi.dingtalk.com/robot/send?access_token=t", "SEC1", now_ms=1700000000000)
     digest = hmac.new(b"SEC1", b"1700000000000\nSEC1", hashlib.sha256).digest()
     assert url.endswith("&timestamp=1700000000000&sign=" + urllib.parse.quote_plus(base64.b64encode(digest).decode()))

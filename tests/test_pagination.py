@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from issues.core.pagination import TwoStepPaginator, rows_by_ids
 from issues.models import Finding
-from issues.pagination import TwoStepPaginator, rows_by_ids
 
 D = dt.date
 

@@ -14,7 +14,7 @@ object is not theirs (never 403, which would tell them it exists); 405 the metho
 
 from django.test import Client
 
-from .permission_world import ROLES, World, routes
+from tests.permission_world import ROLES, World, routes
 
 LOGIN = 302
 

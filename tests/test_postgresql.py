@@ -16,11 +16,10 @@ import pytest
 from django.db import connection, connections
 from django.test import Client
 
-from issues.access import Role
+from issues.core.access import Role
+from issues.findings import services as svc
 from issues.models import AuditEvent, Decision, Submission
-from issues.services import findings as svc
-
-from .conftest import ROOT, City, jpeg, make_user
+from tests.conftest import ROOT, City, jpeg, make_user
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
 

@@ -8,7 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from issues.exceptions import LedgerError
+from issues.core.exceptions import LedgerError
+from issues.escalation.services import run_escalations
+from issues.findings import services as svc
 from issues.models import (
     AuditEvent,
     Finding,
@@ -20,9 +22,8 @@ from issues.models import (
     RankingScheme,
     Unit,
 )
-from issues.services import findings as svc
-from issues.services import rankings
-from issues.services.escalation import run_escalations
+from issues.rankings import figures
+from issues.rankings import services as rankings
 
 D = dt.date
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -41,14 +42,14 @@ def entries(period):
 
 def test_rank_and_mark_ties_at_the_edge_are_all_in():
     scores = dict(enumerate([Decimal(v) for v in (100, 99, 97, 97, 94, 94)]))
-    marks = rankings.rank_and_mark(scores, k=3, judged=True)
+    marks = figures.rank_and_mark(scores, k=3, judged=True)
     assert [marks[i] for i in range(6)] == [(1, False), (2, False), (3, True), (3, True), (5, True), (5, True)]
 
 
 def test_rank_and_mark_best_score_and_all_equal_are_never_in():
-    all_same = rankings.rank_and_mark(dict.fromkeys(range(6), Decimal(90)), k=3, judged=True)
+    all_same = figures.rank_and_mark(dict.fromkeys(range(6), Decimal(90)), k=3, judged=True)
     assert all(rank == 1 and not bottom for rank, bottom in all_same.values())
-    two_levels = rankings.rank_and_mark({0: Decimal(90), 1: Decimal(90), 2: Decimal(80), 3: Decimal(80), 4: Decimal(80),
+    two_levels = figures.rank_and_mark({0: Decimal(90), 1: Decimal(90), 2: Decimal(80), 3: Decimal(80), 4: Decimal(80),
                                          5: Decimal(80)}, k=3, judged=True)
     assert not two_levels[0][1] and not two_levels[1][1]  # sharing the best score
     assert all(two_levels[i][1] for i in range(2, 6))  # fewer than 3 scored lower than 80
@@ -272,10 +273,10 @@ def test_a_streak_stops_at_a_gap_between_closed_periods(city):
     for period in months:
         RankingEntry.objects.create(period=period, group=group, unit=city.dongmen_sq, score=90, rank=2, in_bottom=True)
     RankingPeriod.objects.filter(pk__in=[months[0].pk, months[2].pk]).update(status=PeriodStatus.CLOSED)
-    run = rankings.closed_run_before(D(2026, 11, 1), "month")
+    run = figures.closed_run_before(D(2026, 11, 1), "month")
     assert [p.name for p in run] == ["2026年10月"]  # September is still open: August does not count
-    assert rankings.bottom_streaks(run, [city.dongmen_sq.pk, city.xihu_sq.pk]) == {city.dongmen_sq.pk: 1,
+    assert figures.bottom_streaks(run, [city.dongmen_sq.pk, city.xihu_sq.pk]) == {city.dongmen_sq.pk: 1,
                                                                                   city.xihu_sq.pk: 0}
     RankingPeriod.objects.filter(pk=months[1].pk).update(status=PeriodStatus.CLOSED)
-    run = rankings.closed_run_before(D(2026, 11, 1), "month")
-    assert rankings.bottom_streaks(run, [city.dongmen_sq.pk])[city.dongmen_sq.pk] == 3
+    run = figures.closed_run_before(D(2026, 11, 1), "month")
+    assert figures.bottom_streaks(run, [city.dongmen_sq.pk])[city.dongmen_sq.pk] == 3

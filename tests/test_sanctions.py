@@ -8,9 +8,9 @@ import subprocess
 import pytest
 from docx import Document
 
+from issues.escalation import services as escalation
+from issues.escalation.services import run_escalations
 from issues.models import AuditEvent, EscalationRule, Sanction, SanctionStatus
-from issues.services import escalation
-from issues.services.escalation import run_escalations
 
 D = dt.date
 
@@ -94,7 +94,7 @@ def test_supervision_records_the_outcome_of_an_interview(client, escalated):
 
 
 def test_lifting_a_title_revocation_restores_the_title(city):
-    from issues.services.sanctions import lift_sanction
+    from issues.escalation.sanctions import lift_sanction
 
     city.dongmen_sq.is_civilized = True
     city.dongmen_sq.save()

@@ -14,8 +14,7 @@ from django.test import Client, override_settings
 from PIL import Image
 
 from issues.models import Finding, Submission
-
-from .conftest import ROOT, jpeg
+from tests.conftest import ROOT, jpeg
 
 WRONG = "not-the-password"
 RIGHT = "pw-for-tests-2026"
@@ -201,10 +200,10 @@ def test_a_decompression_bomb_photo_is_refused_by_its_pixel_count(client, city):
 
 
 def test_a_robot_address_that_is_not_a_web_address_is_never_opened(tmp_path):
-    from issues.services import notify
+    from issues.notifications import delivery
 
     secret = tmp_path / "secret.txt"
     secret.write_text("do not read")
     for address in (f"file://{secret}", "ftp://127.0.0.1/x", "gopher://127.0.0.1/"):
-        with pytest.raises(notify.DeliveryError, match="not an http"):
-            notify._post_json(address, {"msgtype": "text"})
+        with pytest.raises(delivery.DeliveryError, match="not an http"):
+            delivery._post_json(address, {"msgtype": "text"})

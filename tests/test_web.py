@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from issues.findings import services as svc
 from issues.models import AuditEvent, Finding, Notice
-from issues.services import findings as svc
 
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
 PASSWORD = "pw-for-tests-2026"

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
+from issues.core.workcalendar import WorkCalendar, add_working_days, is_workday, working_days_between
 from issues.models import WorkCalendarDay
-from issues.workcalendar import WorkCalendar, add_working_days, is_workday, working_days_between
 
 D = dt.date
 pytestmark = pytest.mark.django_db

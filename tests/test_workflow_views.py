@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from issues.findings import services as svc
 from issues.models import (
     AuditEvent,
     Decision,
@@ -24,9 +25,7 @@ from issues.models import (
     TransferRequest,
     TransferStatus,
 )
-from issues.services import findings as svc
-
-from .conftest import jpeg
+from tests.conftest import jpeg
 
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
 D = dt.date

@@ -20,7 +20,7 @@ RULES = [
 
 
 def seed(apps, schema_editor):
-    from issues.workcalendar import package_exceptions
+    from issues.core.workcalendar import package_exceptions
 
     Day = apps.get_model("issues", "WorkCalendarDay")
     existing = set(Day.objects.values_list("date", flat=True))

@@ -10,8 +10,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from ..links import path_maker
-from ..models import FindingStatus
+from issues.core.links import path_maker
+from issues.models import FindingStatus
 
 register = template.Library()
 

@@ -9,9 +9,9 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from ..models import IndexItem, IndexSystem, Policy, Severity, Site
-from ..services.findings import default_deadline, default_units
-from .ledger import office_required
+from issues.findings.services import default_deadline, default_units
+from issues.models import IndexItem, IndexSystem, Policy, Severity, Site
+from issues.views.decorators import office_required
 
 LIMIT = 20
 

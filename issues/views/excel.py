@@ -16,11 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from ..models import ExcelJob
-from ..services import excel_jobs, ledger_export, ledger_template
-from ..services.excel import ExcelRefused, save_upload
-from ..tasks import run_excel_job
-from .ledger import office_required
+from issues.excel import jobs as excel_jobs
+from issues.excel import ledger_export, ledger_template
+from issues.excel.common import ExcelRefused, save_upload
+from issues.excel.tasks import run_excel_job
+from issues.models import ExcelJob
+from issues.views.decorators import office_required
 
 KINDS = {"ledger": ExcelJob.Kind.IMPORT_LEDGER, "units": ExcelJob.Kind.IMPORT_UNITS,
          "index": ExcelJob.Kind.IMPORT_INDEX}
@@ -45,7 +46,7 @@ def imports(request):
 
 def _row_count(path: Path) -> int:
     """The first sheet's size, without loading its cells."""
-    from ..services.excel import open_sheet
+    from issues.excel.common import open_sheet
 
     workbook, sheet = open_sheet(path)  # refuses what cannot be read, with the reason
     try:

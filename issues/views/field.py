@@ -21,21 +21,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import access
-from ..exceptions import LedgerError
-from ..forms import InspectionForm, RoundForm
-from ..models import (
-    FindingStatus,
-    Inspection,
-    InspectionRound,
-    Policy,
-    RoundSource,
-    Site,
-    SiteType,
-    pass_rate,
-)
-from ..services import documents, inspections, receipts, rounds
-from .ledger import office_required
+from issues.core import access
+from issues.core.exceptions import LedgerError
+from issues.escalation import documents
+from issues.field import services as inspections
+from issues.findings import receipts, rounds
+from issues.forms import InspectionForm, RoundForm
+from issues.models import FindingStatus, Inspection, InspectionRound, Policy, RoundSource, Site, SiteType, pass_rate
+from issues.views.decorators import office_required
 
 LIMIT = 500
 

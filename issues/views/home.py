@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from .. import access, selectors
-from ..links import path_maker
-from ..models import FindingStatus, Policy, RankingEntry, Sanction, SanctionStatus, Unit, overdue_q
+from issues.core import access
+from issues.core.links import path_maker
+from issues.models import FindingStatus, Policy, RankingEntry, Sanction, SanctionStatus, Unit, overdue_q
+from issues.rankings import reads as selectors
 
 
 @login_required

@@ -19,10 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import access
-from ..exceptions import LedgerError
-from ..filters import FindingFilter
-from ..forms import (
+from issues.core import access
+from issues.core.exceptions import LedgerError
+from issues.core.pagination import TwoStepPaginator, rows_by_ids
+from issues.core.workcalendar import WorkCalendar
+from issues.filters import FindingFilter
+from issues.findings import extensions, photos, receipts
+from issues.findings import services as svc
+from issues.forms import (
     BatchAssignForm,
     DeadlineForm,
     ExtensionDecisionForm,
@@ -36,7 +40,7 @@ from ..forms import (
     VoidForm,
     parse_ids,
 )
-from ..models import (
+from issues.models import (
     AuditEvent,
     Decision,
     ExtensionRequest,
@@ -47,31 +51,13 @@ from ..models import (
     NoticeOutcome,
     Photo,
     PhotoKind,
-    Site,
     Submission,
     TransferRequest,
     TransferStatus,
 )
-from ..pagination import TwoStepPaginator, rows_by_ids
-from ..services import extensions, photos, receipts
-from ..services import findings as svc
-from ..workcalendar import WorkCalendar
+from issues.views.decorators import office_required
 
 PAGE_SIZES = (20, 50, 100, 200)
-
-
-def office_required(view):
-    """Login, then 403 for anyone who is not office staff."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not access.is_office(request.user):
-            raise PermissionDenied(_("只有创文办工作人员可以执行此操作。"))
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 # --- the ledger --------------------------------------------------------------------------
@@ -217,14 +203,6 @@ def detail_context(request, finding: Finding, **forms) -> dict:
         (s for n in notices for s in n.submissions.all() if s.decision == Decision.PENDING), None
     )
     transfer = finding.transfers.filter(status=TransferStatus.PENDING).select_related("to_unit", "from_unit").first()
-    office = access.is_office(user)
-    acts = False
-    if current is not None and current.outcome == NoticeOutcome.OPEN:
-        try:
-            access.ensure_acts_for_unit(user, current.unit)
-            acts = True
-        except PermissionDenied:
-            acts = False
     days_left = None
     if current is not None and current.outcome == NoticeOutcome.OPEN:
         low, high = min(today, current.deadline), max(today, current.deadline)
@@ -234,20 +212,8 @@ def detail_context(request, finding: Finding, **forms) -> dict:
         .select_related("notice", "requested_by", "decided_by").order_by("requested_at", "pk")
     )
     pending_extension = next((e for e in extension_list if e.status == ExtensionStatus.PENDING), None)
-    open_current = current is not None and current.outcome == NoticeOutcome.OPEN
-    can = {
-        "acknowledge": acts and open_current and current.acknowledged_at is None,
-        "request_extension": (acts and not office and open_current and pending_extension is None
-                              and today <= current.deadline),
-        "decide_extension": office and pending_extension is not None,
-        "assign": office and finding.status == FindingStatus.REGISTERED,
-        "change_deadline": office and current is not None and current.outcome == NoticeOutcome.OPEN,
-        "submit": acts and access.is_unit_user(user) and finding.status == FindingStatus.ASSIGNED,
-        "review": office and pending is not None,
-        "request_transfer": acts and not office and finding.status == FindingStatus.ASSIGNED and transfer is None,
-        "decide_transfer": office and transfer is not None,
-        "void": office and finding.is_open,
-    }
+    can = access.finding_rights(user, finding, current=current, pending=pending, transfer=transfer,
+                                pending_extension=pending_extension, today=today)
     before_photos = [p for p in finding.photos.all() if p.kind == PhotoKind.BEFORE]
     after_photos = latest_after_photos(notices)
     photos.flag_after_photos(finding, after_photos, before_photos)
@@ -540,9 +506,8 @@ def finding_create(request):
             with transaction.atomic():
                 site = form.site
                 if site is None and data["site_name"]:
-                    site = Site.objects.create(name=data["site_name"], site_type=data["new_site_type"],
-                                               address=data["address"], default_unit=data["lead_unit"])
-                    AuditEvent.record(actor=request.user, obj=site, action="site_created", message=f"新建点位：{site.name}")
+                    site = svc.create_site(actor=request.user, name=data["site_name"], site_type=data["new_site_type"],
+                                           address=data["address"], default_unit=data["lead_unit"])
                 finding = svc.register_finding(
                     actor=request.user, lead_unit=data["lead_unit"], description=data["description"],
                     found_on=data["found_on"], site=site, index_item=form.item, co_units=data["co_units"],
@@ -554,7 +519,7 @@ def finding_create(request):
                     svc.issue_notice(actor=request.user, finding_id=finding.pk, deadline=data["deadline"],
                                      requirement=data["requirement"])
         except LedgerError as exc:
-            form.add_error("photos" if "照片" in exc.message or "图片" in exc.message else None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             finding.refresh_from_db()
             if hidden:

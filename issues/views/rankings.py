@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,60 +11,15 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import access, selectors
-from ..exceptions import LedgerError
-from ..models import PeriodStatus, RankingEntry, RankingGroup, RankingPeriod, Unit
-from ..services import rankings
-from .ledger import office_required
-
-
-class ReopenForm(forms.Form):
-    reason = forms.CharField(label=_lazy("重新打开的原因"), widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class ResultsForm(forms.Form):
-    group = forms.ModelChoiceField(label=_lazy("排名分组"), queryset=RankingGroup.objects.all())
-    scores = forms.CharField(
-        label=_lazy("外部测评得分"), widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=_lazy("每行一个单位：单位名称（或简称）和得分，用逗号、空格或制表符分隔。"),
-    )
-
-    def clean(self):
-        data = super().clean()
-        group, text = data.get("group"), data.get("scores") or ""
-        if group is None:
-            return data
-        units = list(Unit.objects.filter(ranking_group=group))
-        by_name = {u.name: u for u in units}
-        for unit in units:
-            for short in unit.short_name_list():
-                by_name.setdefault(short, unit)
-        parsed, errors = {}, []
-        for number, line in enumerate(text.splitlines(), 1):
-            line = line.replace("，", ",").replace("\t", ",").strip()
-            if not line:
-                continue
-            name, _sep, value = line.replace(" ", ",").rpartition(",")
-            name = name.strip(" ,")
-            unit = by_name.get(name)
-            try:
-                score = Decimal(value.strip())
-            except InvalidOperation:
-                errors.append(_("第%(n)d行：得分“%(v)s”不是数字") % {"n": number, "v": value.strip()})
-                continue
-            if unit is None:
-                errors.append(_("第%(n)d行：“%(name)s”不是本分组的单位") % {"n": number, "name": name})
-                continue
-            parsed[unit.pk] = score
-        if errors:
-            raise forms.ValidationError(errors)
-        if not parsed:
-            raise forms.ValidationError(_("没有可导入的得分。"))
-        data["parsed"] = parsed
-        return data
+from issues.core import access
+from issues.core.exceptions import LedgerError
+from issues.forms import ReopenForm, ResultsForm
+from issues.models import PeriodStatus, RankingEntry, RankingGroup, RankingPeriod
+from issues.rankings import reads as selectors
+from issues.rankings import services as rankings
+from issues.views.decorators import office_required
 
 
 @login_required

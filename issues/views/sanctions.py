@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import quote
 
-import django_filters as df
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,34 +12,22 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import access
-from ..exceptions import LedgerError
-from ..models import EscalationRule, Sanction, SanctionAction, SanctionStatus, Unit
-from ..services import documents
-from ..services import sanctions as svc
+from issues.core import access
+from issues.core.exceptions import LedgerError
+from issues.escalation import documents
+from issues.escalation import sanctions as svc
+from issues.filters import SanctionFilter
+from issues.forms import LiftForm, OutcomeForm
+from issues.models import Sanction, SanctionAction, SanctionStatus
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
-class SanctionFilter(df.FilterSet):
-    unit = df.ModelChoiceFilter(label=_lazy("责任单位"), queryset=Unit.objects.order_by("kind", "name"))
-    action = df.ChoiceFilter(label=_lazy("措施"), choices=SanctionAction.choices)
-    status = df.ChoiceFilter(label=_lazy("状态"), choices=SanctionStatus.choices)
-    rule = df.ModelChoiceFilter(label=_lazy("依据规则"), queryset=EscalationRule.objects.all())
-    decided_from = df.DateFilter(label=_lazy("决定日期从"), field_name="decided_on", lookup_expr="gte",
-                                 widget=forms.DateInput(attrs={"type": "date"}))
-    decided_to = df.DateFilter(label=_lazy("至"), field_name="decided_on", lookup_expr="lte",
-                               widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class LiftForm(forms.Form):
-    reason = forms.CharField(label=_lazy("撤销原因"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class OutcomeForm(forms.Form):
-    outcome = forms.CharField(label=_lazy("办理结果"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 def ensure_reader(user) -> None:

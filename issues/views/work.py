@@ -10,9 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from .. import access, selectors
-from ..forms import ExtensionDecisionForm, RejectForm, TransferDecisionForm
-from ..models import (
+from issues.core import access
+from issues.core.workcalendar import WorkCalendar
+from issues.findings import photos, receipts
+from issues.forms import ExtensionDecisionForm, RejectForm, TransferDecisionForm
+from issues.models import (
     Decision,
     ExtensionRequest,
     ExtensionStatus,
@@ -23,9 +25,8 @@ from ..models import (
     TransferRequest,
     TransferStatus,
 )
-from ..services import photos, receipts
-from ..workcalendar import WorkCalendar
-from .ledger import office_required
+from issues.rankings import reads as selectors
+from issues.views.decorators import office_required
 
 
 @login_required

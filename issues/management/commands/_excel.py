@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from issues.services.excel import ExcelRefused
+from issues.excel.common import ExcelRefused
 
 
 def acting_user(username: str | None):

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from issues.exceptions import LedgerError
-from issues.services import backup
+from issues.core.exceptions import LedgerError
+from issues.operations import backup
 
 
 class Command(BaseCommand):

@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 
-from issues.services.ledger_export import export_for
-
-from ._excel import acting_user
+from issues.excel.ledger_export import export_for
+from issues.management.commands._excel import acting_user
 
 
 class Command(BaseCommand):

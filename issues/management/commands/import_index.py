@@ -1,6 +1,5 @@
-from issues.services.registry_import import import_index
-
-from ._excel import ImportCommand
+from issues.excel.registry_import import import_index
+from issues.management.commands._excel import ImportCommand
 
 
 class Command(ImportCommand):

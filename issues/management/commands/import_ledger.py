@@ -1,6 +1,5 @@
-from issues.services.ledger_import import import_ledger
-
-from ._excel import ImportCommand
+from issues.excel.ledger_import import import_ledger
+from issues.management.commands._excel import ImportCommand
 
 
 class Command(ImportCommand):

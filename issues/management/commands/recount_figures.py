@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from issues.services import aggregates
+from issues.rankings import aggregates
 
 
 class Command(BaseCommand):

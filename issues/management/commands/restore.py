@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from issues.exceptions import LedgerError
-from issues.services import backup
+from issues.core.exceptions import LedgerError
+from issues.operations import backup
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from issues.services.escalation import run_escalations
+from issues.escalation.services import run_escalations
 
 
 class Command(BaseCommand):

@@ -1,0 +1,179 @@
+"""Who may see and do what. The one way a view or a service reaches an object for a user.
+
+Office staff, leaders and supervision see everything; only office staff change the ledger.
+Unit heads and liaisons see their own unit and its descendants (a street sees its
+communities) and nothing else: an object of another unit answers 404, as if it did not exist.
+Units see a finding once it has been assigned to them (its first notice); findings of a
+covert round stay invisible to units until the office publishes the round.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from issues.models import Finding, FindingStatus, NoticeOutcome, Unit
+
+
+class Role(models.TextChoices):
+    """Roles are Django groups; the group's name is the role's value."""
+
+    OFFICE = "创文办工作人员", "创文办工作人员"
+    UNIT_HEAD = "责任单位负责人", "责任单位负责人"
+    UNIT_LIAISON = "责任单位联络员", "责任单位联络员"
+    LEADER = "市领导", "市领导"
+    SUPERVISION = "督查纪检", "督查纪检"
+
+
+UNIT_ROLES = frozenset({Role.UNIT_HEAD, Role.UNIT_LIAISON})
+CITY_WIDE_ROLES = frozenset({Role.OFFICE, Role.LEADER, Role.SUPERVISION})
+
+
+def roles_of(user) -> frozenset[str]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_ledger_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._ledger_roles = cached
+    return cached
+
+
+def is_office(user) -> bool:
+    return bool(getattr(user, "is_active", False) and user.is_superuser) or Role.OFFICE in roles_of(user)
+
+
+def is_leader(user) -> bool:
+    return Role.LEADER in roles_of(user)
+
+
+def is_supervision(user) -> bool:
+    return Role.SUPERVISION in roles_of(user)
+
+
+def sees_everything(user) -> bool:
+    return is_office(user) or bool(roles_of(user) & CITY_WIDE_ROLES)
+
+
+def is_unit_user(user) -> bool:
+    return bool(roles_of(user) & UNIT_ROLES) and not sees_everything(user)
+
+
+def unit_of(user) -> Unit | None:
+    profile = getattr(user, "profile", None) if getattr(user, "is_authenticated", False) else None
+    return profile.unit if profile is not None else None
+
+
+def descendant_ids(unit_id: int) -> frozenset[int]:
+    """The unit and every unit below it, from one query over the (small) unit table."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, parent_id in Unit.objects.order_by().values_list("pk", "parent_id"):
+        children[parent_id].append(pk)
+    found, stack = set(), [unit_id]
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.add(current)
+        stack.extend(children.get(current, ()))
+    return frozenset(found)
+
+
+def visible_unit_ids(user) -> frozenset[int] | None:
+    """None means every unit; an empty set means none."""
+    if sees_everything(user):
+        return None
+    cached = getattr(user, "_ledger_unit_ids", None)
+    if cached is not None:
+        return cached
+    unit = unit_of(user) if is_unit_user(user) else None
+    ids = descendant_ids(unit.pk) if unit is not None else frozenset()
+    user._ledger_unit_ids = ids
+    return ids
+
+
+def findings_for(user, queryset=None):
+    """The findings this user may see."""
+    qs = Finding.objects.all() if queryset is None else queryset
+    ids = visible_unit_ids(user)
+    if ids is None:
+        return qs
+    if not ids:
+        return qs.none()
+    # A unit learns of a finding through its first notice; a covert round's stay hidden until published.
+    return qs.filter(lead_unit_id__in=ids, current_notice__isnull=False).exclude(
+        Q(inspection_round__is_covert=True) & Q(inspection_round__published_at__isnull=True)
+    )
+
+
+def units_for(user):
+    ids = visible_unit_ids(user)
+    qs = Unit.objects.all()
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+def get_finding_for_user(user, pk, *, write: bool = False) -> Finding:
+    """The finding, or 404 when the user may not see it; PermissionDenied for a write by a reader."""
+    try:
+        finding = findings_for(user).select_related("lead_unit", "site", "index_item").get(pk=pk)
+    except (Finding.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("没有找到这个问题。")) from None
+    if write and not is_office(user):
+        raise PermissionDenied(_("只有创文办工作人员可以修改问题。"))
+    return finding
+
+
+def acts_for_unit(user, unit: Unit) -> bool:
+    try:
+        ensure_acts_for_unit(user, unit)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def finding_rights(user, finding: Finding, *, current, pending, transfer, pending_extension, today) -> dict[str, bool]:
+    """What `user` may do with `finding` now, step by step, as its page offers it. The services check
+    the same rules (ensure_office, ensure_acts_for_unit) and the finding's state when the step is taken.
+    `current`: its current notice; `pending`: a fix waiting for review; `transfer`, `pending_extension`:
+    requests waiting for the office (each None when there is none)."""
+    office = is_office(user)
+    open_current = current is not None and current.outcome == NoticeOutcome.OPEN
+    acts = open_current and acts_for_unit(user, current.unit)
+    return {
+        "acknowledge": acts and current.acknowledged_at is None,
+        "request_extension": acts and not office and pending_extension is None and today <= current.deadline,
+        "decide_extension": office and pending_extension is not None,
+        "assign": office and finding.status == FindingStatus.REGISTERED,
+        "change_deadline": office and open_current,
+        "submit": acts and is_unit_user(user) and finding.status == FindingStatus.ASSIGNED,
+        "review": office and pending is not None,
+        "request_transfer": acts and not office and finding.status == FindingStatus.ASSIGNED and transfer is None,
+        "decide_transfer": office and transfer is not None,
+        "void": office and finding.is_open,
+    }
+
+
+# --- checks the services make ---------------------------------------------------------
+
+
+def ensure_office(user) -> None:
+    if user is None:  # the system itself (nightly job, imports run by an operator)
+        return
+    if not is_office(user):
+        raise PermissionDenied(_("只有创文办工作人员可以执行此操作。"))
+
+
+def ensure_acts_for_unit(user, unit: Unit) -> None:
+    """The user answers for this unit: office staff, or a head/liaison of it or of a unit above it."""
+    if user is None or is_office(user):
+        return
+    if is_unit_user(user):
+        own = unit_of(user)
+        if own is not None and unit.pk in descendant_ids(own.pk):
+            return
+    raise PermissionDenied(_("您不是该责任单位的负责人或联络员。"))
