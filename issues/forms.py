@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from issues.core.names import CellError, UnitMatcher
+from issues.core.names import AmbiguousName, CellError, UnitMatcher
 from issues.models import (
     IndexItem,
     IndexSystem,
@@ -378,9 +378,11 @@ class ResultsForm(forms.Form):
                 continue
             try:
                 unit = units.get(name)
-            except CellError as exc:
-                errors.append(_("第%(n)d行：“%(name)s”：%(reason)s（本分组的单位）") % {
-                    "n": number, "name": name, "reason": exc})
+            except AmbiguousName as exc:
+                errors.append(_("第%(n)d行：%(reason)s") % {"n": number, "reason": exc})
+                continue
+            except CellError:
+                errors.append(_("第%(n)d行：“%(name)s”不是本分组的单位") % {"n": number, "name": name})
                 continue
             parsed[unit.pk] = score
         if errors:

@@ -257,6 +257,19 @@ def test_office_enters_external_results_by_name_or_short_name(client, city):
     assert [got[f"社区{i}"].in_bottom for i in range(6)] == [False, False, False, True, True, True]
 
 
+def test_external_results_refuse_a_short_name_two_units_share_as_the_excel_import_does(client, city):
+    units = [Unit.objects.create(name=f"社区{i}", short_names="同名" if i < 2 else f"乙{i}", kind="community")
+             for i in range(6)]
+    group = group_of(city, *units)
+    period = rankings.month_period(D(2026, 11, 1))
+    client.force_login(city.office)
+    lines = "\n".join(["同名 95", *(f"社区{i} 90" for i in range(1, 6))])
+    response = client.post(f"/periods/{period.pk}/results/", {"group": group.pk, "scores": lines})
+    assert response.status_code == 400
+    assert "第1行：简称“同名”对应多个单位，请写全称" in response.content.decode()
+    assert not RankingEntry.objects.filter(period=period).exists()
+
+
 def test_only_the_office_changes_periods(client, city):
     period = rankings.month_period(D(2026, 10, 1))
     client.force_login(city.leader)

@@ -379,6 +379,32 @@ def test_a_file_that_is_not_an_image_is_refused_by_name(client, city):
     assert not Submission.objects.exists() and not Photo.objects.exists()
 
 
+def test_a_new_finding_with_a_bad_photo_keeps_nothing_and_says_so_at_the_photos(client, city):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(city.office)
+    bad = SimpleUploadedFile("现场.jpg", b"not an image at all", content_type="image/jpeg")
+    response = client.post("/findings/new/", {
+        "description": "新点位的垃圾", "lead_unit": city.dongmen_sq.pk, "found_on": "2026-11-02", "deduction": "1",
+        "severity": "general", "site_name": "新建的农贸市场", "new_site_type": city.market_type.pk,
+        "photos": [bad]})
+    assert response.status_code == 400
+    assert response.context["form"].errors["photos"] == ["“现场.jpg”不是可识别的图片文件。"]
+    assert not Finding.objects.exists() and not Site.objects.filter(name="新建的农贸市场").exists()
+
+
+def test_a_new_finding_at_a_new_site_records_the_site_in_the_audit_log(client, city):
+    client.force_login(city.office)
+    response = client.post("/findings/new/", {
+        "description": "新点位的垃圾", "lead_unit": city.dongmen_sq.pk, "found_on": "2026-11-02", "deduction": "1",
+        "severity": "general", "site_name": "新建的农贸市场", "new_site_type": city.market_type.pk,
+        "photos": [upload()]})
+    assert response.status_code == 302
+    site = Site.objects.get(name="新建的农贸市场")
+    assert Finding.objects.get().site == site
+    assert AuditEvent.objects.filter(action="site_created", object_type="site", object_id=str(site.pk)).exists()
+
+
 def test_photo_size_limit_is_configurable(client, city, settings):
     settings.PHOTO_MAX_BYTES = 200
     finding, _ = city.assigned()

@@ -15,6 +15,10 @@ class CellError(ValueError):
     """A value that does not fit its column or field; the message is the reason shown to the user."""
 
 
+class AmbiguousName(CellError):
+    """A short name that more than one unit registered."""
+
+
 def squeeze(name: str) -> str:
     """A name as matched: every kind of space removed."""
     return SPACES.sub("", name or "")
@@ -40,5 +44,5 @@ class UnitMatcher:
         if key in self.by_name:
             return self.by_name[key]
         if key in self.ambiguous:
-            raise CellError(_("简称“%(name)s”对应多个单位，请写全称") % {"name": name})
+            raise AmbiguousName(_("简称“%(name)s”对应多个单位，请写全称") % {"name": name})
         raise CellError(_("没有这个单位（请写单位全称或已登记的简称）"))

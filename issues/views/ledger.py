@@ -290,7 +290,8 @@ def _act(request, finding, form, form_key: str, action, success, error_field=Non
     try:
         result = action(form.cleaned_data)
     except LedgerError as exc:
-        form.add_error(error_field, exc.message)
+        field = exc.field if exc.field in form.fields else error_field
+        form.add_error(field, exc.message)
         return _rerender(request, finding, **{form_key: form})
     return _done(request, finding, success(result, form.cleaned_data))
 
