@@ -11,7 +11,9 @@ test:
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
-# Benchmark on a synthetic city (SCALE=1: 1,000 units, 500,000 findings; SCALE=0.01 for a quick look).
+# Benchmark on a synthetic city (SCALE=1: 1,000 units, 500,000 findings; SCALE=0.01 for a quick look),
+# on SQLite (DB=sqlite), a throwaway PostgreSQL cluster (DB=postgres) or both (DB=both).
 SCALE ?= 1
+DB ?= sqlite
 bench:
-	bash scripts/bench.sh $(SCALE)
+	bash scripts/bench.sh $(SCALE) $(DB)

@@ -3,7 +3,7 @@
 At scale 1.0: 1,000 units in a realistic tree, 300 index items, 2,000 sites and 500,000 findings
 over three years with their notice chains, submissions, misses, relapses and sanctions, in the
 proportions the demo and real ledgers show. Rows get explicit ids so a finding can point to its
-current notice in the same pass (SQLite checks foreign keys at commit).
+current notice in the same pass (both databases check these foreign keys at commit).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
+from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -222,6 +223,11 @@ def _findings(scale, today, rnd, units, items, sites, office) -> dict:
         finding_id += 1
         flush()
     flush(final=True)
+    if connection.vendor == "postgresql":
+        # the rows came with their ids: move the id sequences past them for the rows added later
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [Finding, Notice, Submission, Sanction]):
+                cursor.execute(sql)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE") if connection.vendor == "sqlite" else None
+        cursor.execute("ANALYZE")  # statistics for the planner, as after any large load
     return counts

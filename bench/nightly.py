@@ -19,9 +19,9 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from bench.models import IndexItem, Notice, NoticeOutcome, Site, Unit
-from bench.services.escalation import process_day
-from bench.services.ledger_import import COLUMNS, import_ledger
+from issues.escalation.services import process_day
+from issues.excel.ledger_import import COLUMNS, import_ledger
+from issues.models import IndexItem, Notice, NoticeOutcome, Site, Unit
 
 
 def build_due_file(path: Path, n: int, *, found_on: dt.date, deadline: dt.date, spread_days: int = 1) -> None:

@@ -1,6 +1,6 @@
 """Settings for the rectification ledger, driven by environment variables.
 
-Every variable is listed in README's "Configuration" section. The defaults make a
+Every variable is listed in docs/configuration.md. The defaults make a
 development machine work with no configuration: SQLite in the project folder, Redis on
 127.0.0.1:6379, DEBUG on.
 """

@@ -130,7 +130,7 @@ stop_postgresql() {
 }
 
 # audit_dependencies: pip-audit over the installed packages. Known vulnerabilities fail the run; a
-# vulnerability service that cannot be reached is reported, not failed (README, Security).
+# vulnerability service that cannot be reached is reported, not failed (docs/security.md).
 audit_dependencies() {
   local out rc=0 total skipped
   out="$(.venv/bin/pip-audit --progress-spinner off 2>&1)" || rc=$?
