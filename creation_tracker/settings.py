@@ -100,8 +100,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the nightly job writes; IMMEDIATE
     # transactions take the write lock up front instead of failing half-way.
-    # A 16 MB page cache per connection: at full scale 64 MB made no page faster (the operating
-    # system caches the file anyway) and was most of an export's or a web worker's memory.
+    # A 16 MB page cache per connection: the operating system caches the file anyway, and a larger
+    # one was most of an export's or a web worker's memory.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

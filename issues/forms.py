@@ -29,9 +29,8 @@ from issues.models import (
 
 
 class QuickSelect(forms.Select):
-    """A <select> written in one pass. Django renders every <option> through a template: the 300
-    index items or 1,000 units of a city cost 50-150 ms a page that way, and about 1 ms here.
-    `options`, a callable giving (value, label) pairs, replaces the field's choices when drawing,
+    """A <select> written in one pass: Django renders every <option> through a template, which for a
+    city's 1,000 units is most of a page's time. `options`, a callable giving (value, label) pairs, replaces the field's choices when drawing,
     so a model field's options are read as plain rows instead of model instances. `blank`: the
     label of the empty choice an optional field gets with `options`."""
 

@@ -13,11 +13,10 @@ from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from issues.models import Finding, FindingStatus, NoticeOutcome, Unit
+from issues.models import Finding, FindingStatus, InspectionRound, NoticeOutcome, Unit
 
 
 class Role(models.TextChoices):
@@ -106,9 +105,15 @@ def findings_for(user, queryset=None):
     if not ids:
         return qs.none()
     # A unit learns of a finding through its first notice; a covert round's stay hidden until published.
-    return qs.filter(lead_unit_id__in=ids, current_notice__isnull=False).exclude(
-        Q(inspection_round__is_covert=True) & Q(inspection_round__published_at__isnull=True)
-    )
+    # The few such rounds are listed first, so no finding is joined to its round.
+    hidden = hidden_round_ids()
+    qs = qs.filter(lead_unit_id__in=ids, current_notice__isnull=False)
+    return qs.exclude(inspection_round_id__in=hidden) if hidden else qs
+
+
+def hidden_round_ids() -> list[int]:
+    """Covert rounds not yet published: their findings are hidden from units."""
+    return list(InspectionRound.objects.filter(is_covert=True, published_at__isnull=True).values_list("pk", flat=True))
 
 
 def units_for(user):

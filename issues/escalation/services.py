@@ -155,9 +155,8 @@ def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
 # --- misses ----------------------------------------------------------------------------------
 
 
-# Notices judged per transaction. A batch holds SQLite's write lock for about half a second at
-# night, when the office is closed; fewer, larger batches send fewer statements (5,000 due at full
-# scale: about 1.9 s in batches of 500, 1.6-1.7 s in batches of 2,000 to 2,500).
+# Notices judged per transaction: large enough that a night's misses take a few statements, small
+# enough that a batch holds SQLite's write lock for well under a second.
 MISS_BATCH = 2000
 
 
@@ -284,12 +283,12 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
     chains: dict[int, list[tuple[int, int, dt.date]]] = defaultdict(list)  # (seq, pk, date) of every missed notice
     # A chain holds missed notices numbered up to the miss's own, so it is never longer than that
     # number: a first notice's miss cannot reach a rule of two misses, and its chain is not read.
-    # Most of a night's misses are first notices (5,000 due: 0.2-0.3 s of reading saved).
+    # Most of a night's misses are first notices, so most chains are never read.
     least = min((rule.threshold for rule in finding_rules), default=None)
     may_reach = [row for row in missed if row[1] >= least] if finding_rules else []
     if may_reach:
         for finding_id, seq, pk, outcome_on in (
-            # a plain IN list: SQLite plans the id-list parameter (json_each) here as a scan, 0.2 → 1.4 s
+            # a plain IN list: with the id-list parameter SQLite chose a scan of the notices here
             Notice.objects.filter(finding_id__in={row[2] for row in may_reach}, outcome=NoticeOutcome.MISSED)
             .order_by("seq").values_list("finding_id", "seq", "pk", "outcome_on")
         ):
@@ -395,8 +394,7 @@ def send_reminders(today: dt.date, report: DayReport) -> None:
 
 def expire_sanctions(day: dt.date, report: DayReport) -> None:
     """Sanctions whose last day is before `day` are over (a bonus suspension after six months)."""
-    # in the order of the (status, effective until) index: the model's own order (newest decision
-    # first) made SQLite walk every sanction of the city by decision date (50,000: 30-55 ms a night)
+    # in the order of the (status, effective until) index, which serves the filter too
     due = list(Sanction.objects.filter(status=SanctionStatus.IN_FORCE, effective_until__lt=day)
                .select_related("unit").order_by("effective_until", "pk"))
     for sanction in due:

@@ -174,7 +174,8 @@ class Finding(models.Model):
             # ends with the row id, the tie-break)
             models.Index(fields=["found_on"], name="finding_found_on"),
             models.Index(fields=["deadline"], name="finding_deadline"),
-            models.Index(fields=["status", "found_on"]),
+            # a status in date order, deep pages too: the unit and the closing date come from the index
+            models.Index(fields=["status", "found_on", "lead_unit", "closed_on"], name="finding_status_found"),
             models.Index(fields=["lead_unit", "status"]),
             # covering indexes for a month's figures (rankings.figures.figures_for)
             models.Index(
@@ -182,8 +183,10 @@ class Finding(models.Model):
             ),
             models.Index(fields=["closed_on", "lead_unit"], name="finding_closed_month"),
             # a unit's (or a district's) findings by date, covering the status and closing date the
-            # ledger's filters and status tabs count with
-            models.Index(fields=["lead_unit", "found_on", "status", "closed_on"], name="finding_unit_found"),
+            # ledger's filters and status tabs count with, and the notice that makes a finding a unit's
+            models.Index(
+                fields=["lead_unit", "found_on", "status", "closed_on", "current_notice"], name="finding_unit_found"
+            ),
             models.Index(fields=["status", "lead_unit", "miss_count", "current_notice"], name="finding_open_stock"),
             models.Index(fields=["site", "index_item", "closed_on"]),
         ]

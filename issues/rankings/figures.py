@@ -235,14 +235,20 @@ def rank_and_mark(scores: dict[int, Decimal], *, k: int, judged: bool) -> dict[i
 
 
 def stock_by_unit(today) -> dict[int, dict]:
-    """Open (of which not yet assigned) and overdue findings per lead unit, now; one query over the open findings."""
-    rows = (
-        Finding.objects.filter(status__in=OPEN_STATUSES).values(unit=F("lead_unit_id"))
-        .annotate(open=Count("pk"), registered=Count("pk", filter=Q(status=FindingStatus.REGISTERED)),
-                  overdue=Count("pk", filter=overdue_q(today)))
-        .order_by()
-    )
-    return {row.pop("unit"): row for row in rows}
+    """Open (of which not yet assigned) and overdue findings per lead unit, now; one query over the
+    open findings, grouped by status and unit as the (status, lead unit, ...) index lists them, and
+    added up per unit here."""
+    stock: dict[int, dict] = defaultdict(lambda: {"open": 0, "registered": 0, "overdue": 0})
+    for status, unit_id, n, overdue in (
+        Finding.objects.filter(status__in=OPEN_STATUSES).values_list("status", "lead_unit_id")
+        .annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(today))).order_by()
+    ):
+        row = stock[unit_id]
+        row["open"] += n
+        row["overdue"] += overdue
+        if status == FindingStatus.REGISTERED:
+            row["registered"] += n
+    return dict(stock)
 
 
 def closed_run_before(start: dt.date, kind: str, *, limit: int | None = None) -> list[RankingPeriod]:

@@ -70,10 +70,19 @@ def notices_for(user) -> QuerySet[Notice]:
 
 
 def open_notices_for(user) -> QuerySet[Notice]:
-    """Open notices of findings the user may see, soonest deadline first."""
+    """Open notices of findings the user may see, soonest deadline first. A unit's are found from the
+    notices addressed to its units (an open notice goes to its finding's lead unit), through the
+    (unit, outcome, deadline) index, not by walking the units' findings."""
+    ids = access.visible_unit_ids(user)
+    notices = Notice.objects.all()
+    if ids is not None:
+        notices = notices.filter(unit_id__in=ids)
+        hidden = access.hidden_round_ids()
+        if hidden:
+            notices = notices.exclude(finding__inspection_round_id__in=hidden)
     return (
-        notices_for(user).filter(outcome=NoticeOutcome.OPEN,
-                                 finding__status__in=[FindingStatus.ASSIGNED, FindingStatus.SUBMITTED])
+        notices.filter(outcome=NoticeOutcome.OPEN,
+                       finding__status__in=[FindingStatus.ASSIGNED, FindingStatus.SUBMITTED])
         .select_related("finding", "finding__site", "unit")
         .order_by("deadline", "pk")
     )

@@ -81,10 +81,7 @@ def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[
     # the closed (most of a ledger) are counted as what is left of the total
     others = [status for status in FindingStatus.values if status != FindingStatus.CLOSED]
     if len(base.query.where.children) > scope:  # a filter took effect (an unticked box does not)
-        # the filters decide which rows are read: one pass over them, counting all and each other
-        # status (a district's three years: 20 ms, where a count for each of the five statuses took
-        # 28 ms, grouping by status, which sorts the rows first, 29-44 ms, and a count per status,
-        # reading the same rows five times, 75 ms)
+        # the filters decide which rows are read: one pass over them counts all and each other status
         counts = base.aggregate(all=Count("pk"), **{status: Count("pk", filter=Q(status=status)) for status in others})
         total = counts.pop("all")
     else:
@@ -192,8 +189,8 @@ def detail_context(request, finding: Finding, **forms) -> dict:
     today = timezone.localdate()
     notices = list(
         Notice.objects.filter(finding=finding).select_related("unit").prefetch_related(
-            # the people are prefetched, not joined: joined to the user table, SQLite started from
-            # the users and read every submission of the office (200 ms at full scale)
+            # the people are prefetched, not joined: a join to the user table let SQLite start from the
+            # users and read every submission the office ever reviewed
             Prefetch("submissions", queryset=Submission.objects.prefetch_related("photos", "submitted_by",
                                                                                    "decided_by"))
         ).order_by("seq")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.shortcuts import render
 from django.utils import timezone
@@ -37,17 +38,19 @@ def inbox(request):
     if not (access.is_unit_user(user) or access.is_office(user)):
         raise PermissionDenied(_("待办只对责任单位和创文办开放。"))
     today = timezone.localdate()
-    notices = list(
-        selectors.open_notices_for(user)
-        .annotate(
+    open_notices = selectors.open_notices_for(user)
+    page = Paginator(
+        open_notices.annotate(
             overdue_first=Case(
                 When(deadline__lt=today, finding__status=FindingStatus.ASSIGNED, then=Value(0)),
                 default=Value(1), output_field=IntegerField(),
             )
         )
         .select_related("finding__index_item")
-        .order_by("overdue_first", "deadline", "pk")[:500]
-    )
+        .order_by("overdue_first", "deadline", "pk"),
+        INBOX_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    notices = list(page.object_list)
     if notices:
         cal = WorkCalendar.load(min([today] + [n.deadline for n in notices]), max([today] + [n.deadline for n in notices]))
         for notice in notices:
@@ -57,10 +60,15 @@ def inbox(request):
             notice.overdue_days = (today - notice.deadline).days
     return render(request, "issues/inbox.html", {
         "notices": notices,
+        "page": page,
         "today": today,
         "unit": access.unit_of(user),
-        "overdue": sum(1 for n in notices if n.is_overdue),
+        "overdue": open_notices.filter(deadline__lt=today, finding__status=FindingStatus.ASSIGNED).count(),
     })
+
+
+INBOX_PAGE_SIZE = 50
+REVIEW_PAGE_SIZE = 20  # fixes a page: each shows its photos before and after
 
 
 @office_required
@@ -68,7 +76,7 @@ def inbox(request):
 def review_queue(request):
     """Submissions waiting for review, oldest first, with before and after photos side by side."""
     visible = access.findings_for(request.user).filter(status=FindingStatus.SUBMITTED).values("pk")
-    submissions = list(
+    waiting = (
         Submission.objects.filter(decision=Decision.PENDING, notice__finding__in=visible)
         .select_related("notice", "notice__unit", "notice__finding", "notice__finding__site")
         .prefetch_related(
@@ -78,6 +86,8 @@ def review_queue(request):
         )
         .order_by("submitted_at", "pk")
     )
+    page = Paginator(waiting, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    submissions = list(page.object_list)
     for sub in submissions:
         sub.late = sub.submitted_on > sub.notice.deadline
         sub.after_photos = list(sub.photos.all())
@@ -103,6 +113,7 @@ def review_queue(request):
         ext.form = ExtensionDecisionForm(initial={"approve": "0" if ext.expired else "1"}, auto_id=f"e{ext.pk}_%s")
     return render(request, "issues/review.html", {
         "submissions": submissions,
+        "page": page,
         "transfers": transfers,
         "extensions": extensions,
         "unacknowledged": receipts.unacknowledged_count(),
