@@ -32,7 +32,8 @@ class InIds(Lookup):
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", (*lhs_params, self.rhs)
+            # typed: psycopg would send small ids as smallint[], which no bigint index can serve
+            return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, self.rhs)
         return f"{lhs} IN (SELECT value FROM json_each(%s))", (*lhs_params, json.dumps(self.rhs))  # nosec B608
 
 

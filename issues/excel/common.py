@@ -132,24 +132,40 @@ def check_file(path: Path | str) -> None:
         raise ExcelRefused(_("文件已损坏，无法作为 .xlsx 读取。")) from exc
 
 
-def open_sheet(path: Path | str):
-    """The workbook (read-only, formulas read as their cached values) and its first sheet."""
-    import openpyxl
+def open_sheet(path: Path | str) -> SheetRows:
+    """The first sheet of a checked file, read by calamine (formulas as their cached values), as
+    openpyxl would give its values: whole numbers as int, empty cells as None, rows numbered as in
+    Excel even when the sheet's first rows are empty."""
+    from python_calamine import CalamineWorkbook
 
     check_file(path)
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for broken files
+        workbook = CalamineWorkbook.from_path(str(path))
+        try:
+            if not workbook.sheet_names:
+                raise ExcelRefused(_("文件里没有工作表。"))
+            sheet = workbook.get_sheet_by_index(0)
+            rows = sheet.to_python(skip_empty_area=False)
+        finally:
+            workbook.close()
+    except ExcelRefused:
+        raise
+    except Exception as exc:  # calamine raises its own kinds (zip, XML, a missing part) for broken files
+        log.info("calamine could not read an upload: %s: %s", type(exc).__name__, exc)
         raise ExcelRefused(_("文件已损坏，无法作为 .xlsx 读取。")) from exc
-    if not workbook.worksheets:
-        workbook.close()
-        raise ExcelRefused(_("文件里没有工作表。"))
-    return workbook, workbook.worksheets[0]
+    return SheetRows(len(rows), (tuple(_cell(value) for value in row) for row in rows))
+
+
+def _cell(value):
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class SheetRows:
-    """The first sheet's rows as tuples of values (`rows`), and its size as the file declares it
-    (`size`, 0 when it does not)."""
+    """The first sheet's rows as tuples of values (`rows`), and how many there are (`size`)."""
 
     def __init__(self, size: int, rows: Iterator[tuple]):
         self.size, self.rows = size, rows
@@ -157,21 +173,8 @@ class SheetRows:
 
 @contextmanager
 def sheet_rows(path: Path | str) -> Iterator[SheetRows]:
-    """The first sheet's rows, read as they are asked for; what cannot be read is refused
-    (`ExcelRefused`) like `open_sheet`, also when the damage lies past the rows already read."""
-    workbook, sheet = open_sheet(path)
-    try:
-        yield SheetRows(sheet.max_row or 0, _checked(sheet.iter_rows(values_only=True)))
-    finally:
-        workbook.close()
-
-
-def _checked(rows: Iterator[tuple]) -> Iterator[tuple]:
-    try:
-        yield from rows
-    except Exception as exc:  # openpyxl raises many kinds for a sheet broken part-way  # noqa: BLE001
-        log.info("openpyxl could not read an upload: %s: %s", type(exc).__name__, exc)
-        raise ExcelRefused(_("文件已损坏，无法作为 .xlsx 读取。")) from exc
+    """The first sheet's rows; what cannot be read is refused (`ExcelRefused`) with one message."""
+    yield open_sheet(path)
 
 
 def save_upload(upload, folder: str = "imports") -> Path:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,6 +50,7 @@ from issues.models import (
     IndexSystem,
     InspectionRound,
     Notice,
+    NoticeOutcome,
     Policy,
     Severity,
     Site,
@@ -290,6 +291,18 @@ def import_ledger(path: Path | str, *, actor, dry_run: bool = False, create_site
     return report
 
 
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT rows of values already prepared for the database (`connection.ops.adapt_*`), one
+    executemany for the lot."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "  # nosec B608  # noqa: S608 - the model's own names
+           f"VALUES ({', '.join(['%s'] * len(columns))})")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 class _Writer:
     """Writes checked rows set-based (a few statements per chunk); the caller holds the transaction."""
 
@@ -297,6 +310,7 @@ class _Writer:
         self.actor_id = actor.pk if getattr(actor, "pk", None) else None
         self.today, self.filename = today, filename
         self.when = timezone.now()
+        self.when_db = connection.ops.adapt_datetimefield_value(self.when)
         self.rounds: dict[str, InspectionRound] = {}
         self.new_sites: dict[str, Site] = {}
         self.counted: list[tuple] = []
@@ -337,25 +351,27 @@ class _Writer:
                     created_at=when)
             for p in chunk
         ])
-        notices = Notice.objects.bulk_create([
-            Notice(finding=f, seq=1, unit=p.lead_unit, issued_on=p.found_on, deadline=p.deadline,
-                   requirement=p.requirement, issued_by_id=actor_id, created_at=when)
-            for f, p in zip(findings, chunk, strict=True)
-        ])
+        ids = [f.pk for f in findings]
+        date, when_db, json = connection.ops.adapt_datefield_value, self.when_db, connection.ops.adapt_json_value
+        # the rows below need no ids back: sent as prepared values, where bulk_create's preparing of
+        # every value of every model made most of an import's time (docs/performance.md)
+        _insert(Notice, ("finding_id", "seq", "unit_id", "issued_on", "deadline", "requirement", "outcome",
+                         "miss_kind", "issued_by_id", "created_at"),
+                [(f_id, 1, p.lead_unit.pk, date(p.found_on), date(p.deadline), p.requirement, NoticeOutcome.OPEN.value,
+                  "", actor_id, when_db) for f_id, p in zip(ids, chunk, strict=True)])
         # each finding points at its first notice, which points back at it: set once both exist
-        Finding.objects.filter(pk__in=[f.pk for f in findings]).update(current_notice_id=Subquery(
+        Finding.objects.filter(pk__in=ids).update(current_notice_id=Subquery(
             Notice.objects.filter(finding_id=OuterRef("pk"), seq=1).values("pk")[:1]))
-        Finding.co_units.through.objects.bulk_create([
-            Finding.co_units.through(finding_id=f.pk, unit_id=u.pk)
-            for f, p in zip(findings, chunk, strict=True) for u in p.co_units
-        ])
-        AuditEvent.objects.bulk_create([
-            AuditEvent(at=when, actor_id=actor_id, action="import", object_type="finding", object_id=str(f.pk),
-                       finding_id=f.pk, to_state=FindingStatus.ASSIGNED,
-                       message=(f"Excel导入（{filename} 第{p.row}行）：登记并交办至 {p.lead_unit.name}，"
-                                f"时限 {p.deadline.isoformat()}" + ("（反弹）" if p.relapse_of else "")),
-                       data={"file": filename, "row": p.row, "notice": n.pk, "relapse_of": p.relapse_of})
-            for f, n, p in zip(findings, notices, chunk, strict=True)
+        notice_of = dict(Notice.objects.filter(finding_id__in=ids, seq=1).values_list("finding_id", "pk"))
+        _insert(Finding.co_units.through, ("finding_id", "unit_id"),
+                [(f_id, u.pk) for f_id, p in zip(ids, chunk, strict=True) for u in p.co_units])
+        _insert(AuditEvent, ("at", "actor_id", "action", "object_type", "object_id", "finding_id", "from_state",
+                             "to_state", "message", "data"), [
+            (when_db, actor_id, "import", "finding", str(f_id), f_id, "", FindingStatus.ASSIGNED.value,
+             (f"Excel导入（{filename} 第{p.row}行）：登记并交办至 {p.lead_unit.name}，"
+              f"时限 {p.deadline.isoformat()}" + ("（反弹）" if p.relapse_of else "")),
+             json({"file": filename, "row": p.row, "notice": notice_of[f_id], "relapse_of": p.relapse_of}, None))
+            for f_id, p in zip(ids, chunk, strict=True)
         ])
         self.counted.extend(
             (p.lead_unit.pk, p.found_on, p.deadline, p.deduction, bool(p.relapse_of), p.item.pk if p.item else None,
