@@ -73,21 +73,24 @@ def touched_by(finding_ids: Iterable[int]) -> tuple[set[tuple[int, dt.date]], se
         chunk = ids[i:i + CHUNK]
         for unit_id, found_on, closed_on in Finding.objects.filter(pk__in_ids=IdList(chunk)).values_list(
             "lead_unit_id", "found_on", "closed_on"
-        ):
+        ).order_by():
             units.add((unit_id, month_of(found_on)))
             areas.add(month_of(found_on))
             if closed_on:
                 units.add((unit_id, month_of(closed_on)))
-        for unit_id, deadline, outcome_on in Notice.objects.filter(finding_id__in_ids=IdList(chunk)).values_list(
-            "unit_id", "deadline", "outcome_on"
-        ):
+        unit_of_notice = {}
+        for pk, unit_id, deadline, outcome_on in Notice.objects.filter(finding_id__in_ids=IdList(chunk)).values_list(
+            "pk", "unit_id", "deadline", "outcome_on"
+        ).order_by():
+            unit_of_notice[pk] = unit_id
             units.add((unit_id, month_of(deadline)))
             if outcome_on:
                 units.add((unit_id, month_of(outcome_on)))
-        for unit_id, decided_on in Submission.objects.filter(
-            notice__finding_id__in_ids=IdList(chunk), decided_on__isnull=False
-        ).values_list("notice__unit_id", "decided_on"):
-            units.add((unit_id, month_of(decided_on)))
+        # the notices' reviews by the notices' ids, each from the (notice, ...) index
+        for notice_id, decided_on in Submission.objects.filter(
+            notice_id__in_ids=IdList(unit_of_notice), decided_on__isnull=False
+        ).values_list("notice_id", "decided_on").order_by():
+            units.add((unit_of_notice[notice_id], month_of(decided_on)))
     return units, areas
 
 
