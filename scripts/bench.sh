@@ -8,9 +8,9 @@ DB="${2:-sqlite}"
 setup_venv requirements.txt
 # the load test drives gunicorn (in requirements.txt) with wrk, Debian's HTTP load generator
 command -v wrk >/dev/null 2>&1 || apt_install wrk || log "wrk is not installed: the load test is skipped"
-# measured as the servers run: DEBUG off (with it on, Django keeps every statement it sends); plain
-# HTTP on the loopback; the development-only bench app installed
-export LEDGER_BENCH=1 DJANGO_DEBUG=0 SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
+# measured as the servers run (docs/operations.md): DEBUG off (with it on, Django keeps every statement
+# it sends), persistent database connections; plain HTTP on the loopback; the bench app installed
+export LEDGER_BENCH=1 DJANGO_DEBUG=0 DATABASE_CONN_MAX_AGE=60 SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
 export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}"
 
 bench_sqlite() {
