@@ -134,6 +134,9 @@ def test_dry_run_shows_the_rows_and_writes_nothing(tmp_path, city):
     import_ledger(path, actor=city.office, create_sites=True)
     site = Site.objects.get(name="新点位")
     assert site.site_type == city.market_type and Finding.objects.get().site == site
+    # a site the import creates is in the audit log, as one made while logging a finding
+    assert AuditEvent.objects.filter(action="site_created", object_type="site", object_id=str(site.pk),
+                                     actor=city.office).exists()
 
 
 def test_unit_names_match_full_names_and_short_names_with_stray_spaces(tmp_path, city):

@@ -112,7 +112,8 @@ def findings_for(user, queryset=None):
 
 
 def hidden_round_ids() -> list[int]:
-    """Covert rounds not yet published: their findings are hidden from units."""
+    """Covert rounds not yet published: their findings are hidden from units. Read afresh each time
+    (a handful of rows): a round is published in the middle of anyone's session."""
     return list(InspectionRound.objects.filter(is_covert=True, published_at__isnull=True).values_list("pk", flat=True))
 
 

@@ -41,7 +41,7 @@ from issues.excel.common import (
     sheet_rows,
     squeeze,
 )
-from issues.findings.services import RelapseMemo, relapse_origins
+from issues.findings.services import RelapseMemo, create_site, relapse_origins
 from issues.models import (
     AuditEvent,
     Finding,
@@ -307,6 +307,7 @@ class _Writer:
     """Writes checked rows set-based (a few statements per chunk); the caller holds the transaction."""
 
     def __init__(self, *, actor, today: dt.date, filename: str):
+        self.actor = actor
         self.actor_id = actor.pk if getattr(actor, "pk", None) else None
         self.today, self.filename = today, filename
         self.when = timezone.now()
@@ -333,8 +334,8 @@ class _Writer:
         name, site_type = p.new_site
         key = squeeze(name)
         if key not in self.new_sites:
-            self.new_sites[key] = Site.objects.create(name=name, site_type=site_type, address=p.address,
-                                                      default_unit=p.lead_unit)
+            self.new_sites[key] = create_site(actor=self.actor, name=name, site_type=site_type,
+                                              address=p.address, default_unit=p.lead_unit)
         return self.new_sites[key]
 
     def write(self, chunk: list[Parsed]) -> None:
