@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from issues.core import access
-from issues.forms import QuickSelect
+from issues.core.names import AmbiguousName, CellError, UnitMatcher, item_labels, squeeze, unit_labels
+from issues.forms import Picker, PickField, QuickSelect
 from issues.models import (
     EscalationRule,
     FindingStatus,
@@ -61,20 +62,62 @@ class LedgerOrdering(df.OrderingFilter):
         ))
 
 
+class PickFilter(df.Filter):
+    """A filter on an id picked by name (forms.Picker); the filter set gives the field its `resolve`."""
+
+    field_class = PickField
+
+
+def _resolver(labels, kind: str, fallback=None):
+    """`resolve(text)` for a PickField: the id of the label typed or picked (spaces ignored), or a
+    clear refusal that lists the labels a shared name stands for."""
+
+    def resolve(text: str) -> int:
+        known = labels()
+        by_label = {squeeze(label): pk for pk, label in known.items()}
+        key = squeeze(text)
+        if key in by_label:
+            return by_label[key]
+        shared = [label for label in known.values() if squeeze(label).startswith(f"{key}（")]
+        if shared:
+            raise forms.ValidationError(
+                _("有 %(n)d 个%(kind)s叫“%(name)s”，请从列表中选择：%(labels)s"),
+                params={"n": len(shared), "kind": kind, "name": text, "labels": "、".join(shared[:5])},
+            )
+        if fallback is not None:
+            try:
+                return fallback(text)
+            except AmbiguousName as error:
+                raise forms.ValidationError(str(error)) from None
+            except CellError:
+                pass
+        raise forms.ValidationError(_("没有找到%(kind)s“%(name)s”，请从列表中选择。"),
+                                    params={"kind": kind, "name": text})
+
+    return resolve
+
+
+def _item_by_code(text: str) -> int:
+    """An index item by its code alone ("3.2.1"), in the newest system that has it."""
+    found = IndexItem.objects.filter(code=squeeze(text)).order_by("-system__year").values_list("pk", flat=True)[:1]
+    if not found:
+        raise CellError(_("没有这个指标（请写指标编号或从列表中选择）"))
+    return found[0]
+
+
 class FindingFilter(df.FilterSet):
     q = df.CharFilter(label=_("关键词"), method="filter_keyword",
                       widget=forms.TextInput(attrs={"placeholder": _("问题描述、地址、编号、点位")}))
     status = df.MultipleChoiceFilter(label=_("状态"), choices=FindingStatus.choices, distinct=False,
                                      widget=forms.CheckboxSelectMultiple, method="filter_status")
-    unit = df.NumberFilter(label=_("责任单位（含下级）"), method="filter_unit", widget=QuickSelect)
+    unit = PickFilter(label=_("责任单位（含下级）"), method="filter_unit")
     lead_unit = df.NumberFilter(label=_("责任单位（仅本单位）"), field_name="lead_unit_id", widget=forms.HiddenInput)
     overdue = df.BooleanFilter(label=_("只看超期未整改"), method="filter_overdue",
                                widget=forms.CheckboxInput)
     due_within = df.NumberFilter(label=_("几天内到期"), method="filter_due_within", min_value=0)
     category = df.ModelChoiceFilter(label=_("测评项目"), field_name="index_item__category",
                                     queryset=IndexCategory.objects.all(), widget=QuickSelect)
-    item = df.ModelChoiceFilter(label=_("测评指标"), field_name="index_item", queryset=IndexItem.objects.all(),
-                                widget=QuickSelect)
+    item = PickFilter(label=_("测评指标"), field_name="index_item_id")
     site_type = df.ModelChoiceFilter(label=_("点位类型"), field_name="site__site_type",
                                      queryset=SiteType.objects.all(), widget=QuickSelect)
     site = df.NumberFilter(label=_("点位编号"), field_name="site_id", widget=forms.HiddenInput)
@@ -112,14 +155,23 @@ class FindingFilter(df.FilterSet):
         # (QuickSelect's `options`, which the form's copy of its fields does not read)
         for select, read in {
             "category": lambda: IndexCategory.objects.values_list("pk", "name"),
-            "item": lambda: ((pk, f"{code} {name}") for pk, code, name in IndexItem.objects.values_list(
-                "pk", "code", "name")),
             "site_type": lambda: SiteType.objects.values_list("pk", "name"),
             "round": lambda: InspectionRound.objects.order_by("-held_on").values_list("pk", "name"),
         }.items():
             self.filters[select].extra["widget"] = QuickSelect(options=read)
-        self.filters["unit"].extra["widget"] = QuickSelect(blank="—", options=lambda: (
-            access.units_for(user).order_by("kind", "name").values_list("pk", "name") if user else ()))
+        # the unit and index-item lists are long: a search box each, by name or code, not a <select>
+        units = access.units_for(user) if user else Unit.objects.none()
+        self.filters["unit"].extra.update(
+            widget=Picker("units", lambda pk: unit_labels(units.filter(pk=pk)).get(pk),
+                          attrs={"placeholder": _("输入单位名称或简称")}),
+            resolve=_resolver(lambda: unit_labels(units), _("单位"), lambda text: UnitMatcher(units).get(text).pk),
+        )
+        self.filters["item"].extra.update(
+            widget=Picker("items", lambda pk: item_labels(IndexItem.objects.filter(
+                code__in=IndexItem.objects.filter(pk=pk).values("code"))).get(pk),
+                attrs={"placeholder": _("输入指标编号或名称")}),
+            resolve=_resolver(lambda: item_labels(IndexItem.objects.all()), _("指标"), _item_by_code),
+        )
         # a ChoiceFilter's choices also validate the value asked for
         self.filters["source"].extra["choices"] = lambda: (
             (s, s) for s in InspectionRound.objects.order_by("source").values_list("source", flat=True).distinct())

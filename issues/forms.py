@@ -85,6 +85,45 @@ class QuickSelectMultiple(QuickSelect, forms.SelectMultiple):
     """QuickSelect's writing, SelectMultiple's reading of the submitted values."""
 
 
+class Picker(forms.TextInput):
+    """A search box over a long list (a city's 1,000 units, its 300 index items) instead of a <select>:
+    the labels come from the `source` URL into a <datalist> when the box is first used, so a ledger page
+    does not carry the whole list. The value is an id (from a link) or a label; `label_of(pk)` shows
+    an id as its label."""
+
+    input_type = "search"
+
+    def __init__(self, source: str, label_of, attrs=None):
+        super().__init__({"autocomplete": "off", **(attrs or {})})
+        self.source, self.label_of = source, label_of
+
+    def format_value(self, value):
+        if value not in (None, "") and str(value).isdigit():
+            return self.label_of(int(value)) or str(value)
+        return super().format_value(value)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from django.urls import reverse
+
+        listed = f"{name}-options"
+        attrs = {**(attrs or {}), "list": listed, "data-options": reverse("filter_options", args=[self.source])}
+        return format_html("{}<datalist id=\"{}\"></datalist>", super().render(name, value, attrs, renderer), listed)
+
+
+class PickField(forms.CharField):
+    """The value of a Picker: `resolve(text)` turns an id or a label into the id, or says what is wrong."""
+
+    def __init__(self, *, resolve=None, **kwargs):
+        super().__init__(**kwargs)
+        self.resolve = resolve
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return None
+        return int(value) if value.isdigit() else self.resolve(value)
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 

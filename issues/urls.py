@@ -19,6 +19,7 @@ urlpatterns = [
     path("periods/<int:pk>/results/", rankings.period_results, name="period_results"),
     path("findings/", ledger.ledger, name="ledger"),
     path("findings/export.xlsx", excel.export_ledger, name="export_ledger"),
+    path("options/<str:kind>/", ledger.filter_options, name="filter_options"),
     path("imports/", excel.imports, name="imports"),
     path("imports/template.xlsx", excel.import_template, name="import_template"),
     path("imports/<str:kind>/", excel.import_upload, name="import_upload"),

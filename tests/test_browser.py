@@ -244,6 +244,24 @@ def test_office_imports_a_list_and_exports_the_ledger_in_the_browser(browser, li
     assert [r[1] for r in rows] == ["X-2"]
 
 
+def test_the_ledger_filters_a_unit_picked_by_name_on_a_phone(browser, live_server, city):
+    """The unit box offers the names once it is used, and filters by the name chosen."""
+    city.assigned(description="东门社区的问题", unit=city.dongmen_sq)
+    city.assigned(description="西湖社区的问题", unit=city.xihu_sq)
+    page = login(browser, live_server, "clerk", PHONE)
+    page.click("details.filters summary")
+    page.focus("#id_unit")
+    page.wait_for_function("document.querySelectorAll('#unit-options option').length >= 8")
+    assert "城东区" in page.eval_on_selector_all("#unit-options option", "os => os.map(o => o.value)")
+    page.fill("#id_unit", "城东区")
+    page.click("details.filters button.primary")
+    page.wait_for_load_state()
+    shot(page, "phone-30-ledger-unit-picked")
+    listed = page.inner_text("table.ledger")
+    assert "东门社区的问题" in listed and "西湖社区的问题" not in listed
+    assert page.input_value("#id_unit") == "城东区"
+
+
 def test_checklist_walk_receipt_and_extension_on_a_phone(browser, live_server, city, tmp_path):
     """The office walks a market's checklist on a phone; the unit signs for the notice from its inbox and asks
     for more time; the office approves it from the review queue."""

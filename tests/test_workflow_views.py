@@ -17,6 +17,9 @@ from issues.models import (
     Decision,
     Finding,
     FindingStatus,
+    IndexCategory,
+    IndexItem,
+    IndexSystem,
     Notice,
     NoticeOutcome,
     Photo,
@@ -662,7 +665,7 @@ def test_every_workflow_url_is_listed_here():
         "period_results", "export_ledger", "imports", "import_template", "import_upload", "excel_job",
         "excel_job_status", "excel_job_download", "finding_acknowledge", "finding_extension", "extension_decide",
         "receipts", "sites", "site_page", "site_inspect", "inspections", "inspection_detail", "rounds",
-        "round_detail", "round_publish", "round_circular",
+        "round_detail", "round_publish", "round_circular", "filter_options",
     }
     assert reverse("ledger") == "/findings/"
 
@@ -672,17 +675,78 @@ def test_the_ledger_selects_show_the_choice_and_escape_names(client, city):
 
     from issues.forms import QuickSelect, QuickSelectMultiple
 
-    city.east.name = '东门街道<b>"'
-    city.east.save()
     client.force_login(city.office)
-    page = client.get("/findings/", {"unit": city.east.pk, "item": city.item.pk}).content.decode()
-    assert f'<option value="{city.east.pk}" selected>东门街道&lt;b&gt;&quot;</option>' in page
-    assert f'<option value="{city.item.pk}" selected>{city.item.code} {city.item.name}</option>' in page
+    page = client.get("/findings/", {"site_type": city.market_type.pk}).content.decode()
+    assert f'<option value="{city.market_type.pk}" selected>{city.market_type.name}</option>' in page
     html = QuickSelectMultiple(choices=[(1, "甲"), (2, "乙"), (3, "丙")]).render("co", [1, 3], {"id": "x"})
     assert html == ('<select name="co" id="x" multiple><option value="1" selected>甲</option>'
                     '<option value="2">乙</option><option value="3" selected>丙</option></select>')
     assert QuickSelectMultiple().value_from_datadict(QueryDict("co=1&co=3"), {}, "co") == ["1", "3"]
     assert "required" not in QuickSelect(choices=[("", "—"), (1, "甲")]).render("a", None)
+
+
+def test_the_unit_and_item_filters_are_search_boxes_that_take_a_name_or_an_id(client, city):
+    """A city has a thousand units: the ledger does not carry them all as <option>s on every page."""
+    market, _ = city.assigned(site=city.market, item=city.item, description="市场垃圾", unit=city.dongmen_sq)
+    city.assigned(description="西湖的问题", unit=city.xihu_sq, item=city.item2)
+    city.east.name = '城东区<b>"'
+    city.east.save()
+    client.force_login(city.office)
+
+    by_id = client.get("/findings/", {"unit": city.east.pk}).content.decode()
+    assert "市场垃圾" in by_id and "西湖的问题" not in by_id
+    # the box shows the chosen unit by name, escaped, and offers the names from a list fetched on use
+    assert 'value="城东区&lt;b&gt;&quot;"' in by_id
+    assert 'list="unit-options" data-options="/options/units/"' in by_id and '<datalist id="unit-options">' in by_id
+    assert "<option" not in by_id.split('id="id_unit"')[1].split("</div>")[0]
+
+    by_name = client.get("/findings/", {"unit": ' 城东区<b>" '}).content.decode()
+    assert "市场垃圾" in by_name and "西湖的问题" not in by_name
+    short = client.get("/findings/", {"unit": "城管局"}).content.decode()  # a registered short name
+    assert "没有找到" not in short and "市场垃圾" not in short
+
+    for value in (city.item.pk, "NM-08", "NM-08 环境卫生"):
+        page = client.get("/findings/", {"item": value}).content.decode()
+        assert "市场垃圾" in page and "西湖的问题" not in page, value
+    assert 'value="NM-08 环境卫生"' in client.get("/findings/", {"item": city.item.pk}).content.decode()
+
+    unknown = client.get("/findings/", {"unit": "城北区"})
+    assert unknown.status_code == 200
+    page = unknown.content.decode()
+    assert "没有找到单位“城北区”" in page and "市场垃圾" not in page and "西湖的问题" not in page
+
+
+def test_an_item_code_two_index_systems_share_is_told_apart_by_the_system(client, city):
+    old = IndexSystem.objects.create(name="2017年版测评体系", year=2017)
+    old_category = IndexCategory.objects.create(system=old, name="市容环境")
+    old_item = IndexItem.objects.create(system=old, category=old_category, code="NM-08", name="环境卫生")
+    city.assigned(description="按新体系", item=city.item)
+    city.assigned(description="按旧体系", item=old_item)
+    client.force_login(city.office)
+    labels = client.get("/options/items/").json()
+    assert labels[0].startswith("NM-08 环境卫生（") and "NM-08 环境卫生（2017年版测评体系）" in labels
+
+    page = client.get("/findings/", {"item": "NM-08 环境卫生"}).content.decode()
+    assert "有 2 个指标叫“NM-08 环境卫生”，请从列表中选择：" in page and "按新体系" not in page
+    page = client.get("/findings/", {"item": "NM-08 环境卫生（2017年版测评体系）"}).content.decode()
+    assert "按旧体系" in page and "按新体系" not in page
+    page = client.get("/findings/", {"item": "NM-08"}).content.decode()  # a code alone: the newest system's
+    assert "按新体系" in page and "按旧体系" not in page
+    assert 'value="NM-08 环境卫生（2017年版测评体系）"' in client.get(
+        "/findings/", {"item": old_item.pk}).content.decode()
+
+
+def test_the_filter_lists_hold_what_the_user_may_see(client, city):
+    assert client.get("/options/units/").status_code == 302  # the login page first
+    client.force_login(city.office)
+    units = client.get("/options/units/")
+    assert units["Content-Type"] == "application/json" and "private" in units["Cache-Control"]
+    assert {"市城市管理局", "城东区", "东门社区", "西湖社区"} <= set(units.json())
+    assert client.get("/options/items/").json() == ["NM-08 环境卫生", "NM-09 公共卫生间"]
+    assert client.get("/options/sites/").status_code == 404
+
+    client.force_login(city.dongmen_liaison)  # a community's liaison sees its community only
+    assert client.get("/options/units/").json() == ["东门社区"]
 
 
 def test_a_ledger_row_shows_each_cell_with_its_column_name_for_the_phone(client, city):

@@ -269,7 +269,7 @@ def bottom_streaks(run: list[RankingPeriod], unit_ids) -> dict[int, int]:
     """For each unit, how many periods of `run` (newest first) in a row it spent in the bottom K."""
     marked: dict[int, set[int]] = defaultdict(set)
     # a few entries a period are in the bottom K: read them all rather than name a thousand units
-    for unit_id, period_id in RankingEntry.objects.filter(period__in=run, in_bottom=True).values_list(
+    for unit_id, period_id in RankingEntry.objects.filter(period__in=run, in_bottom=True).order_by().values_list(
             "unit_id", "period_id"):
         marked[unit_id].add(period_id)
     streaks = {}

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from issues.core import access
 from issues.core.exceptions import LedgerError
+from issues.core.names import item_labels, unit_labels
 from issues.core.pagination import TwoStepPaginator, rows_by_ids
 from issues.core.workcalendar import WorkCalendar
 from issues.filters import FindingFilter
@@ -47,6 +48,7 @@ from issues.models import (
     ExtensionStatus,
     Finding,
     FindingStatus,
+    IndexItem,
     Notice,
     NoticeOutcome,
     Photo,
@@ -147,6 +149,22 @@ def ledger_context(request) -> dict:
         "with_checks": access.is_office(user) and any(f.status == FindingStatus.REGISTERED for f in page.object_list),
         "only_unit": only_unit,
     }
+
+
+@login_required
+@require_safe
+def filter_options(request, kind):
+    """The labels a filter's search box offers (forms.Picker), as a JSON list: the units this user
+    sees, or the index items. Fetched once when the box is first used; kept by the browser a while."""
+    if kind == "units":
+        labels = unit_labels(access.units_for(request.user))
+    elif kind == "items":
+        labels = item_labels(IndexItem.objects.all())
+    else:
+        raise Http404
+    response = JsonResponse(list(labels.values()), safe=False, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @office_required

@@ -133,6 +133,21 @@
     });
   }
 
+  // A filter's search box over a long list (units, index items): its suggestions are fetched once,
+  // when the box is first used, so the ledger page does not carry the list.
+  function setupPicker(input) {
+    var asked = false;
+    function load() {
+      if (asked) { return; }
+      asked = true;
+      getJSON(input.getAttribute("data-options"), function (labels) {
+        fillDatalist(document.getElementById(input.getAttribute("list")), labels);
+      });
+    }
+    input.addEventListener("focus", load);
+    input.addEventListener("input", load);
+  }
+
   // The checklist walk: mark the chosen verdict, open the note and photos of a 不合格 item, count progress.
   function setupInspectionForm(form) {
     var progress = document.getElementById("walk-progress");
@@ -174,6 +189,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("finding-form");
     if (form) { setupFindingForm(form); }
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-options]"), setupPicker);
     var inspection = document.getElementById("inspection-form");
     if (inspection) { setupInspectionForm(inspection); }
     Array.prototype.forEach.call(document.querySelectorAll(".photo-inputs"), function (container) {
