@@ -187,12 +187,15 @@ class FindingFilter(df.FilterSet):
     def filter_status(self, qs, name, value):
         return qs.filter(status__in=value)
 
-    def filter_unit(self, qs, name, value):
-        # applied twice a page, to the rows and to the status tabs' counts: the unit tree is read once
-        unit_id = int(value)
+    def subtree(self, unit_id: int) -> frozenset[int]:
+        """The unit and those below it; a page asks for them for its rows and for its status tabs, and
+        the unit tree is read once."""
         if unit_id not in self._subtrees:
             self._subtrees[unit_id] = access.descendant_ids(unit_id)
-        return qs.filter(lead_unit_id__in=self._subtrees[unit_id])
+        return self._subtrees[unit_id]
+
+    def filter_unit(self, qs, name, value):
+        return qs.filter(lead_unit_id__in=self.subtree(int(value)))
 
     def filter_overdue(self, qs, name, value):
         return qs.filter(overdue_q(self.today)) if value else qs

@@ -125,6 +125,8 @@ class World:
                 values[param] = self._object_for(route).pk
             elif param in ("object_id", "id"):
                 values[param] = str(self._admin_object_id(route))
+            elif route.template.startswith("options/"):
+                values[param] = "units"  # the unit filter's suggestions: each persona its own units
             else:
                 values[param] = fixed[param]
         return values

@@ -195,6 +195,39 @@ def test_status_tab_counts_add_up_under_other_filters(client, city):
     assert response.context["page"].paginator.count == 4 == len(response.context["page"].object_list)
 
 
+def test_status_tabs_come_from_the_kept_counts_unless_other_filters_narrow_the_rows(client, city):
+    """The tabs of a ledger narrowed by units only add up LedgerCount rows (no count of the findings);
+    they agree with a count for the office, a district, a unit's own ledger, and a unit whose covert
+    findings are still hidden."""
+    from issues.findings import rounds
+
+    for i in range(2):
+        city.assigned(description=f"东门{i}", unit=city.dongmen_sq)
+    city.finding(description="东门待交办", unit=city.dongmen_sq)  # no notice yet: not the unit's to see
+    city.assigned(description="西湖", unit=city.xihu_sq)
+    covert = rounds.create_round(actor=city.office, name="暗访", source="省文明办暗访", held_on=D(2026, 11, 25),
+                                 is_covert=True)
+    city.finding(description="暗访发现", unit=city.dongmen_sq, inspection_round=covert, found_on=D(2026, 11, 25))
+
+    def tabs(user, query=None):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/findings/", query or {})
+        counted = [q["sql"] for q in ctx.captured_queries if 'COUNT(' in q["sql"] and '"issues_finding"' in q["sql"]]
+        return {v: n for v, _label, n in response.context["status_tabs"] if n}, counted
+
+    assert tabs(city.office) == ({"registered": 2, "assigned": 3}, [])
+    assert tabs(city.office, {"unit": city.east.pk}) == ({"registered": 2, "assigned": 2}, [])
+    assert tabs(city.office, {"lead_unit": city.xihu_sq.pk, "status": "assigned"}) == ({"assigned": 1}, [])
+    mine, counted = tabs(city.dongmen_liaison)  # the covert round is not published: its finding stays hidden
+    assert mine == {"assigned": 2} and counted
+    with time_machine.travel(dt.datetime(2026, 11, 26, 9, tzinfo=SH), tick=False):
+        rounds.publish_round(actor=city.office, round_id=covert.pk)
+    assert tabs(city.dongmen_liaison) == ({"assigned": 3}, [])
+    narrowed, counted = tabs(city.office, {"q": "东门"})  # another filter: the rows are counted
+    assert narrowed == {"registered": 1, "assigned": 2} and counted
+
+
 def test_ledger_keeps_the_filters_in_pagination_links(client, city):
     for i in range(25):
         city.finding(description=f"垃圾{i}")

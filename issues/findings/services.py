@@ -10,6 +10,7 @@ job and tests can fix time; they default to today's local date.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -207,7 +208,7 @@ def register_finding(
         message="登记问题" + ("（反弹）" if finding.relapse_of_id else ""),
         data={"relapse_of": finding.relapse_of_id} if finding.relapse_of_id else None,
     )
-    aggregates.Recount(finding.pk).done()
+    aggregates.Recount(finding.pk, created=True).done()
     return finding
 
 
@@ -577,9 +578,17 @@ def record_deadline_misses(notice_ids: Sequence[int]) -> list[Miss]:
         Submission.objects.filter(notice_id__in=list(late), decision=Decision.PENDING).update(notice_id=Case(
             *(When(notice_id=m.notice_id, then=Value(m.next.pk)) for m in misses if m.notice_id in late)
         ))
-    # the monthly figures: added to, not recounted (what a miss changes is known exactly)
+    # the monthly figures: added to, not recounted (what a miss changes is known exactly); a finding
+    # whose late fix moved with it stays submitted, any other becomes (or stays) assigned
     aggregates.add_deadline_misses(((row[9], row[3]) for row in rows),
                                    ((m.next.unit_id, m.next.deadline) for m in misses))
+    moved: Counter = Counter()
+    for pk, _finding_id, _seq, _day, _requirement, status, _count, unit_id, _number, _notice_unit in rows:
+        to = FindingStatus.SUBMITTED if pk in late else FindingStatus.ASSIGNED
+        if status != to:
+            moved[(unit_id, status, True)] -= 1
+            moved[(unit_id, to.value, True)] += 1
+    aggregates.add_to_ledger_counts(moved)
     AuditEvent.objects.bulk_create(events)
     return misses
 

@@ -176,7 +176,8 @@ class Finding(models.Model):
             models.Index(fields=["deadline"], name="finding_deadline"),
             # a status in date order, deep pages too: the unit and the closing date come from the index
             models.Index(fields=["status", "found_on", "lead_unit", "closed_on"], name="finding_status_found"),
-            models.Index(fields=["lead_unit", "status"]),
+            # a status by deadline: the open work, soonest first (the overdue box in deadline order too)
+            models.Index(fields=["status", "deadline"], name="finding_status_deadline"),
             # covering indexes for a month's figures (rankings.figures.figures_for)
             models.Index(
                 fields=["found_on", "lead_unit", "status", "deduction", "relapse_of"], name="finding_month_figures"

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from issues.models.choices import EntrySource, PeriodKind, PeriodStatus
+from issues.models.choices import EntrySource, FindingStatus, PeriodKind, PeriodStatus
 from issues.models.index import IndexItem, SiteType
 from issues.models.units import RankingGroup, Unit
 
@@ -93,6 +93,27 @@ class UnitMonth(models.Model):
         return f"{self.unit_id} {self.month:%Y-%m}"
 
 
+class LedgerCount(models.Model):
+    """How many findings a unit leads, per status, and whether a notice has made them the unit's (a unit
+    sees only those): the ledger's status tabs add these rows up instead of counting half a million
+    findings. Every change of a finding's unit, status or first notice adds its difference here, through
+    the same `Recount` that keeps the monthly figures (rankings/aggregates.py); `recount_figures --check`
+    compares the table with a count of the ledger."""
+
+    unit = models.ForeignKey(Unit, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(_("状态"), max_length=12, choices=FindingStatus.choices)
+    noticed = models.BooleanField(_("已交办"))
+    n = models.IntegerField(_("问题数"), default=0)
+
+    class Meta:
+        verbose_name = _("台账计数")
+        verbose_name_plural = _("台账计数")
+        constraints = [models.UniqueConstraint(fields=["unit", "status", "noticed"], name="one_count_per_unit_status")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.status} {self.noticed}: {self.n}"
+
+
 class MonthEndStock(models.Model):
     """Open and overdue findings per unit when a monthly period closed: the "against last month"
     of the dashboard's stock figures. A snapshot, taken once by the nightly job's close."""
@@ -137,4 +158,4 @@ class AreaMonth(models.Model):
         return f"{self.month:%Y-%m} {self.index_item_id} {self.site_type_id}"
 
 
-__all__ = ["RankingPeriod", "RankingEntry", "UnitMonth", "MonthEndStock", "AreaMonth"]
+__all__ = ["RankingPeriod", "RankingEntry", "UnitMonth", "LedgerCount", "MonthEndStock", "AreaMonth"]

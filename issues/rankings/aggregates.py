@@ -16,21 +16,35 @@ compares the tables with a full recount.
 Two bulk writers add to the rows instead of recounting them, because what they change is known
 exactly: an import's new findings (`add_new_findings`) and the nightly job's deadline misses
 (`add_deadline_misses`); the tests compare both with a full recount.
+
+The same `Recount` keeps LedgerCount, the ledger's status tabs: it reads each finding's (unit,
+status, noticed) before the change and after it, and adds the difference to those rows with an
+UPDATE … SET n = n + d, so two changes to one unit at once both count.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Min, Q, Sum
 
 from issues.core.lookups import IdList
-from issues.models import OPEN_STATUSES, AreaMonth, Finding, FindingStatus, MonthEndStock, Notice, Submission, UnitMonth
+from issues.models import (
+    OPEN_STATUSES,
+    AreaMonth,
+    Finding,
+    FindingStatus,
+    LedgerCount,
+    MonthEndStock,
+    Notice,
+    Submission,
+    UnitMonth,
+)
 from issues.rankings.figures import figures_for, stock_by_unit
 
 CHUNK = 500
@@ -55,13 +69,56 @@ class Recount:
     `done()`, in the same transaction after the change, recounts those and the ones they count in
     now: a deadline moved to the next month, or a finding moved to another unit, fixes both sides."""
 
-    def __init__(self, *finding_ids: int):
+    def __init__(self, *finding_ids: int, created: bool = False):
+        """`created`: the findings were just created, so nothing counted them before."""
         self.finding_ids = set(finding_ids)
         self.unit_months, self.area_months = touched_by(self.finding_ids)
+        self.keys = Counter() if created else ledger_keys(self.finding_ids)
 
     def done(self) -> None:
         units, areas = touched_by(self.finding_ids)
         refresh(self.unit_months | units, self.area_months | areas)
+        after = ledger_keys(self.finding_ids)
+        after.subtract(self.keys)
+        add_to_ledger_counts(after)
+
+
+LedgerKey = tuple[int, str, bool]  # (lead unit, status, noticed)
+
+
+def ledger_keys(finding_ids: Iterable[int]) -> Counter:
+    """How many of these findings count under each LedgerCount row, now."""
+    keys: Counter = Counter()
+    ids = list(finding_ids)
+    for i in range(0, len(ids), CHUNK):
+        keys.update(Finding.objects.filter(pk__in_ids=IdList(ids[i:i + CHUNK])).order_by().values_list(
+            "lead_unit_id", "status", ExpressionWrapper(Q(current_notice__isnull=False), output_field=BooleanField())))
+    return keys
+
+
+def add_to_ledger_counts(deltas: dict[LedgerKey, int]) -> None:
+    """Add each difference to its LedgerCount row, creating the rows that are missing."""
+    deltas = {key: d for key, d in deltas.items() if d}
+    if not deltas:
+        return
+    LedgerCount.objects.bulk_create(
+        [LedgerCount(unit_id=unit_id, status=status, noticed=noticed, n=0) for unit_id, status, noticed in deltas],
+        ignore_conflicts=True,
+    )
+    for (unit_id, status, noticed), d in sorted(deltas.items()):
+        LedgerCount.objects.filter(unit_id=unit_id, status=status, noticed=noticed).update(n=F("n") + d)
+
+
+def count_ledger() -> dict[LedgerKey, int]:
+    """The ledger counted afresh: findings per (lead unit, status, noticed)."""
+    rows = Finding.objects.values("lead_unit_id", "status").annotate(
+        seen=Count("pk", filter=Q(current_notice__isnull=False)), all=Count("pk")).order_by()
+    counts = {}
+    for row in rows:
+        for noticed, n in ((True, row["seen"]), (False, row["all"] - row["seen"])):
+            if n:
+                counts[(row["lead_unit_id"], row["status"], noticed)] = n
+    return counts
 
 
 def touched_by(finding_ids: Iterable[int]) -> tuple[set[tuple[int, dt.date]], set[dt.date]]:
@@ -189,9 +246,11 @@ def add_new_findings(rows: Iterable[tuple[int, dt.date, dt.date, Decimal, bool, 
 
     Each row is (lead unit, found on, deadline, deduction, relapse, index item, site type). New rows
     only add: found, deductions and relapses in the found month, one notice due in the deadline
-    month, and found / open / deductions on their area rows. `recount_figures --check` and the
+    month, found / open / deductions on their area rows, and one assigned finding with a notice to the
+    ledger's counts. `recount_figures --check` and the
     tests compare the result with a full recount.
     """
+    rows = list(rows)
     units: dict[tuple[int, dt.date], list] = defaultdict(lambda: [0, Decimal("0"), 0, 0])
     areas: dict[tuple[dt.date, str, int], list] = defaultdict(lambda: [0, Decimal("0")])
     for unit_id, found_on, deadline, deduction, relapse, item_id, site_type_id in rows:
@@ -206,6 +265,7 @@ def add_new_findings(rows: Iterable[tuple[int, dt.date, dt.date, Decimal, bool, 
                 area[0] += 1
                 area[1] += deduction
     _add_to_unit_months(("found", "deductions", "relapses", "due"), units)
+    add_to_ledger_counts(Counter((unit_id, FindingStatus.ASSIGNED.value, True) for unit_id, *_rest in rows))
     changed = []
     for row in AreaMonth.objects.select_for_update().filter(month__in={m for m, _k, _v in areas}):
         key = ((row.month, "index_item_id", row.index_item_id) if row.index_item_id is not None
@@ -293,6 +353,9 @@ def rebuild() -> int:
     """Recount everything (after bulk loads); returns how many months."""
     UnitMonth.objects.all().delete()
     AreaMonth.objects.all().delete()
+    LedgerCount.objects.all().delete()
+    LedgerCount.objects.bulk_create([LedgerCount(unit_id=unit_id, status=status, noticed=noticed, n=n)
+                                     for (unit_id, status, noticed), n in count_ledger().items()], batch_size=CHUNK)
     months = ledger_months()
     for month in months:
         store_unit_month(month, _unit_rows(month, None), None)
@@ -330,4 +393,8 @@ def differences() -> list[str]:
                    label=lambda k: f"单位 {k[0]} {k[1]:%Y-%m}")
     out += _compare(stored_areas, fresh_areas, ("found", "open", "deductions"), key=lambda k: (k[0], k[1] or 0, k[2] or 0),
                     label=lambda k: f"失分 {k[0]:%Y-%m} 指标 {k[1]} 点位类型 {k[2]}")
+    kept = {(r.unit_id, r.status, r.noticed): r.n for r in LedgerCount.objects.all() if r.n}
+    fresh = count_ledger()
+    out += [f"台账计数 单位 {key[0]} {key[1]}{'（已交办）' if key[2] else ''}: 存储 {kept.get(key, 0)}，重算 {fresh.get(key, 0)}"
+            for key in sorted(set(kept) | set(fresh)) if kept.get(key, 0) != fresh.get(key, 0)]
     return out

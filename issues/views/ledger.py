@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, Sum
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from issues.core import access
 from issues.core.exceptions import LedgerError
+from issues.core.lookups import IdList
 from issues.core.names import item_labels, unit_labels
 from issues.core.pagination import TwoStepPaginator, rows_by_ids
 from issues.core.workcalendar import WorkCalendar
@@ -49,6 +50,7 @@ from issues.models import (
     Finding,
     FindingStatus,
     IndexItem,
+    LedgerCount,
     Notice,
     NoticeOutcome,
     Photo,
@@ -71,9 +73,36 @@ def ledger_queryset(user):
     return findings.select_related("lead_unit", "site")  # a row shows the unit and the site, nothing more
 
 
+def kept_status_counts(filterset: FindingFilter, user) -> dict[str, int] | None:
+    """The status tabs' counts from LedgerCount, when no filter but the units narrows the page (the
+    ledger as it opens, a unit's or a district's); None when other filters need a count of the rows."""
+    chosen = filterset.form.cleaned_data if filterset.is_bound and filterset.is_valid() else {}
+    narrowing = {name for name, value in chosen.items()
+                 if name not in ("status", "o") and value not in (None, "", [], (), False)}
+    if narrowing - {"unit", "lead_unit"}:
+        return None
+    scope = access.visible_unit_ids(user)
+    unit_user = scope is not None
+    if unit_user and access.hidden_round_ids():
+        return None  # a covert round's findings are left out of a unit's ledger: count the rows
+    for name in narrowing:
+        units = filterset.subtree(chosen["unit"]) if name == "unit" else {chosen["lead_unit"]}
+        scope = units if scope is None else scope & units
+    counts = LedgerCount.objects.all()
+    if scope is not None:
+        counts = counts.filter(unit_id__in_ids=IdList(scope))
+    if unit_user:
+        counts = counts.filter(noticed=True)  # a unit sees a finding once a notice made it its own
+    return dict(counts.values("status").annotate(n=Sum("n")).values_list("status", "n").order_by())
+
+
 def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[tuple[str, str, int]]:
-    """Counts per status under the page's other filters, for the status tabs: the page's own filter
-    set applied again without its status filter (a second filter set would cost its forms again)."""
+    """Counts per status under the page's other filters, for the status tabs: the kept counts when only
+    units narrow the page, else the page's own filter set applied again without its status filter (a
+    second filter set would cost its forms again)."""
+    kept = kept_status_counts(filterset, user)
+    if kept is not None:
+        return [(value, label, kept.get(value, 0)) for value, label in FindingStatus.choices]
     base = access.findings_for(user).order_by()
     scope = len(base.query.where.children)
     if filterset.is_bound and filterset.is_valid():
