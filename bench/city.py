@@ -18,6 +18,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
+from issues.core import access
 from issues.core.access import Role
 from issues.core.roles import ensure_roles
 from issues.models import (
@@ -128,6 +129,7 @@ def _findings(scale, today, rnd, units, items, sites, office) -> dict:
     closed_pairs: list[tuple[int, int, dt.date]] = []
     counts = {"findings": 0, "notices": 0, "submissions": 0, "sanctions": 0, "relapses": 0}
     unit_ids = [u.pk for u in units]
+    tops = access.top_units()
     day_offsets = sorted(rnd.randrange(0, 1095) for _ in range(n))[::-1]  # oldest first
 
     def flush(final=False):
@@ -168,6 +170,7 @@ def _findings(scale, today, rnd, units, items, sites, office) -> dict:
             counts["relapses"] += 1
         finding = Finding(
             pk=finding_id, number=f"BM{finding_id:07d}", site_id=site.pk, index_item_id=item.pk, lead_unit_id=lead,
+            lead_top_id=tops[lead],
             description=f"{site.name}：测评内容{item.code}不符合要求", address=site.address,
             deduction=Decimal(rnd.choice(["0.5", "1", "1", "2", "3"])), found_on=found, status=status,
             relapse_of_id=relapse_of, created_by_id=office.pk,

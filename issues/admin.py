@@ -76,6 +76,13 @@ class UnitAdmin(NoDeleteAdmin):
     # the group robots' addresses are https: one typed without its scheme gets https, not http
     formfield_overrides = {djmodels.URLField: {"assume_scheme": "https"}}
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "parent" in form.changed_data:  # its findings now belong to another district's ledger
+            from issues.findings.services import refresh_lead_tops
+
+            refresh_lead_tops()
+
 
 @admin.register(m.SiteType)
 class SiteTypeAdmin(NoDeleteAdmin):

@@ -148,7 +148,7 @@ class FindingFilter(df.FilterSet):
     def __init__(self, *args, user=None, today: dt.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self._subtrees: dict[int, frozenset[int]] = {}  # unit → its subtree's ids (filter_unit)
+        self._subtrees: dict[int, tuple[frozenset[int], bool]] = {}  # unit → its subtree (filter_unit)
         self.today = today or timezone.localdate()
         self.filters["round"].queryset = InspectionRound.objects.order_by("-held_on")
         # the selects' options are read when a select is drawn, not for a filter set that only filters
@@ -187,15 +187,17 @@ class FindingFilter(df.FilterSet):
     def filter_status(self, qs, name, value):
         return qs.filter(status__in=value)
 
-    def subtree(self, unit_id: int) -> frozenset[int]:
-        """The unit and those below it; a page asks for them for its rows and for its status tabs, and
-        the unit tree is read once."""
+    def subtree(self, unit_id: int) -> tuple[frozenset[int], bool]:
+        """The unit and those below it, and whether it is a top unit; a page asks for them for its rows
+        and for its status tabs, and the unit tree is read once."""
         if unit_id not in self._subtrees:
-            self._subtrees[unit_id] = access.descendant_ids(unit_id)
+            self._subtrees[unit_id] = access.subtree(unit_id)
         return self._subtrees[unit_id]
 
     def filter_unit(self, qs, name, value):
-        return qs.filter(lead_unit_id__in=self.subtree(int(value)))
+        units, top = self.subtree(int(value))
+        # a district's findings by the one key they share, not a list of its hundred units
+        return qs.filter(lead_top_id=int(value)) if top else qs.filter(lead_unit_id__in=units)
 
     def filter_overdue(self, qs, name, value):
         return qs.filter(overdue_q(self.today)) if value else qs

@@ -334,6 +334,37 @@ def test_the_unit_roster_imports_a_tree_and_reimports_without_duplicates(tmp_pat
     assert Unit.objects.filter(name="南湖社区").count() == 1 and Unit.objects.get(name="南湖社区").contact_name == "钱七"
 
 
+def test_a_street_moved_to_another_district_takes_its_findings_into_that_districts_ledger(tmp_path, city, client):
+    """Findings are read by their lead unit's top unit (a district's ledger by one key): a roster that moves
+    a street keeps that key true, and so does a transfer to a unit in another district."""
+    from issues.core import access
+    from issues.core.access import Role
+    from issues.findings import services as svc
+    from tests.conftest import make_user
+
+    moved, _ = city.assigned(description="东门社区的问题", unit=city.dongmen_sq)
+    stays, _ = city.assigned(description="西湖社区的问题", unit=city.xihu_sq)
+    assert Finding.objects.get(pk=moved.pk).lead_top == city.east
+    client.force_login(city.office)
+    assert "东门社区的问题" in client.get("/findings/", {"unit": city.east.pk}).content.decode()
+
+    path = workbook_file(tmp_path / "units.xlsx", ["单位名称", "单位类型", "上级单位"],
+                         [["东门街道", "街道", "城西区"]], title=False)
+    assert import_units(path, actor=city.office).ok
+    assert Finding.objects.get(pk=moved.pk).lead_top == city.west
+    east = client.get("/findings/", {"unit": city.east.pk}).content.decode()
+    west = client.get("/findings/", {"unit": city.west.pk}).content.decode()
+    assert "东门社区的问题" not in east and "东门社区的问题" in west and "西湖社区的问题" in west
+    west_liaison = make_user("west", Role.UNIT_LIAISON, city.west)  # 城西区's liaison sees it now
+    assert access.findings_for(west_liaison).filter(pk=moved.pk).exists()
+
+    transfer = svc.request_transfer(actor=city.outsider, finding_id=stays.pk, reason="属市城管局职责",
+                                    to_unit=city.chengguan)
+    svc.decide_transfer(actor=city.office, transfer_id=transfer.pk, approve=True)
+    assert Finding.objects.get(pk=stays.pk).lead_top == city.chengguan
+    assert aggregates.differences() == []
+
+
 def test_the_unit_roster_refuses_unknown_parents_cycles_and_kinds(tmp_path, city):
     header = ["单位名称", "单位类型", "上级单位"]
     path = workbook_file(tmp_path / "units.xlsx", header, [["甲", "社区", "乙"], ["乙", "街道", "甲"],

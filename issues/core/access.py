@@ -68,11 +68,42 @@ def unit_of(user) -> Unit | None:
     return profile.unit if profile is not None else None
 
 
-def descendant_ids(unit_id: int) -> frozenset[int]:
-    """The unit and every unit below it, from one query over the (small) unit table."""
+def subtree(unit_id: int) -> tuple[frozenset[int], bool]:
+    """The unit and every unit below it, and whether it is a top unit (no parent: its subtree is the
+    findings whose `lead_top` it is), from one query over the (small) unit table."""
     children: dict[int | None, list[int]] = defaultdict(list)
+    top = False
     for pk, parent_id in Unit.objects.order_by().values_list("pk", "parent_id"):
         children[parent_id].append(pk)
+        top = top or (pk == unit_id and parent_id is None)
+    return _below(children, unit_id), top
+
+
+def descendant_ids(unit_id: int) -> frozenset[int]:
+    """The unit and every unit below it, from one query over the (small) unit table."""
+    return subtree(unit_id)[0]
+
+
+def top_units() -> dict[int, int]:
+    """Each unit's top unit (itself when it has no parent), from one query over the unit table; a
+    loop in the tree (which the roster import refuses) stops at the unit seen twice."""
+    parent = dict(Unit.objects.order_by().values_list("pk", "parent_id"))
+    tops = {}
+    for pk in parent:
+        node, seen = pk, {pk}
+        while parent.get(node) is not None and parent[node] not in seen:
+            node = parent[node]
+            seen.add(node)
+        tops[pk] = node
+    return tops
+
+
+def top_of(unit_id: int) -> int:
+    """The top unit of this one (itself when it has no parent)."""
+    return top_units()[unit_id]
+
+
+def _below(children: dict[int | None, list[int]], unit_id: int) -> frozenset[int]:
     found, stack = set(), [unit_id]
     while stack:
         current = stack.pop()
@@ -107,7 +138,11 @@ def findings_for(user, queryset=None):
     # A unit learns of a finding through its first notice; a covert round's stay hidden until published.
     # The few such rounds are listed first, so no finding is joined to its round.
     hidden = hidden_round_ids()
-    qs = qs.filter(lead_unit_id__in=ids, current_notice__isnull=False)
+    unit = unit_of(user)
+    if unit.parent_id is None:  # a district or a city department: its whole subtree by one key
+        qs = qs.filter(lead_top_id=unit.pk, current_notice__isnull=False)
+    else:
+        qs = qs.filter(lead_unit_id__in=ids, current_notice__isnull=False)
     return qs.exclude(inspection_round_id__in=hidden) if hidden else qs
 
 

@@ -315,6 +315,7 @@ class _Writer:
         self.rounds: dict[str, InspectionRound] = {}
         self.new_sites: dict[str, Site] = {}
         self.counted: list[tuple] = []
+        self.tops = access.top_units()
         self.started = False
 
     def _round(self, p: Parsed) -> InspectionRound | None:
@@ -346,7 +347,8 @@ class _Writer:
         findings = Finding.objects.bulk_create([
             Finding(number=p.number or None, inspection_round=p.extra["round"], site=p.site,
                     address=p.address or (p.site.address if p.site else ""), index_item=p.item,
-                    description=p.description, lead_unit=p.lead_unit, deduction=p.deduction,
+                    description=p.description, lead_unit=p.lead_unit, lead_top_id=self.tops[p.lead_unit.pk],
+                    deduction=p.deduction,
                     severity=Severity.GENERAL, found_on=p.found_on, status=FindingStatus.ASSIGNED,
                     deadline=p.deadline, relapse_of_id=p.relapse_of, remarks=p.remarks, created_by_id=actor_id,
                     created_at=when)

@@ -28,6 +28,7 @@ from issues.excel.common import (
     sheet_rows,
     squeeze,
 )
+from issues.findings.services import refresh_lead_tops
 from issues.models import (
     AuditEvent,
     IndexCategory,
@@ -176,6 +177,7 @@ def _write_units(parsed, existing: dict[str, Unit], actor) -> None:
         if parent and unit.parent_id != parent_unit.pk:
             unit.parent = parent_unit
             unit.save(update_fields=["parent"])
+    refresh_lead_tops()  # a unit that moved to another district takes its findings along
     if parsed:
         AuditEvent.record(actor=actor, obj=units[squeeze(parsed[0][1])], action="import_units",
                           message=f"导入责任单位名册：{len(parsed)} 个单位")

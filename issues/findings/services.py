@@ -192,6 +192,7 @@ def register_finding(
         index_item=index_item,
         description=description,
         lead_unit=lead_unit,
+        lead_top_id=access.top_of(lead_unit.pk),
         deduction=deduction,
         severity=severity,
         found_on=found_on,
@@ -658,8 +659,8 @@ def decide_transfer(
         open_ids = list(finding.notices.filter(outcome=NoticeOutcome.OPEN).values_list("pk", flat=True))
         Notice.objects.filter(pk__in=open_ids).update(outcome=NoticeOutcome.SUPERSEDED, outcome_on=decided_on)
         lapse_extensions(open_ids)
-        finding.lead_unit = target
-        finding.save(update_fields=["lead_unit"])
+        finding.lead_unit, finding.lead_top_id = target, access.top_of(target.pk)
+        finding.save(update_fields=["lead_unit", "lead_top"])
         _new_notice(
             finding=finding, unit=target, issued_on=decided_on,
             deadline=deadline or default_deadline(severity=finding.severity, issued_on=decided_on),
@@ -713,3 +714,17 @@ def void_finding(*, actor, finding_id: int, reason: str) -> Finding:
     )
     months.done()
     return finding
+
+
+@transaction.atomic
+def refresh_lead_tops() -> int:
+    """Set every finding's `lead_top` from the unit tree as it is now (after units moved to another
+    parent: the roster import, the admin); returns how many findings changed."""
+    by_top: dict[int, list[int]] = {}
+    for unit_id, top in access.top_units().items():
+        by_top.setdefault(top, []).append(unit_id)
+    changed = 0
+    for top, units in by_top.items():
+        changed += Finding.objects.filter(lead_unit_id__in=units).exclude(lead_top_id=top).update(lead_top_id=top)
+    return changed
+

@@ -120,7 +120,15 @@ class Finding(models.Model):
         verbose_name=_("责任单位"),
         on_delete=models.PROTECT,
         related_name="findings",
-        db_index=False,  # (lead_unit, status) and (lead_unit, found_on) below serve it
+        db_index=False,  # (lead_unit, found_on, ...) below serves it
+    )
+    lead_top = models.ForeignKey(
+        Unit,
+        verbose_name=_("责任单位所属的最上级单位"),
+        help_text=_("责任单位本身或它的最上级单位（区县、市直部门）：一个区县的台账按它读取。"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # (lead_top, found_on, ...) below serves it
     )
     co_units = models.ManyToManyField(Unit, verbose_name=_("配合单位"), blank=True, related_name="co_findings")
     deduction = models.DecimalField(
@@ -188,6 +196,12 @@ class Finding(models.Model):
             models.Index(
                 fields=["lead_unit", "found_on", "status", "closed_on", "current_notice"], name="finding_unit_found"
             ),
+            # a district's (or a city department's) ledger, its whole subtree by one key: by date,
+            # covering what the filters and tabs read, and by deadline
+            models.Index(
+                fields=["lead_top", "found_on", "status", "closed_on", "current_notice"], name="finding_top_found"
+            ),
+            models.Index(fields=["lead_top", "deadline"], name="finding_top_deadline"),
             models.Index(fields=["status", "lead_unit", "miss_count", "current_notice"], name="finding_open_stock"),
             models.Index(fields=["site", "index_item", "closed_on"]),
         ]

@@ -33,6 +33,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Min, Q, Sum
 
+from issues.core.access import top_units
 from issues.core.lookups import IdList
 from issues.models import (
     OPEN_STATUSES,
@@ -397,4 +398,11 @@ def differences() -> list[str]:
     fresh = count_ledger()
     out += [f"台账计数 单位 {key[0]} {key[1]}{'（已交办）' if key[2] else ''}: 存储 {kept.get(key, 0)}，重算 {fresh.get(key, 0)}"
             for key in sorted(set(kept) | set(fresh)) if kept.get(key, 0) != fresh.get(key, 0)]
+    under: dict[int, list[int]] = defaultdict(list)
+    for unit_id, top in top_units().items():
+        under[top].append(unit_id)
+    for top, units in sorted(under.items()):
+        wrong = Finding.objects.filter(lead_unit_id__in=units).exclude(lead_top_id=top).count()
+        if wrong:
+            out.append(f"最上级单位 {top}: {wrong} 个问题的 lead_top 与单位树不符")
     return out

@@ -86,7 +86,7 @@ def kept_status_counts(filterset: FindingFilter, user) -> dict[str, int] | None:
     if unit_user and access.hidden_round_ids():
         return None  # a covert round's findings are left out of a unit's ledger: count the rows
     for name in narrowing:
-        units = filterset.subtree(chosen["unit"]) if name == "unit" else {chosen["lead_unit"]}
+        units = filterset.subtree(chosen["unit"])[0] if name == "unit" else {chosen["lead_unit"]}
         scope = units if scope is None else scope & units
     counts = LedgerCount.objects.all()
     if scope is not None:
