@@ -299,7 +299,7 @@ class Notice(models.Model):
         Finding, verbose_name=_("问题"), on_delete=models.PROTECT, related_name="notices", db_index=False
     )
     seq = models.PositiveSmallIntegerField(_("通知次序"))
-    unit = models.ForeignKey(  # (unit, outcome, deadline) serves it
+    unit = models.ForeignKey(  # (unit, deadline, ...) serves it
         Unit, verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="notices", db_index=False
     )
     issued_on = models.DateField(_("交办日期"))
@@ -334,7 +334,10 @@ class Notice(models.Model):
         verbose_name_plural = _("整改通知")
         indexes = [
             models.Index(fields=["outcome", "deadline"]),
-            models.Index(fields=["unit", "outcome", "deadline"]),
+            # a unit's notices by deadline (its figures over a period, the dashboard's month so far),
+            # and its open ones (the inbox) from a small index of the open notices alone
+            models.Index(fields=["unit", "deadline", "outcome", "miss_kind"], name="notice_unit_deadline"),
+            models.Index(fields=["unit", "deadline"], condition=Q(outcome="open"), name="notice_unit_open"),
             models.Index(fields=["miss_kind", "outcome_on"]),
             models.Index(fields=["deadline", "unit", "outcome", "miss_kind"], name="notice_month_figures"),
             models.Index(fields=["outcome", "outcome_on"]),

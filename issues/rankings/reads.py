@@ -72,7 +72,7 @@ def notices_for(user) -> QuerySet[Notice]:
 def open_notices_for(user) -> QuerySet[Notice]:
     """Open notices of findings the user may see, soonest deadline first. A unit's are found from the
     notices addressed to its units (an open notice goes to its finding's lead unit), through the
-    (unit, outcome, deadline) index, not by walking the units' findings."""
+    index of open notices by unit, not by walking the units' findings."""
     ids = access.visible_unit_ids(user)
     notices = Notice.objects.all()
     if ids is not None:
