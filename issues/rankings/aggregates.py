@@ -18,8 +18,8 @@ exactly: an import's new findings (`add_new_findings`) and the nightly job's dea
 (`add_deadline_misses`); the tests compare both with a full recount.
 
 The same `Recount` keeps LedgerCount, the ledger's status tabs: it reads each finding's (unit,
-status, noticed) before the change and after it, and adds the difference to those rows with an
-UPDATE … SET n = n + d, so two changes to one unit at once both count.
+status, noticed) before the change and after it, and adds the difference to those rows, read under
+a row lock, so two changes to one unit at once both count.
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ def ledger_keys(finding_ids: Iterable[int]) -> Counter:
 
 
 def add_to_ledger_counts(deltas: dict[LedgerKey, int]) -> None:
-    """Add each difference to its LedgerCount row, creating the rows that are missing."""
+    """Add each difference to its LedgerCount row, creating the rows that are missing. The rows are
+    locked, changed and written back in a fixed number of statements: an import touches a thousand."""
     deltas = {key: d for key, d in deltas.items() if d}
     if not deltas:
         return
@@ -106,8 +107,15 @@ def add_to_ledger_counts(deltas: dict[LedgerKey, int]) -> None:
         [LedgerCount(unit_id=unit_id, status=status, noticed=noticed, n=0) for unit_id, status, noticed in deltas],
         ignore_conflicts=True,
     )
-    for (unit_id, status, noticed), d in sorted(deltas.items()):
-        LedgerCount.objects.filter(unit_id=unit_id, status=status, noticed=noticed).update(n=F("n") + d)
+    changed = []
+    units = sorted({unit_id for unit_id, _status, _noticed in deltas})
+    for i in range(0, len(units), CHUNK):
+        for row in LedgerCount.objects.select_for_update().filter(unit_id__in=units[i:i + CHUNK]).order_by("pk"):
+            d = deltas.get((row.unit_id, row.status, row.noticed))
+            if d:
+                row.n += d
+                changed.append(row)
+    _replace(LedgerCount, changed)
 
 
 def count_ledger() -> dict[LedgerKey, int]:
