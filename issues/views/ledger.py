@@ -113,7 +113,8 @@ def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[
     others = [status for status in FindingStatus.values if status != FindingStatus.CLOSED]
     if len(base.query.where.children) > scope:  # a filter took effect (an unticked box does not)
         # the filters decide which rows are read: one pass over them counts all and each other status
-        counts = base.aggregate(all=Count("pk"), **{status: Count("pk", filter=Q(status=status)) for status in others})
+        # counted by the status, which the indexes hold (on PostgreSQL a count of the id reads the table)
+        counts = base.aggregate(all=Count("status"), **{s: Count("status", filter=Q(status=s)) for s in others})
         total = counts.pop("all")
     else:
         # one count per status that stays small, each from the status index: grouping half a million
