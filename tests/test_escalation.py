@@ -349,3 +349,28 @@ def test_the_task_runs_the_job_and_skips_while_another_run_holds_the_lock(city, 
     lock.release()
     result = run_nightly_job("2026-11-13")
     assert result["misses"] == 3 and result["sanctions"] == 2 and not result.get("skipped")
+
+
+def test_a_rejection_never_shortens_the_time_it_was_first_given(city):
+    """DOMAIN.md, Corrections: a unit that reported ten days early and was sent back keeps its 12-15."""
+    _finding, notice = city.assigned(issued_on=D(2026, 12, 1), deadline=D(2026, 12, 15))
+    sub = svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已整改")
+    second = svc.reject_submission(actor=city.office, submission_id=sub.pk, reason="仍有垃圾", decided_on=D(2026, 12, 4))
+    assert (second.issued_on, second.deadline) == (D(2026, 12, 4), D(2026, 12, 15))  # not 12-09
+    # sent back late in its time, the unit gets the usual three working days from the review
+    sub = svc.submit_fix(actor=city.dongmen_liaison, notice_id=second.pk, note="再次整改")
+    third = svc.reject_submission(actor=city.office, submission_id=sub.pk, reason="仍未达标", decided_on=D(2026, 12, 14))
+    assert third.deadline == D(2026, 12, 17)
+
+
+def test_the_first_night_does_nothing_before_the_earliest_open_deadline(city):
+    """DOMAIN.md, Corrections: a first run on 01-01 whose earliest open deadline is 01-06 closes no
+    December period and processes no day; the run after the deadline starts at it."""
+    city.assigned(issued_on=D(2025, 12, 29), deadline=D(2026, 1, 6))
+    report = run_escalations(today=D(2026, 1, 1))
+    assert report.days == [] and not JobDay.objects.exists()
+    assert not RankingPeriod.objects.filter(end=D(2025, 12, 31), status=PeriodStatus.CLOSED).exists()
+    report = run_escalations(today=D(2026, 1, 8))
+    assert [d.day for d in report.days] == [D(2026, 1, 6), D(2026, 1, 7)]
+    assert len(report.days[0].misses) == 1
+

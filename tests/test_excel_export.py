@@ -70,6 +70,11 @@ def test_the_workbook_follows_the_contract(tmp_path, city):
         assert cell.is_date  # real Excel dates, not text
     sanctions = [tuple(c.value for c in r) for r in wb["问责台账"].iter_rows(min_row=2)]
     assert len(sanctions) == Sanction.objects.count()
+    for sheet in wb.worksheets:  # printed: A4 landscape, all columns on the page's width, the header on each page
+        setup = sheet.page_setup
+        assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.print_title_rows == "$1:$1"
+        assert sheet.oddFooter.center.text == "第 &P 页，共 &N 页"
 
 
 def test_cells_starting_with_formula_characters_are_text(tmp_path, city):

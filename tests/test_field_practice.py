@@ -117,6 +117,23 @@ def test_a_fix_reported_counts_as_the_notice_received(city):
     assert Notice.objects.get(pk=notice.pk).acknowledged_at == at(2026, 11, 30, 8, 50)
 
 
+def test_receipt_is_the_units_act_the_office_sees_it_but_cannot_sign(client, city):
+    finding, notice = _notice_created_at(city, at(2026, 11, 27, 16, 30))
+    with pytest.raises(access.PermissionDenied):
+        receipts.acknowledge(actor=city.office, notice_id=notice.pk)
+    client.force_login(city.office)
+    page = client.get(reverse("finding_detail", args=[finding.pk])).content.decode()
+    assert "未签收" in page and 'id="acknowledge"' not in page
+    assert client.post(reverse("finding_acknowledge", args=[finding.pk])).status_code == 403
+    # a fix the office enters for the unit is not the unit's receipt either
+    svc.submit_fix(actor=city.office, notice_id=notice.pk, note="按纸质报告录入", submitted_at=at(2026, 11, 30, 9, 0))
+    assert Notice.objects.get(pk=notice.pk).acknowledged_at is None
+    client.force_login(city.dongmen_liaison)
+    assert 'id="acknowledge"' in client.get(reverse("finding_detail", args=[finding.pk])).content.decode()
+    client.post(reverse("finding_acknowledge", args=[finding.pk]))
+    assert Notice.objects.get(pk=notice.pk).acknowledged_by == city.dongmen_liaison
+
+
 def test_the_office_sees_notices_not_signed_for_and_the_export_carries_the_receipt(client, city):
     finding, notice = _notice_created_at(city, at(2026, 11, 27, 16, 30), description="入口垃圾堆放")
     other, _other_notice = _notice_created_at(city, at(2026, 11, 27, 16, 31), description="公厕无人保洁")

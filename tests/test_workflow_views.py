@@ -620,6 +620,11 @@ def test_site_item_and_default_lookups_for_the_phone_form(client, city):
     assert client.get("/api/sites/", {"q": "东门"}).json()["results"][0]["name"] == "东门农贸市场"
     assert client.get("/api/items/", {"q": "NM-0"}).json()["results"][0]["code"] == "NM-08"
     assert client.get("/api/items/", {"q": "卫生间"}).json()["results"][0]["code"] == "NM-09"
+    # an everyday word finds the items whose standard text speaks of it; a picked label finds its item
+    IndexItem.objects.filter(pk=city.item.pk).update(standard="农贸市场内外无暴露垃圾、无积存垃圾")
+    assert [r["code"] for r in client.get("/api/items/", {"q": "垃圾"}).json()["results"]] == ["NM-08"]
+    assert [r["code"] for r in client.get("/api/items/", {"q": "NM-08 环境卫生"}).json()["results"]] == ["NM-08"]
+    assert [r["code"] for r in client.get("/api/items/", {"q": "公共环境"}).json()["results"]] == ["NM-08", "NM-09"]
     with time_machine.travel(dt.datetime(2026, 9, 29, 10, tzinfo=SH), tick=False):
         data = client.get("/api/defaults/", {"item": "NM-08", "severity": "general", "from": "2026-09-29"}).json()
     assert data["lead_unit"] == city.chengguan.pk and data["deadline"] == "2026-10-12"

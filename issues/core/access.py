@@ -177,6 +177,14 @@ def acts_for_unit(user, unit: Unit) -> bool:
     return True
 
 
+def ensure_signs_for_unit(user, unit: Unit) -> None:
+    """Receipt (签收) is the unit's act (DOMAIN.md, Corrections): its heads and liaisons (or those of a
+    unit above it) sign; office staff see the receipt but do not sign on the unit's behalf."""
+    if not is_unit_user(user):
+        raise PermissionDenied(_("签收是责任单位的事：只有该单位的负责人或联络员可以签收。"))
+    ensure_acts_for_unit(user, unit)
+
+
 def finding_rights(user, finding: Finding, *, current, pending, transfer, pending_extension, today) -> dict[str, bool]:
     """What `user` may do with `finding` now, step by step, as its page offers it. The services check
     the same rules (ensure_office, ensure_acts_for_unit) and the finding's state when the step is taken.
@@ -186,7 +194,7 @@ def finding_rights(user, finding: Finding, *, current, pending, transfer, pendin
     open_current = current is not None and current.outcome == NoticeOutcome.OPEN
     acts = open_current and acts_for_unit(user, current.unit)
     return {
-        "acknowledge": acts and current.acknowledged_at is None,
+        "acknowledge": acts and is_unit_user(user) and current.acknowledged_at is None,
         "request_extension": acts and not office and pending_extension is None and today <= current.deadline,
         "decide_extension": office and pending_extension is not None,
         "assign": office and finding.status == FindingStatus.REGISTERED,

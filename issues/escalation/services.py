@@ -100,18 +100,15 @@ class RunReport:
 # --- which days ----------------------------------------------------------------------------
 
 
-def first_day(today: dt.date) -> dt.date | None:
-    """The day after the last completed one; on the very first run, the earliest date with work."""
+def first_day(today: dt.date) -> dt.date:
+    """The day after the last completed one. The very first run (DOMAIN.md, Corrections) starts at the
+    earliest deadline of an open notice and does nothing before it: no day is processed and no period
+    closed before that deadline. With no open notice at all, it processes yesterday."""
     last = JobDay.objects.order_by("-date").values_list("date", flat=True).first()
     if last is not None:
         return last + dt.timedelta(days=1)
-    candidates = [
-        Notice.objects.filter(outcome=NoticeOutcome.OPEN).aggregate(d=Min("deadline"))["d"],
-        Notice.objects.filter(outcome=NoticeOutcome.MISSED).aggregate(d=Min("outcome_on"))["d"],
-        RankingPeriod.objects.filter(status=PeriodStatus.CLOSED).aggregate(d=Min("end"))["d"],
-    ]
-    # at the latest yesterday, so that the first run also sends today's reminders
-    return min([d for d in candidates if d is not None] + [today - dt.timedelta(days=1)])
+    earliest = Notice.objects.filter(outcome=NoticeOutcome.OPEN).aggregate(d=Min("deadline"))["d"]
+    return earliest if earliest is not None else today - dt.timedelta(days=1)
 
 
 def run_escalations(*, today: dt.date | None = None, dry_run: bool = False) -> RunReport:
@@ -119,7 +116,10 @@ def run_escalations(*, today: dt.date | None = None, dry_run: bool = False) -> R
     today = today or timezone.localdate()
     report = RunReport(today=today, dry_run=dry_run)
     start = first_day(today)
-    if start is None or start >= today:
+    if start >= today:
+        if not dry_run and not JobDay.objects.exists():
+            # the first nights, before the earliest deadline: only the reminders of what falls due
+            send_reminders(today, DayReport(day=today))
         return report
     if dry_run:
         with transaction.atomic():

@@ -59,7 +59,9 @@ Progress = Callable[[int, int], None]
 
 
 class _Sheet:
-    """A write-only sheet with a frozen, filtered header row and set column widths."""
+    """A write-only sheet with a frozen, filtered header row and set column widths, printed as offices
+    print a ledger: A4 landscape, every column on the page's width, the header row on every page, page
+    numbers in the footer."""
 
     def __init__(self, workbook, title: str, headers: tuple[str, ...], widths: tuple[int, ...]):
         from openpyxl.utils import get_column_letter
@@ -68,6 +70,11 @@ class _Sheet:
         for index, width in enumerate(widths, 1):
             self.ws.column_dimensions[get_column_letter(index)].width = width
         self.ws.freeze_panes = "A2"
+        setup = self.ws.page_setup
+        setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight = "landscape", "9", 1, 0  # 9: A4
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.ws.print_title_rows = "1:1"
+        self.ws.oddFooter.center.text = "第 &P 页，共 &N 页"
         self.headers = headers
         self.ws.append(headers)
         self.count = 0

@@ -26,7 +26,7 @@ from issues.notifications import messages as notify
 def acknowledge(*, actor, notice_id: int, at: dt.datetime | None = None) -> Notice:
     """The unit signs for the notice (签收); signing twice keeps the first time."""
     notice = Notice.objects.select_for_update().select_related("finding", "unit").get(pk=notice_id)
-    access.ensure_acts_for_unit(actor, notice.unit)
+    access.ensure_signs_for_unit(actor, notice.unit)
     if notice.acknowledged_at is not None:
         return notice
     if notice.outcome != NoticeOutcome.OPEN:

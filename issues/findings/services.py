@@ -336,7 +336,8 @@ def submit_fix(
     if not note:
         raise LedgerError(_("请填写整改情况。"))
     submitted_at = submitted_at or timezone.now()
-    receipts.acknowledge(actor=actor, notice_id=notice.pk, at=submitted_at)  # a fix reported is a notice received
+    if access.is_unit_user(actor):  # a fix the unit reports is a notice it received; the office cannot sign for it
+        receipts.acknowledge(actor=actor, notice_id=notice.pk, at=submitted_at)
     submission = Submission.objects.create(
         notice=notice,
         note=note,
@@ -431,7 +432,7 @@ def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) ->
     """Close a notice as missed and issue the next one of the chain at once (DOMAIN.md, "A miss").
 
     The next deadline counts from the miss date, so the result does not depend on when the
-    nightly job runs. A submission made after the deadline, still waiting for review, moves
+    nightly job runs; after a rejection it is never earlier than the rejected notice's own. A submission made after the deadline, still waiting for review, moves
     to the next notice: the office still reviews it, and the unit keeps its place.
     """
     access.ensure_office(actor)
@@ -458,6 +459,10 @@ def record_miss(*, notice_id: int, missed_on: dt.date, kind: str, actor=None) ->
               "miss_count": finding.miss_count},
     )
     deadline = add_working_days(missed_on, Policy.current().next_notice_days)
+    if kind == MissKind.REJECTED:
+        # a rejection never shortens the time (DOMAIN.md, Corrections): a unit that reported early and
+        # was sent back keeps at least the deadline it was first given
+        deadline = max(deadline, notice.deadline)
     next_notice = _new_notice(
         finding=finding, unit=finding.lead_unit, issued_on=missed_on, deadline=deadline,
         requirement=notice.requirement, actor=None,

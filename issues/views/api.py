@@ -39,10 +39,12 @@ def _items():
 @office_required
 @require_safe
 def items(request):
-    q = request.GET.get("q", "").strip()
     qs = _items()
-    if q:
-        qs = qs.filter(Q(code__istartswith=q) | Q(name__icontains=q) | Q(category__name__icontains=q))
+    # every word somewhere in the item: its code, name, standard text or category ("垃圾" finds the
+    # 环境卫生 items whose standard speaks of it; "NM-08 环境卫生", a picked label, finds that item)
+    for word in request.GET.get("q", "").split():
+        qs = qs.filter(Q(code__istartswith=word) | Q(name__icontains=word) | Q(standard__icontains=word)
+                       | Q(category__name__icontains=word))
     return JsonResponse({"results": [
         {"id": i.pk, "code": i.code, "name": i.name, "category": i.category.name, "label": f"{i.code} {i.name}"}
         for i in qs.order_by("code")[:LIMIT]
