@@ -31,7 +31,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Min, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Min, Q, Sum
 
 from issues.core.access import top_units
 from issues.core.lookups import IdList
