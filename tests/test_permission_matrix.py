@@ -78,7 +78,8 @@ MATRIX = {
     "sanctions/<int:pk>/outcome/": ("302 405 405 405 405 405 405", "302 400 403 403 403 403 400"),
     "sanctions/<int:pk>/document.docx": ("302 200 403 403 403 200 200", "302 405 405 405 405 405 405"),
     # Field practice: signing for a notice and asking for more time are the unit's; deciding is the office's.
-    "findings/<int:pk>/acknowledge/": ("302 405 405 405 405 405 405", "302 302 302 302 404 403 403"),
+    # receipt is the unit's act: office staff see it but may not sign (DOMAIN.md, Corrections)
+    "findings/<int:pk>/acknowledge/": ("302 405 405 405 405 405 405", "302 403 302 302 404 403 403"),
     "findings/<int:pk>/extension/": ("302 405 405 405 405 405 405", "302 400 400 400 404 403 403"),
     "extensions/<int:pk>/decide/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
     # Sites, inspections, rounds and receipts are the city's working material: no unit sees them (a
