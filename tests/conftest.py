@@ -81,7 +81,8 @@ class City:
         self.dongmen_liaison = make_user("dongmen", Role.UNIT_LIAISON, self.dongmen_sq)
         self.outsider = make_user("xihu", Role.UNIT_LIAISON, self.xihu_sq)
 
-        self.market_type = SiteType.objects.create(code="PT-24", name="集贸市场/农贸市场")
+        # migrate loads the reference site types; a test that flushed the database makes it again
+        self.market_type, _ = SiteType.objects.get_or_create(code="PT-24", defaults={"name": "集贸市场/农贸市场"})
         self.market = Site.objects.create(name="东门农贸市场", site_type=self.market_type, default_unit=self.dongmen)
         system = IndexSystem.objects.create(name="测试体系", year=2021, is_current=True)
         category = IndexCategory.objects.create(system=system, name="公共环境")

@@ -24,6 +24,7 @@ from issues.models import (
     RankingGroup,
     Responsibility,
     Site,
+    SiteType,
     Unit,
     UnitMonth,
 )
@@ -117,6 +118,24 @@ def test_reimporting_the_same_file_creates_nothing_and_says_so_row_by_row(tmp_pa
     assert again.ok and again.created == [] and Finding.objects.count() == 2
     assert [s["row"] for s in again.skipped] == [4, 5]
     assert "问题编号 C-1 已在台账中，跳过" in again.skipped[0]["reason"]
+
+
+def test_a_fresh_install_knows_the_reference_site_types_by_their_everyday_names(tmp_path, city):
+    """migrate loads the 41 reference site types (issues/data/site_types.csv): a problem list that says
+    农贸市场, 医院 or 小区 imports, with --create-sites, on a database that never saw the demo."""
+    assert SiteType.objects.filter(code__startswith="PT-").count() == 41
+    path = ledger_file(tmp_path, [
+        ["F-1", "2026-11-02", "城东菜市场", "垃圾未清运", "东门社区", None, None, None, None, "农贸市场"],
+        ["F-2", "2026-11-02", "市人民医院", "车辆乱停", "东门社区", None, None, None, None, "医院"],
+        ["F-3", "2026-11-02", "幸福小区", "楼道堆物", "东门社区", None, None, None, None, " 小区 "],
+        ["F-4", "2026-11-02", "新华实践站", "宣传栏破损", "东门社区", None, None, None, None, "新时代文明实践中心"],
+    ], header=("问题编号", "发现日期", "点位名称", "问题描述", "责任单位", "配合单位", "扣分", "整改时限", "督查批次",
+               "点位类型"))
+    report = import_ledger(path, actor=city.office, create_sites=True)
+    assert report.ok, report.errors
+    assert {s.name: s.site_type.code for s in Site.objects.filter(name__in=["城东菜市场", "市人民医院", "幸福小区",
+                                                                           "新华实践站"])} == {
+        "城东菜市场": "PT-24", "市人民医院": "PT-17", "幸福小区": "PT-25", "新华实践站": "PT-01"}
 
 
 def test_dry_run_shows_the_rows_and_writes_nothing(tmp_path, city):

@@ -70,6 +70,33 @@ def test_password_change_and_logout(client, city):
     assert response.status_code == 302 and client.get("/inbox/").status_code == 200
 
 
+def test_the_first_office_account_is_made_without_the_demo(client, db, monkeypatch):
+    """A real deployment's first login: `create_office_user`, then the ledger and the admin."""
+    import io
+
+    from django.contrib.auth.models import User
+    from django.core.management import CommandError, call_command
+
+    from issues.core.access import Role
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Xk7!rectify-2027\n"))
+    out = io.StringIO()
+    call_command("create_office_user", "zhangmin", "--full-name", "张敏", "--password-stdin", stdout=out)
+    assert "已新建创文办账号 zhangmin" in out.getvalue()
+    user = User.objects.get(username="zhangmin")
+    assert user.is_staff and user.first_name == "张敏" and user.groups.filter(name=Role.OFFICE).exists()
+    response = client.post("/accounts/login/", {"username": "zhangmin", "password": "Xk7!rectify-2027"})
+    assert response.status_code == 302
+    assert client.get("/findings/").status_code == 200 and client.get("/admin/").status_code == 200
+    monkeypatch.setattr("sys.stdin", io.StringIO("Xk7!rectify-2027\n"))
+    with pytest.raises(CommandError, match="已存在"):
+        call_command("create_office_user", "zhangmin", "--password-stdin")
+    monkeypatch.setattr("sys.stdin", io.StringIO("123\n"))
+    with pytest.raises(CommandError, match="密码不符合要求"):
+        call_command("create_office_user", "lisi", "--password-stdin")
+    assert not User.objects.filter(username="lisi").exists()
+
+
 # --- the ledger ------------------------------------------------------------------------------
 
 

@@ -376,13 +376,22 @@ def parse_list(value) -> list[str]:
 
 
 class SiteTypeMatcher:
-    """Site types by name or code (codes in any case), spaces ignored."""
+    """Site types by name or code (codes in any case), spaces ignored, or by one of the names a
+    reference name joins: "集贸市场/农贸市场" is also 农贸市场, "新时代文明实践中心(所、站)" also
+    新时代文明实践中心 (a short form two types share matches neither)."""
 
     def __init__(self, site_types):
         self.by_key = {}
+        short: dict[str, set] = {}
         for site_type in site_types:
             self.by_key[squeeze(site_type.name)] = site_type
             self.by_key[squeeze(site_type.code).upper()] = site_type
+            for part in re.split(r"[/／]", re.sub(r"[(（][^)）]*[)）]", "", site_type.name)):
+                if squeeze(part):
+                    short.setdefault(squeeze(part), set()).add(site_type)
+        for key, found in short.items():
+            if len(found) == 1:
+                self.by_key.setdefault(key, next(iter(found)))
 
     def get(self, text: str):
         key = squeeze(text)

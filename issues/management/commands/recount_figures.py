@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from issues.findings.services import refresh_lead_tops
 from issues.rankings import aggregates
 
 
@@ -19,4 +20,5 @@ class Command(BaseCommand):
             self.stdout.write("月度汇总与重算结果一致。")
             return
         months = aggregates.rebuild()
-        self.stdout.write(f"已重算 {months} 个月的汇总。")
+        moved = refresh_lead_tops()  # a finding's top unit, should the unit tree have changed behind our back
+        self.stdout.write(f"已重算 {months} 个月的汇总；{moved} 个问题的最上级单位已按单位树更正。")
