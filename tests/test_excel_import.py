@@ -393,6 +393,37 @@ def test_the_unit_roster_refuses_unknown_parents_cycles_and_kinds(tmp_path, city
     assert not Unit.objects.filter(name__in=["甲", "乙"]).exists()
 
 
+def test_a_real_office_starts_from_its_own_roster_index_and_list_without_the_demo(tmp_path, db):
+    """DOMAIN.md, Corrections: migrate, then the roster, the index (its first system named after the
+    file) and a problem list whose sites are new and typed by everyday names."""
+    from issues.core.access import Role
+    from issues.models import IndexSystem
+    from tests.conftest import make_user
+
+    office = make_user("clerk", Role.OFFICE)
+    roster = workbook_file(tmp_path / "名册.xlsx", ["单位名称", "单位类型", "上级单位"],
+                           [["城东区", "区县", None], ["东门街道", "街道", "城东区"], ["东门社区", "社区", "东门街道"]],
+                           title=False)
+    assert import_units(roster, actor=office).ok
+    index = workbook_file(tmp_path / "2021年版测评体系.xlsx",
+                          ["指标编码", "测评项目", "测评内容", "测评标准", "适用点位类型", "牵头单位"],
+                          [["NM-08", "公共环境", "环境卫生", "无暴露垃圾", "农贸市场、小区", "东门街道"]])
+    report = import_index(index, actor=office)
+    assert report.ok and "已按文件名新建“2021年版测评体系”" in report.notes[0]
+    system = IndexSystem.objects.get()
+    assert (system.name, system.year, system.is_current) == ("2021年版测评体系", 2021, True)
+    assert set(system.items.get(code="NM-08").site_types.values_list("code", flat=True)) == {"PT-24", "PT-25"}
+    problems = ledger_file(tmp_path, [["G-1", "2026-11-02", "城东菜市场", "垃圾未清运", "东门社区", None, None, None,
+                                       None, "农贸市场", "NM-08"]],
+                           header=("问题编号", "发现日期", "点位名称", "问题描述", "责任单位", "配合单位", "扣分",
+                                   "整改时限", "督查批次", "点位类型", "测评指标编码"))
+    report = import_ledger(problems, actor=office, create_sites=True)
+    assert report.ok, report.errors
+    finding = Finding.objects.get()
+    assert finding.site.site_type.code == "PT-24" and finding.index_item.code == "NM-08"
+    assert finding.lead_top.name == "城东区"
+
+
 def test_the_index_and_its_responsibility_matrix_import_and_reimport(tmp_path, city):
     header = ["指标编码", "测评项目", "测评内容", "测评标准", "分值", "关键项目", "适用点位类型", "牵头单位", "配合单位", "责任领导"]
     rows = [["NM-08", "公共环境", "环境卫生（改）", "无垃圾", 2, "是", "PT-24", "城管局", "市公安局", "张副市长"],

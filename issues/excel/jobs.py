@@ -79,7 +79,7 @@ def run(job_id: int) -> ExcelJob:
                 result = registry_import.import_units(source, actor=user, dry_run=options.get("dry_run", False))
             else:
                 result = registry_import.import_index(source, actor=user, dry_run=options.get("dry_run", False),
-                                                      system_name=options.get("system", ""))
+                                                      system_name=options.get("system", ""), filename=job.filename)
             job.report = result.as_dict()
         job.status = ExcelJob.Status.DONE
     except ExcelRefused as exc:

@@ -186,7 +186,11 @@ def _write_units(parsed, existing: dict[str, Unit], actor) -> None:
 # --- the index -------------------------------------------------------------------------------
 
 
-def import_index(path: Path | str, *, actor, system_name: str = "", dry_run: bool = False) -> Report:
+def import_index(path: Path | str, *, actor, system_name: str = "", dry_run: bool = False,
+                 filename: str = "") -> Report:
+    """Read and write an index workbook into the system named, else the current one. On a fresh install
+    (no system at all) the first system is named after the file (`filename`, the uploaded name, else the
+    path's) and becomes current; the report's notes say so."""
     access.ensure_office(actor)
     report = Report(kind="index", dry_run=dry_run)
     rows = _rows(path, marker="指标编码", known=INDEX_COLUMNS, required=("指标编码", "测评项目", "测评内容"),
@@ -194,7 +198,10 @@ def import_index(path: Path | str, *, actor, system_name: str = "", dry_run: boo
     system = (IndexSystem.objects.filter(name=system_name).first() if system_name
               else IndexSystem.objects.filter(is_current=True).first())
     if system is None and not system_name:
-        raise ExcelRefused(_("还没有当前使用的测评体系；请用 --system 指定体系名称（没有时会新建）。"))
+        if IndexSystem.objects.exists():
+            raise ExcelRefused(_("没有标记为当前使用的测评体系；请用 --system 指定体系名称（没有时会新建）。"))
+        system_name = Path(filename or str(path)).stem.strip() or _("测评体系")
+        report.notes.append(_("还没有测评体系：已按文件名新建“%(name)s”并设为当前体系。") % {"name": system_name})
     existing = {squeeze(i.code).upper(): i for i in IndexItem.objects.filter(system=system)} if system else {}
     matcher = UnitMatcher(Unit.objects.filter(is_active=True))
     site_types = SiteTypeMatcher(SiteType.objects.all())
@@ -256,7 +263,8 @@ def import_index(path: Path | str, *, actor, system_name: str = "", dry_run: boo
 @transaction.atomic
 def _write_index(parsed, system, system_name, existing, actor) -> None:
     if system is None:
-        system = IndexSystem.objects.create(name=system_name, year=timezone.localdate().year,
+        year = re.search(r"(19|20)\d{2}", system_name)  # "2021年版测评体系" is of 2021
+        system = IndexSystem.objects.create(name=system_name, year=int(year.group()) if year else timezone.localdate().year,
                                             is_current=not IndexSystem.objects.filter(is_current=True).exists())
     categories = {c.name: c for c in IndexCategory.objects.filter(system=system)}
     for row, category_name, values, types, lead, co in parsed:
