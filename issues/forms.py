@@ -8,6 +8,7 @@ from html import escape
 from django import forms
 from django.conf import settings
 from django.forms.utils import flatatt
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -103,8 +104,6 @@ class Picker(forms.TextInput):
         return super().format_value(value)
 
     def render(self, name, value, attrs=None, renderer=None):
-        from django.urls import reverse
-
         listed = f"{name}-options"
         attrs = {**(attrs or {}), "list": listed, "data-options": reverse("filter_options", args=[self.source])}
         return format_html("{}<datalist id=\"{}\"></datalist>", super().render(name, value, attrs, renderer), listed)

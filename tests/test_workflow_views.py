@@ -253,6 +253,8 @@ def test_status_tabs_come_from_the_kept_counts_unless_other_filters_narrow_the_r
     assert tabs(city.dongmen_liaison) == ({"assigned": 3}, [])
     narrowed, counted = tabs(city.office, {"q": "东门"})  # another filter: the rows are counted
     assert narrowed == {"registered": 1, "assigned": 2} and counted
+    due_today, counted = tabs(city.office, {"due_within": 0})  # a zero that filters is still a filter
+    assert due_today == {} and counted
 
 
 def test_ledger_keeps_the_filters_in_pagination_links(client, city):

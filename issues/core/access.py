@@ -68,39 +68,51 @@ def unit_of(user) -> Unit | None:
     return profile.unit if profile is not None else None
 
 
+def _parents() -> dict[int, int | None]:
+    """Every unit's parent, from one query over the (small) unit table."""
+    return dict(Unit.objects.order_by().values_list("pk", "parent_id"))
+
+
 def subtree(unit_id: int) -> tuple[frozenset[int], bool]:
     """The unit and every unit below it, and whether it is a top unit (no parent: its subtree is the
-    findings whose `lead_top` it is), from one query over the (small) unit table."""
+    findings whose `lead_top` it is)."""
+    parents = _parents()
     children: dict[int | None, list[int]] = defaultdict(list)
-    top = False
-    for pk, parent_id in Unit.objects.order_by().values_list("pk", "parent_id"):
+    for pk, parent_id in parents.items():
         children[parent_id].append(pk)
-        top = top or (pk == unit_id and parent_id is None)
-    return _below(children, unit_id), top
+    return _below(children, unit_id), unit_id in parents and parents[unit_id] is None
 
 
 def descendant_ids(unit_id: int) -> frozenset[int]:
-    """The unit and every unit below it, from one query over the (small) unit table."""
+    """The unit and every unit below it."""
     return subtree(unit_id)[0]
 
 
+def _top(parents: dict, pk: int) -> int:
+    # a loop in the tree (which the roster import refuses) stops at the unit seen twice
+    node, seen = pk, {pk}
+    while parents.get(node) is not None and parents[node] not in seen:
+        node = parents[node]
+        seen.add(node)
+    return node
+
+
 def top_units() -> dict[int, int]:
-    """Each unit's top unit (itself when it has no parent), from one query over the unit table; a
-    loop in the tree (which the roster import refuses) stops at the unit seen twice."""
-    parent = dict(Unit.objects.order_by().values_list("pk", "parent_id"))
-    tops = {}
-    for pk in parent:
-        node, seen = pk, {pk}
-        while parent.get(node) is not None and parent[node] not in seen:
-            node = parent[node]
-            seen.add(node)
-        tops[pk] = node
-    return tops
+    """Each unit's top unit (itself when it has no parent)."""
+    parents = _parents()
+    return {pk: _top(parents, pk) for pk in parents}
 
 
-def top_of(unit_id: int) -> int:
-    """The top unit of this one (itself when it has no parent)."""
-    return top_units()[unit_id]
+def top_of(unit: Unit) -> int:
+    """The top unit of this one: itself when it has no parent (no query), else up the parents."""
+    if unit.parent_id is None:
+        return unit.pk
+    parents = {unit.pk: unit.parent_id}
+    node = unit.parent_id
+    while node is not None and node not in parents:
+        parents[node] = Unit.objects.filter(pk=node).values_list("parent_id", flat=True).first()
+        node = parents[node]
+    return _top(parents, unit.pk)
 
 
 def _below(children: dict[int | None, list[int]], unit_id: int) -> frozenset[int]:

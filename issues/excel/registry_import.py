@@ -170,14 +170,17 @@ def _write_units(parsed, existing: dict[str, Unit], actor) -> None:
             for key, value in fields.items():
                 setattr(unit, key, value)
             unit.save()
+    moved = False
     for row, name, _kind, _values in parsed:
         parent = row.text("上级单位")
         unit = units[squeeze(name)]
         parent_unit = units[squeeze(parent)] if parent else None
         if parent and unit.parent_id != parent_unit.pk:
+            moved = moved or squeeze(name) in existing  # a unit new to the roster has no findings yet
             unit.parent = parent_unit
             unit.save(update_fields=["parent"])
-    refresh_lead_tops()  # a unit that moved to another district takes its findings along
+    if moved:
+        refresh_lead_tops()  # a unit that moved to another district takes its findings along
     if parsed:
         AuditEvent.record(actor=actor, obj=units[squeeze(parsed[0][1])], action="import_units",
                           message=f"导入责任单位名册：{len(parsed)} 个单位")

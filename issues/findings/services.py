@@ -192,7 +192,7 @@ def register_finding(
         index_item=index_item,
         description=description,
         lead_unit=lead_unit,
-        lead_top_id=access.top_of(lead_unit.pk),
+        lead_top_id=access.top_of(lead_unit),
         deduction=deduction,
         severity=severity,
         found_on=found_on,
@@ -558,6 +558,7 @@ def record_deadline_misses(notice_ids: Sequence[int]) -> list[Miss]:
         Finding.objects.filter(pk__in_ids=IdList(ids_to)).exclude(status=to).update(status=to)
     label = _official(MissKind.DEADLINE.label)
     events, misses = [], []
+    moved: Counter = Counter()
     for (pk, finding_id, seq, missed_on, _requirement, status, miss_count, unit_id, number, _notice_unit), new in zip(
             rows, new_notices, strict=True):
         miss_count += 1  # as read under the batch's lock, plus this miss
@@ -572,6 +573,8 @@ def record_deadline_misses(notice_ids: Sequence[int]) -> list[Miss]:
             message=f"第{new.seq}次整改通知：{unit_names[unit_id]}，时限 {new.deadline.isoformat()}",
             data={"notice": new.pk, "seq": new.seq, "deadline": new.deadline.isoformat()}))
         if status != to:
+            moved[(unit_id, status, True)] -= 1  # the ledger's counts: from one status to the other
+            moved[(unit_id, to.value, True)] += 1
             events.append(AuditEvent(
                 at=when, action="reassign", object_type="finding", object_id=str(finding_id), finding_id=finding_id,
                 from_state=status, to_state=to,
@@ -584,16 +587,9 @@ def record_deadline_misses(notice_ids: Sequence[int]) -> list[Miss]:
         Submission.objects.filter(notice_id__in=list(late), decision=Decision.PENDING).update(notice_id=Case(
             *(When(notice_id=m.notice_id, then=Value(m.next.pk)) for m in misses if m.notice_id in late)
         ))
-    # the monthly figures: added to, not recounted (what a miss changes is known exactly); a finding
-    # whose late fix moved with it stays submitted, any other becomes (or stays) assigned
+    # the monthly figures and the ledger's counts: added to, not recounted (what a miss changes is known exactly)
     aggregates.add_deadline_misses(((row[9], row[3]) for row in rows),
                                    ((m.next.unit_id, m.next.deadline) for m in misses))
-    moved: Counter = Counter()
-    for pk, _finding_id, _seq, _day, _requirement, status, _count, unit_id, _number, _notice_unit in rows:
-        to = FindingStatus.SUBMITTED if pk in late else FindingStatus.ASSIGNED
-        if status != to:
-            moved[(unit_id, status, True)] -= 1
-            moved[(unit_id, to.value, True)] += 1
     aggregates.add_to_ledger_counts(moved)
     AuditEvent.objects.bulk_create(events)
     return misses
@@ -664,7 +660,7 @@ def decide_transfer(
         open_ids = list(finding.notices.filter(outcome=NoticeOutcome.OPEN).values_list("pk", flat=True))
         Notice.objects.filter(pk__in=open_ids).update(outcome=NoticeOutcome.SUPERSEDED, outcome_on=decided_on)
         lapse_extensions(open_ids)
-        finding.lead_unit, finding.lead_top_id = target, access.top_of(target.pk)
+        finding.lead_unit, finding.lead_top_id = target, access.top_of(target)
         finding.save(update_fields=["lead_unit", "lead_top"])
         _new_notice(
             finding=finding, unit=target, issued_on=decided_on,

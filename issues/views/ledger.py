@@ -73,18 +73,16 @@ def ledger_queryset(user):
     return findings.select_related("lead_unit", "site")  # a row shows the unit and the site, nothing more
 
 
-def kept_status_counts(filterset: FindingFilter, user) -> dict[str, int] | None:
-    """The status tabs' counts from LedgerCount, when no filter but the units narrows the page (the
-    ledger as it opens, a unit's or a district's); None when other filters need a count of the rows."""
-    chosen = filterset.form.cleaned_data if filterset.is_bound and filterset.is_valid() else {}
-    narrowing = {name for name, value in chosen.items()
-                 if name not in ("status", "o") and value not in (None, "", [], (), False)}
+def kept_status_counts(filterset: FindingFilter, user, narrowing: set[str]) -> dict[str, int] | None:
+    """The status tabs' counts from LedgerCount, when only the units narrow the page (the ledger as it
+    opens, a unit's or a district's); None when other filters need a count of the rows."""
     if narrowing - {"unit", "lead_unit"}:
         return None
     scope = access.visible_unit_ids(user)
     unit_user = scope is not None
     if unit_user and access.hidden_round_ids():
         return None  # a covert round's findings are left out of a unit's ledger: count the rows
+    chosen = filterset.form.cleaned_data if narrowing else {}
     for name in narrowing:
         units = filterset.subtree(chosen["unit"])[0] if name == "unit" else {chosen["lead_unit"]}
         scope = units if scope is None else scope & units
@@ -97,22 +95,26 @@ def kept_status_counts(filterset: FindingFilter, user) -> dict[str, int] | None:
 
 
 def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[tuple[str, str, int]]:
-    """Counts per status under the page's other filters, for the status tabs: the kept counts when only
-    units narrow the page, else the page's own filter set applied again without its status filter (a
-    second filter set would cost its forms again)."""
-    kept = kept_status_counts(filterset, user)
-    if kept is not None:
-        return [(value, label, kept.get(value, 0)) for value, label in FindingStatus.choices]
+    """Counts per status under the page's other filters, for the status tabs: the page's own filter
+    set applied again without its status filter (a second filter set would cost its forms again); a
+    filter that adds a condition narrows the rows (an unticked box does not). When only the units
+    narrow them, the kept counts; else a count of the rows."""
     base = access.findings_for(user).order_by()
-    scope = len(base.query.where.children)
+    narrowing = set()
     if filterset.is_bound and filterset.is_valid():
         for name, value in filterset.form.cleaned_data.items():
             if name not in ("status", "o"):
+                before = len(base.query.where.children)
                 base = filterset.filters[name].filter(base, value)
+                if len(base.query.where.children) > before:
+                    narrowing.add(name)
+    kept = kept_status_counts(filterset, user, narrowing)
+    if kept is not None:
+        return [(value, label, kept.get(value, 0)) for value, label in FindingStatus.choices]
     # the closed (most of a ledger) are counted as what is left of the total
     others = [status for status in FindingStatus.values if status != FindingStatus.CLOSED]
-    if len(base.query.where.children) > scope:  # a filter took effect (an unticked box does not)
-        # the filters decide which rows are read: one pass over them counts all and each other status
+    if narrowing:
+        # the filters decide which rows are read: one pass over them counts all and each other status,
         # counted by the status, which the indexes hold (on PostgreSQL a count of the id reads the table)
         counts = base.aggregate(all=Count("status"), **{s: Count("status", filter=Q(status=s)) for s in others})
         total = counts.pop("all")
