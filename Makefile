@@ -1,8 +1,12 @@
-.PHONY: run test lint bench
+.PHONY: run dev test lint bench
 
 # Set up and start everything (web, Redis, Celery worker and beat, demo data) on 127.0.0.1.
 run:
 	bash scripts/run.sh
+
+# The same with Django's development server: DEBUG on, code reloaded on change.
+dev:
+	bash scripts/run.sh dev
 
 # Set up and run all checks and tests.
 test:

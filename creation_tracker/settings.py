@@ -54,6 +54,7 @@ if DEBUG or env_bool("LEDGER_BENCH", False):
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "issues.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "issues.middleware.ChosenLanguageMiddleware",
@@ -158,6 +159,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "staticfiles"))
+# With DEBUG off, WhiteNoise serves the files collectstatic gathered, named by their content (so browsers
+# keep them for a year) and compressed ahead (gzip and brotli); with DEBUG on, straight from static/.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", not DEBUG)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage" if STATIC_MANIFEST
+                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# the favicon, robots.txt: files browsers ask for at the site's root
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # Uploaded photos default to a git-ignored folder in the project.
 MEDIA_URL = "media/"
@@ -248,9 +259,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # a refused or missing page is one line; a server error keeps its traceback
+    "filters": {"refusals_in_one_line": {"()": "issues.core.logfilters.RefusalsInOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals_in_one_line"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"},
+        # Django's request loggers would hand the record to the root's handler a second time
+        "django": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": False},
+    },
 }
 
 # Human-readable labels reused by several modules.

@@ -74,22 +74,27 @@ redis.Redis(host="127.0.0.1", port=int(sys.argv[1]), socket_connect_timeout=0.5)
 PY
 }
 
-# vendor_frontend: install the front-end libraries from npm and copy them into static/vendor/.
-# The copies are committed too, so the site also works where npm is missing.
+# vendor_frontend: install the front-end libraries from npm and build what the pages load into static/vendor/:
+# only the chart types and components the dashboard uses of ECharts, bundled by esbuild.
+# The built files are committed too, so the site also works where npm is missing.
 vendor_frontend() {
   if ! command -v npm >/dev/null 2>&1; then
     log "npm not found: using the committed copies in static/vendor/"
     return 0
   fi
-  local stamp="var/.npm-$(sha256sum package-lock.json | cut -c1-16)"
-  if [ ! -f "$stamp" ] || [ ! -f node_modules/echarts/dist/echarts.min.js ]; then
-    log "installing front-end libraries from npm"
-    npm ci --no-audit --no-fund --silent >var/npm.log 2>&1 || { tail -20 var/npm.log >&2; return 1; }
-    rm -f var/.npm-*
-    touch "$stamp"
+  local stamp="var/.npm-$(cat package-lock.json scripts/echarts-entry.js | sha256sum | cut -c1-16)"
+  if [ -f "$stamp" ] && [ -f static/vendor/echarts/echarts.ledger.min.js ]; then
+    return 0
   fi
+  log "installing front-end libraries from npm"
+  npm ci --no-audit --no-fund --silent >var/npm.log 2>&1 || { tail -20 var/npm.log >&2; return 1; }
   mkdir -p static/vendor/echarts
-  cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE static/vendor/echarts/
+  node_modules/.bin/esbuild scripts/echarts-entry.js --bundle --minify --format=iife --target=es2017 \
+    --legal-comments=none --log-level=warning --outfile=static/vendor/echarts/echarts.ledger.min.js \
+    >>var/npm.log 2>&1 || { tail -20 var/npm.log >&2; return 1; }
+  cp node_modules/echarts/LICENSE static/vendor/echarts/
+  rm -f var/.npm-*
+  touch "$stamp"
 }
 
 # ensure_postgresql: sets PG_BIN to the folder of Debian's PostgreSQL server programs, installing them if needed.

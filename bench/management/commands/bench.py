@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils import timezone
@@ -38,6 +39,9 @@ class Command(BaseCommand):
         parser.add_argument("--table-only", action="store_true", help="只按已保存的结果打印表格")
 
     def handle(self, *args, scale: float, runs: int, reuse: bool, excel_rows: int, **options):
+        if not options["table_only"] and settings.STATIC_MANIFEST:
+            # pages name their static files as collected (by content), as in production
+            call_command("collectstatic", interactive=False, verbosity=0)
         if not options["table_only"]:
             figures = self.measure(scale, runs, reuse, excel_rows, options)
             path = result_path(connection.vendor, scale)
