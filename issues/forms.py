@@ -191,6 +191,11 @@ class FindingForm(forms.Form):
     severity = forms.ChoiceField(label=_("严重程度"), choices=Severity.choices, initial=Severity.GENERAL,
                                  widget=forms.RadioSelect)
     found_on = forms.DateField(label=_("发现日期"), widget=DateInput)
+    source = forms.CharField(
+        label=_("问题来源"), max_length=40, required=False,
+        widget=forms.TextInput(attrs={"list": "source-options", "autocomplete": "off"}),
+        help_text=_("不选督查批次时，问题归入该来源当天的批次；选了批次则以批次的来源为准。"),
+    )
     inspection_round = forms.ModelChoiceField(
         label=_("督查批次"), queryset=InspectionRound.objects.all(), required=False, widget=QuickSelect,
     )
@@ -200,12 +205,13 @@ class FindingForm(forms.Form):
     requirement = forms.CharField(label=_("整改要求"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     photos = PhotosField(label=_("现场照片"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, source: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lead_unit"].queryset = unit_choices()
         self.fields["co_units"].queryset = unit_choices()
         self.fields["inspection_round"].queryset = InspectionRound.objects.order_by("-held_on", "-pk")
         self.fields["found_on"].initial = timezone.localdate()
+        self.fields["source"].initial = source or RoundSource.DAILY
 
     def clean_site_name(self):
         name = self.cleaned_data["site_name"].strip()

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from issues.core.access import Role
 from issues.findings import services as svc
 from issues.models import (
     AuditEvent,
@@ -20,6 +21,7 @@ from issues.models import (
     IndexCategory,
     IndexItem,
     IndexSystem,
+    InspectionRound,
     Notice,
     NoticeOutcome,
     Photo,
@@ -28,7 +30,7 @@ from issues.models import (
     TransferRequest,
     TransferStatus,
 )
-from tests.conftest import jpeg
+from tests.conftest import jpeg, make_user
 
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
 D = dt.date
@@ -843,3 +845,44 @@ def test_a_ledger_row_shows_each_cell_with_its_column_name_for_the_phone(client,
     client.post("/i18n/setlang/", {"language": "en", "next": "/findings/"})
     english = client.get("/findings/").content.decode()
     assert 'data-label="Deadline"' in english and "<b>overdue</b>" in english
+
+
+def test_a_finding_logged_in_the_browser_carries_its_source_into_the_filter_and_the_export(client, city, tmp_path):
+    import openpyxl
+
+    from issues.excel.ledger_export import LEDGER_HEADERS, export_for
+
+    client.force_login(city.office)
+    form = client.get("/findings/new/").context["form"]
+    assert form["source"].value() == "市创文办日常督查"  # the default the first time
+    fields = {"description": "垃圾桶满溢", "lead_unit": city.dongmen_sq.pk, "found_on": "2026-11-02",
+              "deduction": "1", "severity": "general", "photos": [upload()]}
+    assert client.post("/findings/new/", {**fields, "source": "市创文办日常督查"}).status_code == 302
+    daily = Finding.objects.get()
+    assert daily.inspection_round.name == "市创文办日常督查（2026-11-02）"
+    assert client.post("/findings/new/", {**fields, "source": "专项督查", "photos": [upload()]}).status_code == 302
+    # the clerk's next form offers the source used last; another clerk still starts from the default
+    assert client.get("/findings/new/").context["form"]["source"].value() == "专项督查"
+    other = make_user("clerk-2", Role.OFFICE)
+    client.force_login(other)
+    assert client.get("/findings/new/").context["form"]["source"].value() == "市创文办日常督查"
+
+    client.force_login(city.office)
+    listed = client.get("/findings/", {"source": "市创文办日常督查"}).content.decode()
+    assert daily.display_number in listed and listed.count("垃圾桶满溢") == 1
+    out = tmp_path / "ledger.xlsx"
+    export_for(None, {}, out)
+    rows = [dict(zip(LEDGER_HEADERS, (c.value for c in row), strict=True))
+            for row in openpyxl.load_workbook(out)["问题台账"].iter_rows(min_row=2)]
+    assert sorted((r["问题来源"], r["督查批次"]) for r in rows) == [
+        ("专项督查", "专项督查（2026-11-02）"), ("市创文办日常督查", "市创文办日常督查（2026-11-02）")]
+
+
+def test_a_chosen_round_decides_the_source(client, city):
+    batch = InspectionRound.objects.create(name="第一批", source="省文明办暗访", held_on=dt.date(2026, 11, 2))
+    client.force_login(city.office)
+    response = client.post("/findings/new/", {
+        "description": "垃圾桶满溢", "lead_unit": city.dongmen_sq.pk, "found_on": "2026-11-02", "deduction": "1",
+        "severity": "general", "photos": [upload()], "source": "专项督查", "inspection_round": batch.pk})
+    assert response.status_code == 302
+    assert Finding.objects.get().inspection_round == batch and InspectionRound.objects.count() == 1

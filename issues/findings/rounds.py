@@ -1,4 +1,5 @@
-"""Covert rounds (暗访, DOMAIN.md "Field practice").
+"""Inspection rounds (督查批次): covert rounds (暗访, DOMAIN.md "Field practice"), and the day's round of
+a source that a finding logged without a chosen round belongs to.
 
 The findings of a covert round stay with the office: units cannot see them and no notice is
 issued. Publishing the round issues every waiting finding's first notice at once, dated on the
@@ -19,7 +20,16 @@ from django.utils.translation import gettext as _
 from issues.core import access
 from issues.core.exceptions import LedgerError
 from issues.findings.services import issue_notice
-from issues.models import AuditEvent, FindingStatus, InspectionRound, Notice, NotificationKind, Unit
+from issues.models import (
+    AuditEvent,
+    FindingStatus,
+    InspectionRound,
+    Notice,
+    NotificationKind,
+    Profile,
+    RoundSource,
+    Unit,
+)
 from issues.notifications import messages as notify
 
 
@@ -61,6 +71,32 @@ def publish_round(*, actor, round_id: int, published_at: dt.datetime | None = No
         for unit in Unit.objects.filter(pk__in=list(by_unit)).order_by("pk")
     ])
     return notices
+
+
+@transaction.atomic
+def round_for_source(*, actor, source: str, held_on: dt.date) -> InspectionRound:
+    """The day's round of a source (e.g. 市创文办日常督查（2026-12-05）), for a finding logged without
+    choosing a round, so it carries its source into the filters and the export; the clerk's next
+    finding offers the same source."""
+    access.ensure_office(actor)
+    source = (source or "").strip()[:40] or RoundSource.DAILY
+    name = f"{source}（{held_on:%Y-%m-%d}）"
+    inspection_round, created = InspectionRound.objects.get_or_create(
+        name=name, defaults={"source": source, "held_on": held_on,
+                             "created_by": actor if getattr(actor, "pk", None) else None})
+    if inspection_round.is_hidden:
+        raise LedgerError(_("“%(round)s”是尚未发布的暗访批次，请在“督查批次”中直接选择它。") % {"round": name})
+    if created:
+        AuditEvent.record(actor=actor, obj=inspection_round, action="round_created",
+                          message=f"登记问题时按来源新建督查批次“{name}”")
+    Profile.objects.filter(user=actor).exclude(last_source=source).update(last_source=source)
+    return inspection_round
+
+
+def last_source(user) -> str:
+    """The source this clerk logged the last finding under; 市创文办日常督查 the first time."""
+    profile = Profile.objects.filter(user=user).values_list("last_source", flat=True).first()
+    return profile or RoundSource.DAILY
 
 
 @transaction.atomic

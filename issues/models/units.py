@@ -117,6 +117,8 @@ class Profile(models.Model):
     )
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
     post = models.CharField(_("职务"), max_length=60, blank=True)
+    # offered again on the next finding this clerk logs
+    last_source = models.CharField(_("上次的问题来源"), max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("用户资料")

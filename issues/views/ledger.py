@@ -26,7 +26,7 @@ from issues.core.names import item_labels, unit_labels
 from issues.core.pagination import TwoStepPaginator, rows_by_ids
 from issues.core.workcalendar import WorkCalendar
 from issues.filters import FindingFilter
-from issues.findings import extensions, photos, receipts
+from issues.findings import extensions, photos, receipts, rounds
 from issues.findings import services as svc
 from issues.forms import (
     BatchAssignForm,
@@ -55,6 +55,7 @@ from issues.models import (
     NoticeOutcome,
     Photo,
     PhotoKind,
+    RoundSource,
     Submission,
     TransferRequest,
     TransferStatus,
@@ -547,11 +548,14 @@ def transfer_decide(request, pk):
 
 @office_required
 def finding_create(request):
-    form = FindingForm(request.POST or None, request.FILES or None)
+    form = FindingForm(request.POST or None, request.FILES or None, source=rounds.last_source(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             with transaction.atomic():
+                if data["inspection_round"] is None:
+                    data["inspection_round"] = rounds.round_for_source(
+                        actor=request.user, source=data["source"], held_on=data["found_on"])
                 site = form.site
                 if site is None and data["site_name"]:
                     site = svc.create_site(actor=request.user, name=data["site_name"], site_type=data["new_site_type"],
@@ -582,7 +586,8 @@ def finding_create(request):
             if request.POST.get("another"):
                 return redirect("finding_create")
             return redirect("finding_detail", pk=finding.pk)
-    return render(request, "issues/finding_form.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "issues/finding_form.html", {"form": form, "sources": RoundSource.values},
+                  status=400 if form.errors else 200)
 
 
 # --- photos ------------------------------------------------------------------------------
