@@ -429,8 +429,8 @@ def test_a_fix_without_photos_or_note_is_refused_next_to_the_fields(client, city
     finding, _ = city.assigned()
     client.force_login(city.dongmen_liaison)
     response = client.post(f"/findings/{finding.pk}/submit/", {"note": ""})
-    page = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
     assert "这个字段是必填项" in page and "请至少上传一张照片" in page
     assert not Submission.objects.exists()
 
@@ -442,8 +442,50 @@ def test_a_file_that_is_not_an_image_is_refused_by_name(client, city):
     client.force_login(city.dongmen_liaison)
     bad = SimpleUploadedFile("报告.jpg", b"%PDF-1.4 not an image", content_type="image/jpeg")
     response = client.post(f"/findings/{finding.pk}/submit/", {"note": "已整改", "photos": [bad]})
-    assert response.status_code == 400 and "“报告.jpg”不是可识别的图片文件" in response.content.decode()
+    assert response.status_code == 302 and "“报告.jpg”不是可识别的图片文件" in client.get(response.url).content.decode()
     assert not Submission.objects.exists() and not Photo.objects.exists()
+
+
+def test_a_failed_fix_sends_the_browser_back_to_the_finding_with_the_note_and_the_error(client, city):
+    """A reload after a failed upload must not post the files again: the answer is a redirect to the
+    finding's page, where the form shows what was typed, the error at the photos, and the photo buttons."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    finding, _ = city.assigned()
+    client.force_login(city.dongmen_liaison)
+    bad = SimpleUploadedFile("报告.jpg", b"%PDF-1.4 not an image", content_type="image/jpeg")
+    response = client.post(f"/findings/{finding.pk}/submit/", {"note": "垃圾已清运，地面已冲洗", "photos": [bad]})
+    assert response.status_code == 302 and response.url == f"/findings/{finding.pk}/#submit"
+    page = client.get(response.url)
+    form = page.context["submit_form"]
+    assert form["note"].value() == "垃圾已清运，地面已冲洗"
+    assert form.errors["photos"] == ["“报告.jpg”不是可识别的图片文件。"]
+    html = page.content.decode()
+    assert "照片没有保存" in html and 'capture="environment"' in html and "从相册选择" in html
+    # shown once: the next visit is the plain page
+    again = client.get(f"/findings/{finding.pk}/")
+    assert not again.context["submit_form"].is_bound and "照片没有保存" not in again.content.decode()
+
+
+def test_a_rejected_fix_keeps_its_photos_under_its_outcome_and_reason_latest_first(client, city):
+    finding, notice = city.assigned()
+    client.force_login(city.dongmen_liaison)
+    client.post(f"/findings/{finding.pk}/submit/", {"note": "已清理", "photos": [upload("first.jpg", (200, 0, 0))]})
+    first = Submission.objects.get()
+    client.force_login(city.office)
+    client.post(f"/submissions/{first.pk}/reject/", {"reason": "角落仍有垃圾"})
+    client.force_login(city.dongmen_liaison)
+    client.post(f"/findings/{finding.pk}/submit/", {"note": "已彻底清理", "photos": [upload("second.jpg", (0, 200, 0))]})
+    second = Submission.objects.exclude(pk=first.pk).get()
+    page = client.get(f"/findings/{finding.pk}/")
+    assert [fix.pk for fix in page.context["fixes"]] == [second.pk, first.pk]
+    html = page.content.decode()
+    after = html[html.index("<h2>整改后</h2>"):]
+    new_photo = second.photos.get().pk
+    old_photo = first.photos.get().pk
+    # the pending fix and its photo come first; the rejected one is marked 退回 with its reason
+    assert after.index("待复核") < after.index(f"/photos/{new_photo}/") < after.index("退回") \
+        < after.index("退回原因：角落仍有垃圾") < after.index(f"/photos/{old_photo}/")
 
 
 def test_a_new_finding_with_a_bad_photo_keeps_nothing_and_says_so_at_the_photos(client, city):
@@ -477,7 +519,7 @@ def test_photo_size_limit_is_configurable(client, city, settings):
     finding, _ = city.assigned()
     client.force_login(city.dongmen_liaison)
     response = client.post(f"/findings/{finding.pk}/submit/", {"note": "已整改", "photos": [upload()]})
-    assert response.status_code == 400 and "上限" in response.content.decode()
+    assert response.status_code == 302 and "上限" in client.get(response.url).content.decode()
 
 
 def test_heic_webp_and_png_photos_are_accepted_and_get_thumbnails(city):

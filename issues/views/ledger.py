@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, Sum
+from django.forms import FileField
 from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -263,8 +264,8 @@ def detail_context(request, finding: Finding, **forms) -> dict:
     can = access.finding_rights(user, finding, current=current, pending=pending, transfer=transfer,
                                 pending_extension=pending_extension, today=today)
     before_photos = [p for p in finding.photos.all() if p.kind == PhotoKind.BEFORE]
-    after_photos = latest_after_photos(notices)
-    photos.flag_after_photos(finding, after_photos, before_photos)
+    fixes = fixes_latest_first(notices)
+    photos.flag_after_photos(finding, [p for fix in fixes for p in fix.after_photos], before_photos)
     return {
         "finding": finding,
         "notices": notices,
@@ -274,7 +275,7 @@ def detail_context(request, finding: Finding, **forms) -> dict:
         "pending": pending,
         "transfer": transfer,
         "before_photos": before_photos,
-        "after_photos": after_photos,
+        "fixes": fixes,
         "events": AuditEvent.objects.filter(finding=finding).select_related("actor").order_by("pk"),
         "sanctions": finding.sanctions.select_related("rule", "unit").all(),
         "co_units": list(finding.co_units.all()),
@@ -297,13 +298,16 @@ def detail_context(request, finding: Finding, **forms) -> dict:
     }
 
 
-def latest_after_photos(notices) -> list[Photo]:
-    """The photos of the latest fix; earlier fixes keep theirs in the notice chain."""
-    submissions = [sub for n in notices for sub in n.submissions.all()]
-    if not submissions:
-        return []
-    latest = max(submissions, key=lambda sub: (sub.submitted_at, sub.pk))
-    return list(latest.photos.all())
+def fixes_latest_first(notices) -> list[Submission]:
+    """Every fix reported (整改反馈) with its photos as `after_photos`, the latest first: a rejected fix's
+    photos stay beside its outcome and reason, never as if they were the current ones."""
+    fixes = sorted((sub for n in notices for sub in n.submissions.all()),
+                   key=lambda sub: (sub.submitted_at, sub.pk), reverse=True)
+    seq = {n.pk: n.seq for n in notices}
+    for fix in fixes:
+        fix.after_photos = list(fix.photos.all())
+        fix.notice_seq = seq[fix.notice_id]
+    return fixes
 
 
 def _finding(request, pk) -> Finding:
@@ -318,7 +322,37 @@ def _finding(request, pk) -> Finding:
 @require_safe
 def finding_detail(request, pk):
     finding = _finding(request, pk)
-    return render(request, "issues/finding_detail.html", detail_context(request, finding))
+    return render(request, "issues/finding_detail.html",
+                  detail_context(request, finding, **_failed_form(request, finding)))
+
+
+# Forms sent with files: when one fails, the browser is sent back to the finding's page (so a reload
+# does not post the files again), and the form comes back there with what was typed and the errors.
+FORMS_WITH_FILES = {"submit_form": SubmitFixForm}
+
+
+def _keep_failed_form(request, finding, form_key: str, form):
+    request.session["failed_form"] = {
+        "finding": finding.pk, "key": form_key,
+        "data": {name: form.data.get(name, "") for name, field in form.fields.items()
+                 if not isinstance(field, FileField)},
+        "errors": {name: [str(e) for e in errors] for name, errors in form.errors.items()},
+    }
+    return HttpResponseRedirect(reverse("finding_detail", args=[finding.pk]) + "#" + form_key.removesuffix("_form"))
+
+
+def _failed_form(request, finding) -> dict:
+    kept = request.session.get("failed_form")
+    if not kept or kept["finding"] != finding.pk or kept["key"] not in FORMS_WITH_FILES:
+        return {}
+    del request.session["failed_form"]
+    form = FORMS_WITH_FILES[kept["key"]](data=kept["data"])
+    form.full_clean()
+    form.errors.clear()  # the errors of the files it was sent with, not of this copy without them
+    for name, messages_ in kept["errors"].items():
+        for message in messages_:
+            form.add_error(None if name == "__all__" else name, message)
+    return {kept["key"]: form}
 
 
 def _rerender(request, finding, status=400, **forms):
@@ -333,14 +367,16 @@ def _done(request, finding, message):
 
 def _act(request, finding, form, form_key: str, action, success, error_field=None):
     """Validate the form, call the service; re-render with the input and the error, or redirect."""
+    failed = _keep_failed_form if form_key in FORMS_WITH_FILES else (
+        lambda request, finding, form_key, form: _rerender(request, finding, **{form_key: form}))
     if not form.is_valid():
-        return _rerender(request, finding, **{form_key: form})
+        return failed(request, finding, form_key, form)
     try:
         result = action(form.cleaned_data)
     except LedgerError as exc:
         field = exc.field if exc.field in form.fields else error_field
         form.add_error(field, exc.message)
-        return _rerender(request, finding, **{form_key: form})
+        return failed(request, finding, form_key, form)
     return _done(request, finding, success(result, form.cleaned_data))
 
 
