@@ -326,3 +326,27 @@ def test_checklist_walk_receipt_and_extension_on_a_phone(browser, live_server, c
     extension = finding.current_notice.extensions.get()
     assert extension.status == ExtensionStatus.APPROVED
     assert extension.granted_deadline == dt.date.fromordinal(later)
+
+
+def test_the_ledger_at_1366_px_keeps_dates_and_badges_on_one_line_and_cuts_long_descriptions(
+        browser, live_server, city):
+    long_text = "农贸市场东侧通道" + "垃圾堆放、占道经营、污水横流，" * 8 + "需立即清理"
+    city.assigned(description=long_text)
+    city.finding(description="公厕缺少洗手液")
+    page = login(browser, live_server, "clerk", DESKTOP)
+    page.goto(f"{live_server.url}/findings/")
+    row = page.locator("table.ledger tbody tr").filter(has_text="农贸市场东侧通道").first
+    line = float(page.evaluate("parseFloat(getComputedStyle(document.body).lineHeight) || 24"))
+    for label in ("发现日期", "状态", "整改时限", "责任单位"):
+        cell = row.locator(f'td[data-label="{label}"]')
+        text_height = cell.evaluate(
+            "td => { const r = document.createRange(); r.selectNodeContents(td); return r.getBoundingClientRect().height; }")
+        assert text_height < 1.8 * line, f"{label} wraps: {cell.inner_text()!r}"
+    description = row.locator("a.desc")
+    assert description.evaluate("a => a.scrollWidth > a.clientWidth"), "the long description is not cut"
+    assert description.evaluate("a => getComputedStyle(a).textOverflow") == "ellipsis"
+    assert description.get_attribute("title").startswith("农贸市场东侧通道垃圾堆放")
+    table_width = page.locator("table.ledger").evaluate("t => t.getBoundingClientRect().width")
+    assert table_width <= DESKTOP["width"], "the table overflows the window"
+    shot(page, "ledger-1366")
+    page.context.close()

@@ -33,7 +33,10 @@ def finding_rows(findings, with_checks: bool) -> SafeString:
     column's name (data-label) for the phone layout. `with_checks`: a box on each registered finding."""
     labels = [_("问题编号"), _("发现日期"), _("问题描述"), _("点位"), _("责任单位"), _("状态"), _("整改时限"),
               _("未按期"), _("扣分")]
-    heads = [f'<td data-label="{escape(label)}">' for label in labels]
+    # dates, the status and the deadline never wrap; the description takes the width left and is cut
+    kinds = ["nowrap", "nowrap", "desc-cell", "name-cell", "name-cell", "nowrap", "nowrap", "", ""]
+    heads = [f'<td data-label="{escape(label)}" class="{kind}">' if kind else f'<td data-label="{escape(label)}">'
+             for label, kind in zip(labels, kinds, strict=True)]
     badges = {value: badge(value, label) for value, label in FindingStatus.choices}
     link_of = path_maker("finding_detail")
     relapse = f' <span class="badge relapse">{escape(_("反弹"))}</span>'
@@ -57,7 +60,8 @@ def finding_rows(findings, with_checks: bool) -> SafeString:
             f'<tr class="{"overdue" if f.is_overdue else ""}">{check}'
             f'{heads[0]}<a class="number" href="{link}">{number}</a>{relapse if f.relapse_of_id else ""}</td>'
             f"{heads[1]}{f.found_on.isoformat()}</td>"
-            f'{heads[2]}<a class="desc" href="{link}">{escape(shortened(f.description, 60, cut))}</a></td>'
+            f'{heads[2]}<a class="desc" href="{link}" title="{escape(shortened(f.description, 300, cut))}">'
+            f"{escape(shortened(f.description, 80, cut))}</a></td>"
             f"{heads[3]}{escape(site)}</td>"
             f"{heads[4]}{escape(f.lead_unit.name)}</td>"
             f"{heads[5]}{badges.get(f.status) or badge(f.status, f.status)}</td>"
