@@ -162,3 +162,29 @@ def test_trend_numbers_and_the_on_time_rate_open_the_findings_behind_them(client
     assert "共 1 个问题" in missed and "十月逾期" in missed
     due = due.content.decode()
     assert "十一月的" in due and "十月按期" not in due  # November's notices due so far
+
+
+def test_this_month_s_closures_are_compared_with_the_same_days_of_last_month(client, city):
+    """On 5 December, 本月销号 is compared with 1-5 November, not with the whole of November."""
+    from tests.conftest import jpeg
+
+    def close(on: dt.date):
+        with time_machine.travel(dt.datetime.combine(on, dt.time(10), tzinfo=SH), tick=False):
+            finding, notice = city.assigned(issued_on=on, deadline=on + dt.timedelta(days=7))
+            sub = svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已整改", photos=[jpeg()])
+            svc.approve_submission(actor=city.office, submission_id=sub.pk, decided_on=on)
+
+    for day in (dt.date(2026, 11, 3), dt.date(2026, 11, 4)):  # within 1-5 November
+        close(day)
+    for _ in range(5):
+        close(dt.date(2026, 11, 20))  # later in November: not compared
+    for _ in range(3):
+        close(dt.date(2026, 12, 2))
+    client.force_login(city.leader)
+    with time_machine.travel(dt.datetime(2026, 12, 5, 9, tzinfo=SH), tick=False):
+        page = client.get("/dashboard/").content.decode()
+    tile = re.search(r"<b>(\d+)</b><span>本月销号</span><small class=\"delta\">([^<]+)</small>", page)
+    assert tile and tile.group(1) == "3" and tile.group(2) == "较上月1–5日 +1"
+    with time_machine.travel(dt.datetime(2026, 12, 1, 9, tzinfo=SH), tick=False):
+        first_day = client.get("/dashboard/").content.decode()
+    assert re.search(r"<span>本月销号</span><small class=\"delta\">较上月1日 [+-]\d+</small>", first_day)

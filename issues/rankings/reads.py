@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from dateutil.relativedelta import relativedelta
@@ -109,6 +110,24 @@ def period_figures(user, start, end, today) -> dict:
     extensions = ExtensionRequest.objects.filter(status=ExtensionStatus.APPROVED, notice__in=notices).count()
     return _flow(found=counts["n"], relapses=counts["relapses"], due=due, on_time=on_time, extensions=extensions,
                  closed=findings.filter(closed_on__range=(start, end)).count())
+
+
+def same_span_last_month(today) -> tuple[dt.date, dt.date]:
+    """The first days of last month as many as this month has had (to its last day at most): the span a
+    month-to-date count is compared with."""
+    start = today.replace(day=1) - relativedelta(months=1)
+    end = min(start + relativedelta(days=today.day - 1), today.replace(day=1) - relativedelta(days=1))
+    return start, end
+
+
+def span_counts(user, start, end) -> dict:
+    """Findings closed, found and found as relapses in [start, end], of those this user may see."""
+    findings = access.findings_for(user)
+    found = findings.filter(found_on__range=(start, end)).exclude(status=FindingStatus.VOID).aggregate(
+        n=Count("found_on"), relapses=Count("relapse_of"))
+    closed = findings.filter(closed_on__range=(start, end)).aggregate(n=Count("closed_on"))["n"]
+    return {"closed": closed, "found": found["n"],
+            "relapse_rate": _rate(found["relapses"], found["n"])}
 
 
 def _flow(*, found, relapses, due, on_time, closed, misses=None, extensions=0, **_ignored) -> dict:

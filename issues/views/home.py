@@ -64,6 +64,9 @@ def dashboard(request):
             if row is not None:
                 row["unit_url"] = unit_url(row["unit"].pk)
     now, before, trend = figures["now"], figures["before"], figures["trend"]
+    # counts so far this month against the same days of last month; a rate against last month's whole
+    span_start, span_end = selectors.same_span_last_month(today)
+    span = selectors.span_counts(user, span_start, span_end)
     stock_before = selectors.stock_last_month(user, start - relativedelta(months=1))
     open_total, overdue = figures["open"], figures["overdue"]
     policy = Policy.current()
@@ -79,9 +82,10 @@ def dashboard(request):
         "open_delta": None if stock_before is None else open_total - stock_before["open"],
         "overdue_delta": None if stock_before is None else overdue - stock_before["overdue"],
         "now": now, "before": before,
-        "closed_delta": now["closed"] - before["closed"],
+        "span_start": span_start, "span_end": span_end,
+        "closed_delta": now["closed"] - span["closed"],
         "on_time_delta": _delta(now["on_time_rate"], before["on_time_rate"]),
-        "relapse_delta": _delta(now["relapse_rate"], before["relapse_rate"]),
+        "relapse_delta": _delta(now["relapse_rate"], span["relapse_rate"]),
         "sanctions_in_force": sanctions,
         "rankings": figures["rankings"],
         "sees_all": unit_ids is None,
