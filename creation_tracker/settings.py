@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_filters",
-    "axes",
+    "issues.apps.LoginGuardConfig",  # django-axes, named for the admin
     "issues",
     "demo",
 ]

@@ -4,7 +4,10 @@ Ledger records (findings, notices, submissions, sanctions) change only through t
 so here they are read-only; the audit log can be read by all who may see it and changed by no one.
 """
 
-from django.contrib import admin
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
+from axes.utils import reset
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import User
 from django.db import models as djmodels
@@ -333,3 +336,27 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "channel", "subject", "status", "attempts", "sent_at", "last_error"]
     list_filter = ["channel", "status"]
     search_fields = ["subject", "target"]
+
+
+# --- failed logins (django-axes) ------------------------------------------------------------------
+
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class LockoutAdmin(AxesAccessAttemptAdmin):
+    """A username that failed too often from one address waits AXES_COOLOFF_MINUTES; the office can
+    lift that at once for the rows it selects."""
+
+    actions = ["unlock"]
+
+    @admin.action(description=_("解锁所选账号（清除失败次数，可立即重新登录）"), permissions=["delete"])
+    def unlock(self, request, queryset):
+        unlocked = []
+        for attempt in queryset.order_by("username", "ip_address"):
+            m.AuditEvent.record(actor=request.user, obj=attempt, action="login_unlocked",
+                              message=f"解锁账号“{attempt.username}”（{attempt.ip_address}）")
+            reset(ip=attempt.ip_address, username=attempt.username)
+            unlocked.append(attempt.username)
+        self.message_user(request, _("已解锁：%(names)s。") % {"names": "、".join(unlocked)}, messages.SUCCESS)

@@ -1,5 +1,7 @@
+from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _ensure_roles(sender, **kwargs):
@@ -29,3 +31,9 @@ class IssuesConfig(AppConfig):
         # Groups need the permissions that Django creates after migrate.
         post_migrate.connect(_ensure_roles, sender=self, dispatch_uid="issues.ensure_roles")
         post_migrate.connect(_ensure_monthly_figures, sender=self, dispatch_uid="issues.monthly_figures")
+
+
+class LoginGuardConfig(AxesAppConfig):
+    """django-axes (failed logins and lockouts) under a name the office reads in the admin."""
+
+    verbose_name = _("登录保护")

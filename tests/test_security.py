@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from PIL import Image
@@ -71,6 +72,37 @@ def test_office_staff_lift_a_lockout_in_the_admin(city, settings):
     assert "dongmen" in office.get("/admin/axes/accessattempt/").content.decode()
     assert office.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"}).status_code == 302
     assert sign_in(client, "dongmen", RIGHT).status_code == 302
+
+
+def test_the_admin_s_login_protection_speaks_chinese_and_unlocks_a_selected_account(city, settings):
+    from axes.models import AccessAttempt
+
+    from issues.models import AuditEvent
+
+    client = Client(REMOTE_ADDR="10.1.2.6")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "dongmen", WRONG)
+    assert sign_in(client, "dongmen", RIGHT).status_code == 429
+    city.office.is_staff = True
+    city.office.save(update_fields=["is_staff"])
+    office = Client()
+    office.force_login(city.office)
+    index = office.get("/admin/").content.decode()
+    assert "登录保护" in index and "失败登录计数（锁定）" in index and "失败登录记录" in index
+    assert "Access attempts" not in index and "Axes" not in index
+    listing = office.get("/admin/axes/accessattempt/").content.decode()
+    assert "解锁所选账号" in listing and "尝试时间" in listing and "IP 地址" in listing
+    attempt = AccessAttempt.objects.get(username="dongmen")
+    answer = office.post("/admin/axes/accessattempt/", {
+        "action": "unlock", "_selected_action": [attempt.pk]}, follow=True)
+    assert "已解锁：dongmen。" in answer.content.decode()
+    assert not AccessAttempt.objects.exists()
+    event = AuditEvent.objects.get(action="login_unlocked")
+    assert event.actor == city.office and "dongmen" in event.message
+    assert sign_in(client, "dongmen", RIGHT).status_code == 302
+    # the same page in English, when chosen
+    office.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Access attempts" in office.get("/admin/").content.decode()
 
 
 def test_weak_new_passwords_are_refused_with_the_reason(client, city):
