@@ -95,7 +95,7 @@ class SiteTypeAdmin(NoDeleteAdmin):
 
 @admin.register(m.IndexSystem)
 class IndexSystemAdmin(NoDeleteAdmin):
-    list_display = ["name", "year", "is_current"]
+    list_display = ["name", "year", "is_current", "is_reference"]
 
 
 @admin.register(m.IndexCategory)

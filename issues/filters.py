@@ -17,6 +17,7 @@ from issues.core.names import AmbiguousName, CellError, UnitMatcher, item_labels
 from issues.forms import Picker, PickField, QuickSelect
 from issues.models import (
     EscalationRule,
+    Finding,
     FindingStatus,
     IndexCategory,
     IndexItem,
@@ -97,9 +98,19 @@ def _resolver(labels, kind: str, fallback=None):
     return resolve
 
 
+def ledger_items():
+    """The index items the ledger is filtered by: every index system's, and of the reference checklists
+    installed with the ledger only those a finding names (a site checked against them before the
+    office's own index covered its type)."""
+    named = Exists(Finding.objects.filter(index_item=OuterRef("pk")))
+    return IndexItem.objects.filter(Q(system__is_reference=False) | named)
+
+
 def _item_by_code(text: str) -> int:
-    """An index item by its code alone ("3.2.1"), in the newest system that has it."""
-    found = IndexItem.objects.filter(code=squeeze(text)).order_by("-system__year").values_list("pk", flat=True)[:1]
+    """An index item by its code alone ("3.2.1"), in the newest system that has it (the office's before
+    the reference checklists)."""
+    found = (ledger_items().filter(code=squeeze(text)).order_by("system__is_reference", "-system__year")
+             .values_list("pk", flat=True)[:1])
     if not found:
         raise CellError(_("没有这个指标（请写指标编号或从列表中选择）"))
     return found[0]
@@ -167,10 +178,10 @@ class FindingFilter(df.FilterSet):
             resolve=_resolver(lambda: unit_labels(units), _("单位"), lambda text: UnitMatcher(units).get(text).pk),
         )
         self.filters["item"].extra.update(
-            widget=Picker("items", lambda pk: item_labels(IndexItem.objects.filter(
+            widget=Picker("items", lambda pk: item_labels(ledger_items().filter(
                 code__in=IndexItem.objects.filter(pk=pk).values("code"))).get(pk),
                 attrs={"placeholder": _("输入指标编号或名称")}),
-            resolve=_resolver(lambda: item_labels(IndexItem.objects.all()), _("指标"), _item_by_code),
+            resolve=_resolver(lambda: item_labels(ledger_items()), _("指标"), _item_by_code),
         )
         # a ChoiceFilter's choices also validate the value asked for
         self.filters["source"].extra["choices"] = lambda: (

@@ -83,7 +83,8 @@ vendor_frontend() {
     return 0
   fi
   local stamp="var/.npm-$(cat package-lock.json scripts/echarts-entry.js | sha256sum | cut -c1-16)"
-  if [ -f "$stamp" ] && [ -f static/vendor/echarts/echarts.ledger.min.js ]; then
+  # node_modules/axe-core: the browser tests check each page with it
+  if [ -f "$stamp" ] && [ -f static/vendor/echarts/echarts.ledger.min.js ] && [ -f node_modules/axe-core/axe.min.js ]; then
     return 0
   fi
   log "installing front-end libraries from npm"

@@ -53,8 +53,8 @@ def browser():
         chromium.close()
 
 
-def login(browser, live_server, username, viewport):
-    context = browser.new_context(viewport=viewport, locale="zh-CN")
+def login(browser, live_server, username, viewport, **context_options):
+    context = browser.new_context(viewport=viewport, locale="zh-CN", **context_options)
     page = context.new_page()
     # Anything the Content-Security-Policy blocks (an inline script or style, a request elsewhere)
     # shows up in the console; every screenshot step checks there was none.

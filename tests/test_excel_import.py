@@ -397,10 +397,17 @@ def test_a_real_office_starts_from_its_own_roster_index_and_list_without_the_dem
     """DOMAIN.md, Corrections: migrate, then the roster, the index (its first system named after the
     file) and a problem list whose sites are new and typed by everyday names."""
     from issues.core.access import Role
-    from issues.models import IndexSystem
+    from issues.field.services import checklist
+    from issues.models import IndexSystem, SiteType
     from tests.conftest import make_user
 
     office = make_user("clerk", Role.OFFICE)
+    market = Site.objects.create(name="城东菜市场（老）", site_type=SiteType.objects.get(code="PT-24"))
+    lane = Site.objects.create(name="朝阳巷", site_type=SiteType.objects.get(code="PT-20"))
+    # before any index: the reference checklists installed by migrate
+    assert [i.code for i in checklist(market)] == [f"NM-{n:02d}" for n in range(1, 13)]
+    assert {i.system.name for i in checklist(market) + checklist(lane)} == {"点位检查参考标准"}
+    assert "Y15-05" in {i.code for i in checklist(lane)}
     roster = workbook_file(tmp_path / "名册.xlsx", ["单位名称", "单位类型", "上级单位"],
                            [["城东区", "区县", None], ["东门街道", "街道", "城东区"], ["东门社区", "社区", "东门街道"]],
                            title=False)
@@ -410,9 +417,12 @@ def test_a_real_office_starts_from_its_own_roster_index_and_list_without_the_dem
                           [["NM-08", "公共环境", "环境卫生", "无暴露垃圾", "农贸市场、小区", "东门街道"]])
     report = import_index(index, actor=office)
     assert report.ok and "已按文件名新建“2021年版测评体系”" in report.notes[0]
-    system = IndexSystem.objects.get()
+    system = IndexSystem.objects.get(is_reference=False)
     assert (system.name, system.year, system.is_current) == ("2021年版测评体系", 2021, True)
     assert set(system.items.get(code="NM-08").site_types.values_list("code", flat=True)) == {"PT-24", "PT-25"}
+    # the office's index decides a market's checklist; a lane, which it does not cover, keeps the reference
+    assert [(i.system, i.code) for i in checklist(market)] == [(system, "NM-08")]
+    assert {i.system.is_reference for i in checklist(lane)} == {True}
     problems = ledger_file(tmp_path, [["G-1", "2026-11-02", "城东菜市场", "垃圾未清运", "东门社区", None, None, None,
                                        None, "农贸市场", "NM-08"]],
                            header=("问题编号", "发现日期", "点位名称", "问题描述", "责任单位", "配合单位", "扣分",
@@ -431,15 +441,15 @@ def test_the_index_and_its_responsibility_matrix_import_and_reimport(tmp_path, c
     path = workbook_file(tmp_path / "index.xlsx", header, rows)
     report = import_index(path, actor=city.office)
     assert report.ok and [r["code"] for r in report.updated] == ["NM-08"] and [r["code"] for r in report.created] == ["NM-20"]
-    item = IndexItem.objects.get(code="NM-08")
+    item = IndexItem.objects.get(system=city.item.system, code="NM-08")
     assert item.name == "环境卫生（改）" and item.is_key and item.points == Decimal("2")
     assert list(item.site_types.all()) == [city.market_type]
     resp = Responsibility.objects.get(item=item)
     assert resp.lead_unit == city.chengguan and list(resp.co_units.all()) == [city.gongan]
     assert resp.responsible_leader == "张副市长"
-    assert IndexItem.objects.get(code="NM-20").category.name == "公共秩序"
+    assert IndexItem.objects.get(system=city.item.system, code="NM-20").category.name == "公共秩序"
     assert import_index(path, actor=city.office).created == []
-    assert IndexItem.objects.filter(code__in=["NM-08", "NM-20"]).count() == 2
+    assert IndexItem.objects.filter(system=city.item.system, code__in=["NM-08", "NM-20"]).count() == 2
 
 
 def test_the_browser_upload_shows_the_errors_in_chinese_and_a_good_file_lands(client, tmp_path, city):

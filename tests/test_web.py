@@ -159,3 +159,16 @@ def test_a_fix_waiting_for_review_is_not_shown_as_overdue(client, city):
         inbox = client.get("/inbox/").content.decode()
     assert 'class="overdue"' not in page and "<b>0</b><span>超期未整改" in page
     assert "已提交，待复核" in inbox and "超期" not in inbox
+
+
+def test_every_text_of_the_english_catalogue_is_translated():
+    """makemessages adds new texts untranslated and marks changed ones fuzzy: neither may be committed."""
+    import re
+
+    from tests.conftest import ROOT
+
+    entries = (ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po").read_text().split("\n\n")[1:]
+    live = [e for e in entries if not e.lstrip().startswith("#~")]
+    fuzzy = [e for e in live if re.search(r"^#, .*fuzzy", e, re.M)]
+    untranslated = [e for e in live if re.search(r'^msgstr(\[\d\])? ""\n(?!")', e + "\n", re.M)]
+    assert not fuzzy and not untranslated, (fuzzy + untranslated)[:5]

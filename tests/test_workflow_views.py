@@ -870,20 +870,22 @@ def test_a_ledger_row_shows_each_cell_with_its_column_name_for_the_phone(client,
     client.force_login(city.office)
     page = client.get("/findings/").content.decode()
     row_late = re.search(r'<tr class="overdue">.*?</tr>', page, re.S).group(0)
-    assert f'<td data-label="问题编号"><a class="number" href="/findings/{late.pk}/">{late.display_number}</a></td>' \
-        in row_late
+    assert (f'<td data-label="问题编号" class="nowrap"><a class="number" href="/findings/{late.pk}/">'
+            f'{late.display_number}</a></td>') in row_late
     assert "超期未改&lt;script&gt;" in row_late and "<script>" not in row_late
-    assert '<td data-label="点位">东门农贸市场</td>' in row_late
-    assert '<td data-label="状态"><span class="badge status-assigned">整改中</span></td>' in row_late
-    assert '<td data-label="整改时限">2026-10-23 <b>超期</b></td>' in row_late
+    assert '<td data-label="点位" class="name-cell">东门农贸市场</td>' in row_late
+    assert '<td data-label="状态" class="nowrap"><span class="badge status-assigned">整改中</span></td>' in row_late
+    assert '<td data-label="整改时限" class="nowrap">2026-10-23 <b>超期</b></td>' in row_late
     assert '<td data-label="扣分">2</td>' in row_late and '<td data-label="未按期">0</td>' in row_late
     row_again = re.search(rf'<tr class="">.*?{again.display_number}.*?</tr>', page, re.S).group(0)
     # a registered finding gets a box for batch assignment, a relapse its badge, no site its address
     assert f'<input type="checkbox" name="ids" value="{again.pk}" aria-label="选择 {again.display_number}">' in row_again
-    assert '<span class="badge relapse">反弹</span>' in row_again and '<td data-label="点位">东门路12号</td>' in row_again
-    assert '<td data-label="整改时限">—</td>' in row_again
-    # 60 characters, as Django's truncatechars cuts: Django's Chinese catalog ends the cut with "..."
-    assert f'<a class="desc" href="/findings/{again.pk}/">{long[:57]}...</a>' in row_again
+    assert '<span class="badge relapse">反弹</span>' in row_again
+    assert '<td data-label="点位" class="name-cell">东门路12号</td>' in row_again
+    assert '<td data-label="整改时限" class="nowrap">—</td>' in row_again
+    # 80 characters, as Django's truncatechars cuts: Django's Chinese catalog ends the cut with "..."; the
+    # tooltip holds the whole text (to 300)
+    assert f'<a class="desc" href="/findings/{again.pk}/" title="{long}">{long[:77]}...</a>' in row_again
     client.post("/i18n/setlang/", {"language": "en", "next": "/findings/"})
     english = client.get("/findings/").content.decode()
     assert 'data-label="Deadline"' in english and "<b>overdue</b>" in english
@@ -911,7 +913,7 @@ def test_a_finding_logged_in_the_browser_carries_its_source_into_the_filter_and_
 
     client.force_login(city.office)
     listed = client.get("/findings/", {"source": "市创文办日常督查"}).content.decode()
-    assert daily.display_number in listed and listed.count("垃圾桶满溢") == 1
+    assert daily.display_number in listed and listed.count('class="number"') == 1
     out = tmp_path / "ledger.xlsx"
     export_for(None, {}, out)
     rows = [dict(zip(LEDGER_HEADERS, (c.value for c in row), strict=True))
@@ -928,3 +930,15 @@ def test_a_chosen_round_decides_the_source(client, city):
         "severity": "general", "photos": [upload()], "source": "专项督查", "inspection_round": batch.pk})
     assert response.status_code == 302
     assert Finding.objects.get().inspection_round == batch and InspectionRound.objects.count() == 1
+
+
+def test_the_reference_checklists_join_the_item_filter_once_a_finding_names_one_of_their_items(client, city):
+    client.force_login(city.office)
+    assert client.get("/options/items/").json() == ["NM-08 环境卫生", "NM-09 公共卫生间"]
+    reference = IndexItem.objects.get(system__is_reference=True, code="NM-08")
+    checked = city.finding(item=reference, description="按参考标准检查发现")
+    labels = client.get("/options/items/").json()
+    assert "NM-08 环境卫生（点位检查参考标准）" in labels and "NM-08 环境卫生（测试体系）" in labels
+    assert not any(label.startswith("NM-01") for label in labels)  # reference items no finding names
+    listed = client.get("/findings/", {"item": "NM-08 环境卫生（点位检查参考标准）"}).content.decode()
+    assert checked.display_number in listed and listed.count('class="number"') == 1

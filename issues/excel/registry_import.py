@@ -192,7 +192,7 @@ def _write_units(parsed, existing: dict[str, Unit], actor) -> None:
 def import_index(path: Path | str, *, actor, system_name: str = "", dry_run: bool = False,
                  filename: str = "") -> Report:
     """Read and write an index workbook into the system named, else the current one. On a fresh install
-    (no system at all) the first system is named after the file (`filename`, the uploaded name, else the
+    (no system but the reference checklists) the first system is named after the file (`filename`, the uploaded name, else the
     path's) and becomes current; the report's notes say so."""
     access.ensure_office(actor)
     report = Report(kind="index", dry_run=dry_run)
@@ -201,7 +201,7 @@ def import_index(path: Path | str, *, actor, system_name: str = "", dry_run: boo
     system = (IndexSystem.objects.filter(name=system_name).first() if system_name
               else IndexSystem.objects.filter(is_current=True).first())
     if system is None and not system_name:
-        if IndexSystem.objects.exists():
+        if IndexSystem.objects.filter(is_reference=False).exists():
             raise ExcelRefused(_("没有标记为当前使用的测评体系；请用 --system 指定体系名称（没有时会新建）。"))
         system_name = Path(filename or str(path)).stem.strip() or _("测评体系")
         report.notes.append(_("还没有测评体系：已按文件名新建“%(name)s”并设为当前体系。") % {"name": system_name})

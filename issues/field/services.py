@@ -37,16 +37,22 @@ from issues.models import (
 
 
 def checklist(site: Site) -> list[IndexItem]:
-    """The check items for the site's type in the current index system, by category and code."""
-    system = IndexSystem.objects.filter(is_current=True).first()
-    if system is None:
-        return []
-    return list(
-        IndexItem.objects.filter(system=system, site_types=site.site_type_id)
-        .select_related("category", "responsibility__lead_unit")
-        .prefetch_related("responsibility__co_units")
-        .order_by("category__order", "code")
-    )
+    """The check items for the site's type in the current index system, by category and code; when that
+    system has none for the type (or there is no current system yet, on a fresh install), those of the
+    reference checklists installed with the ledger."""
+    for system in (IndexSystem.objects.filter(is_current=True).first(),
+                   IndexSystem.objects.filter(is_reference=True).first()):
+        if system is None:
+            continue
+        items = list(
+            IndexItem.objects.filter(system=system, site_types=site.site_type_id)
+            .select_related("category", "system", "responsibility__lead_unit")
+            .prefetch_related("responsibility__co_units")
+            .order_by("category__order", "code")
+        )
+        if items:
+            return items
+    return []
 
 
 @dataclass

@@ -32,6 +32,10 @@ class IndexSystem(models.Model):
     name = models.CharField(_("体系名称"), max_length=100, unique=True)
     year = models.PositiveSmallIntegerField(_("版本年份"))
     is_current = models.BooleanField(_("当前使用"), default=False)
+    is_reference = models.BooleanField(
+        _("参考检查标准"), default=False, editable=False,
+        help_text=_("随系统安装的点位检查参考标准：当前体系里没有某类点位的检查项目时，按它检查。"),
+    )
     note = models.TextField(_("说明"), blank=True)
 
     class Meta:

@@ -26,7 +26,7 @@ from issues.core.lookups import IdList
 from issues.core.names import item_labels, unit_labels
 from issues.core.pagination import TwoStepPaginator, rows_by_ids
 from issues.core.workcalendar import WorkCalendar
-from issues.filters import FindingFilter
+from issues.filters import FindingFilter, ledger_items
 from issues.findings import extensions, photos, receipts, rounds
 from issues.findings import services as svc
 from issues.forms import (
@@ -50,7 +50,6 @@ from issues.models import (
     ExtensionStatus,
     Finding,
     FindingStatus,
-    IndexItem,
     LedgerCount,
     Notice,
     NoticeOutcome,
@@ -193,7 +192,7 @@ def filter_options(request, kind):
     if kind == "units":
         labels = unit_labels(access.units_for(request.user))
     elif kind == "items":
-        labels = item_labels(IndexItem.objects.all())
+        labels = item_labels(ledger_items())
     else:
         raise Http404
     response = JsonResponse(list(labels.values()), safe=False, json_dumps_params={"ensure_ascii": False})

@@ -1,0 +1,89 @@
+"""Every role's main pages checked with axe-core (from npm) in Chromium, on a phone and a desktop
+window: no serious or critical violation (contrast, names of buttons and links, labels, structure)."""
+
+import json
+
+import pytest
+
+from issues.core.access import Role
+from issues.findings import services as svc
+from tests.conftest import ROOT, jpeg, make_user
+from tests.test_browser import DESKTOP, PHONE, browser, login  # noqa: F401 - browser is a fixture
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+# besides every serious and critical violation: headings that skip a level, and a control whose
+# accessible name does not contain its visible text (both found on the review page and the bell once)
+ALSO = {"heading-order", "label-content-name-mismatch"}
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's serious and critical findings on the page as it is now, and those of ALSO."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""() => axe.run(document, {
+        resultTypes: ['violations'], rules: {'label-content-name-mismatch': {enabled: true}}})""")
+    return [
+        {"rule": v["id"], "impact": v["impact"], "help": v["help"],
+         "where": [node["target"] for node in v["nodes"][:3]]}
+        for v in result["violations"] if v["impact"] in ("serious", "critical") or v["id"] in ALSO
+    ]
+
+
+@pytest.fixture
+def ledger_with_everything(city):
+    """A void finding (its badge), a rejected and a pending fix (the review queue), a notice not yet
+    signed for, and a notification, so every badge and box the pages can show is on them."""
+    voided = city.finding(description="重复登记")
+    svc.void_finding(actor=city.office, finding_id=voided.pk, reason="与另一条重复")
+    finding, notice = city.assigned(description="农贸市场垃圾未清运")
+    first = svc.submit_fix(actor=city.dongmen_liaison, notice_id=notice.pk, note="已清理", photos=[jpeg()])
+    svc.reject_submission(actor=city.office, submission_id=first.pk, reason="角落仍有垃圾")
+    finding.refresh_from_db()
+    svc.submit_fix(actor=city.dongmen_liaison, notice_id=finding.current_notice_id, note="已彻底清理",
+                   photos=[jpeg((10, 200, 10))])
+    city.assigned(description="公厕缺少洗手液", unit=city.dongmen_sq)
+    return finding
+
+
+PAGES = {
+    "clerk": ["/findings/", "/findings/new/", "/findings/{finding}/", "/review/", "/dashboard/", "/imports/",
+              "/sites/", "/rounds/", "/sanctions/", "/periods/", "/notifications/", "/accounts/password/"],
+    "leader": ["/dashboard/", "/rankings/", "/findings/{finding}/"],
+    "dongmen": ["/inbox/", "/findings/{finding}/", "/findings/", "/dashboard/", "/notifications/"],
+}
+
+
+@pytest.mark.parametrize("viewport_name", ["phone", "desktop"])
+def test_the_main_pages_of_each_role_pass_axe(browser, live_server, city, ledger_with_everything,  # noqa: F811
+                                              viewport_name):
+    assert AXE.exists(), "node_modules/axe-core is missing: run the tests through `make test`, which installs it"
+    viewport = PHONE if viewport_name == "phone" else DESKTOP
+    make_user("leader-2", Role.LEADER)  # a second leader keeps the dashboard's ranking groups realistic
+    found = {}
+    anonymous = browser.new_context(viewport=viewport, locale="zh-CN", bypass_csp=True)
+    page = anonymous.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    found["anonymous /accounts/login/"] = axe_violations(page)
+    anonymous.close()
+    for username, paths in PAGES.items():
+        # bypass_csp: axe-core is injected as a script the page's own policy would refuse
+        page = login(browser, live_server, username, viewport, bypass_csp=True)
+        for path in paths:
+            page.goto(live_server.url + path.format(finding=ledger_with_everything.pk))
+            assert page.title() and "没有找到" not in page.title(), path
+            found[f"{username} {path}"] = axe_violations(page)
+        page.context.close()
+    failures = {where: v for where, v in found.items() if v}
+    assert not failures, json.dumps(failures, ensure_ascii=False, indent=1)
+
+
+def test_axe_finds_a_violation_when_there_is_one(browser, live_server, city, tmp_path):  # noqa: F811
+    """The check itself can fail: a button without a name and grey text on grey."""
+    page = login(browser, live_server, "clerk", DESKTOP, bypass_csp=True)
+    page.set_content('<html lang="zh"><head><title>t</title></head><body><main><h1>t</h1>'
+                     '<button></button><p style="color:#aaa;background:#bbb">看不清</p></main></body></html>')
+    rules = {v["rule"] for v in axe_violations(page)}
+    assert {"button-name", "color-contrast"} <= rules
+    page.context.close()
+
