@@ -202,6 +202,10 @@ class Finding(models.Model):
                 fields=["lead_top", "found_on", "status", "closed_on", "current_notice"], name="finding_top_found"
             ),
             models.Index(fields=["lead_top", "deadline"], name="finding_top_deadline"),
+            # a district's status tab or overdue box (超期未整改): its rows of one status in date order,
+            # with what the overdue test and the tab counts read
+            models.Index(fields=["lead_top", "status", "found_on", "deadline", "miss_count", "current_notice"],
+                         name="finding_top_status"),
             models.Index(fields=["status", "lead_unit", "miss_count", "current_notice"], name="finding_open_stock"),
             models.Index(fields=["site", "index_item", "closed_on"]),
         ]

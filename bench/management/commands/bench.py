@@ -94,6 +94,7 @@ class Command(BaseCommand):
             # now, as autovacuum would, rather than let it run during the load test
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")
+                cursor.execute("CHECKPOINT")
         load = None if options["skip_load"] else measure_load(seconds=seconds)
         return {
             "vendor": connection.vendor, "scale": scale, "debug": settings.DEBUG, "measured_at": timezone.now(),
