@@ -20,7 +20,7 @@ cleanup() {
   trap "" INT TERM PIPE  # a second Ctrl-C, make passing the signal on, or a closed pipe must not cut it short
   trap - EXIT
   log "stopping" || true
-  # the development server leads its own process group (its reloader runs the server as a child)
+  # the web server leads its own process group (the development server's reloader runs it as a child)
   for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
   if [ -n "$started_redis" ] && [ -f "$redis_pidfile" ]; then
     kill "$(cat "$redis_pidfile")" 2>/dev/null || true
@@ -79,8 +79,10 @@ pids+=($!)
 
 log "web server on http://127.0.0.1:${PORT}/  (logins: office / leader / supervisor / chengguan / gongan / dongmen …, password demo-pass-2026)"
 if [ "$MODE" = production ]; then
-  # requests go to var/access.log; the terminal shows starts, stops, refusals and errors
-  gunicorn creation_tracker.wsgi --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-2}" --timeout 120 \
+  # requests go to var/access.log; the terminal shows starts, stops, refusals and errors. Its own process
+  # group: Ctrl-C reaches this script, whose cleanup stops gunicorn gracefully (TERM), in-flight requests
+  # answered, instead of the interrupt cutting them off
+  setsid gunicorn creation_tracker.wsgi --bind "127.0.0.1:${PORT}" --workers "${WEB_WORKERS:-2}" --timeout 120 \
     --access-logfile var/access.log --error-logfile - --log-level warning &
 else
   setsid python manage.py runserver "127.0.0.1:${PORT}" &

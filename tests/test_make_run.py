@@ -101,9 +101,11 @@ def test_make_run_serves_as_production_and_stops_quietly_on_ctrl_c(running):
     assert total < 300 * 1024, f"the dashboard weighs {total / 1024:.0f} KB"
 
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
-    assert process.wait(timeout=90) == 0
+    # make ends as a program stopped by Ctrl-C does (by the signal, as on a terminal), and says nothing of
+    # an error: the script under it stopped what it started and exited 0
+    assert process.wait(timeout=90) in (0, -signal.SIGINT)
     said = terminal.read_text()
-    assert "Traceback" not in said and "make: ***" not in said
+    assert "Traceback" not in said and "make: ***" not in said and "Error" not in said
     assert said.count("Forbidden (Permission denied): /review/") == 1
     assert said.count("Not Found: /findings/99999999/") == 1
     for gone in (port, redis_port):  # the web server and the Redis it started are stopped
