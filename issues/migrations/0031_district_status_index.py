@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="finding",
-            index=models.Index(fields=["lead_top", "status", "found_on", "deadline", "miss_count", "current_notice"],
+            index=models.Index(fields=["lead_top", "status", "found_on", "closed_on", "deadline", "miss_count", "current_notice"],
                                name="finding_top_status"),
         ),
         migrations.RunPython(analyse_on_sqlite, migrations.RunPython.noop, elidable=True),

@@ -203,8 +203,8 @@ class Finding(models.Model):
             ),
             models.Index(fields=["lead_top", "deadline"], name="finding_top_deadline"),
             # a district's status tab or overdue box (超期未整改): its rows of one status in date order,
-            # with what the overdue test and the tab counts read
-            models.Index(fields=["lead_top", "status", "found_on", "deadline", "miss_count", "current_notice"],
+            # with what the date filters, the overdue test and the tab counts read
+            models.Index(fields=["lead_top", "status", "found_on", "closed_on", "deadline", "miss_count", "current_notice"],
                          name="finding_top_status"),
             models.Index(fields=["status", "lead_unit", "miss_count", "current_notice"], name="finding_open_stock"),
             models.Index(fields=["site", "index_item", "closed_on"]),
