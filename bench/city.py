@@ -110,7 +110,7 @@ def _index(scale: float) -> list[IndexItem]:
     IndexItem.objects.bulk_create(
         IndexItem(system=system, category=categories[i % 20], code=f"B-{i:03d}", name=f"测评内容{i:03d}",
                   points=Decimal("2"), is_key=i % 10 == 0) for i in range(n))
-    return list(IndexItem.objects.order_by("pk"))
+    return list(IndexItem.objects.filter(system=system).order_by("pk"))
 
 
 def _sites(scale: float, units: list[Unit], rnd: random.Random) -> list[Site]:

@@ -100,7 +100,7 @@ def build_import_file(path: Path, n: int = 10_000) -> None:
 
     units = list(Unit.objects.values_list("name", flat=True)[:500])
     sites = list(Site.objects.values_list("name", flat=True)[:500])
-    items = list(IndexItem.objects.values_list("code", flat=True)[:300])
+    items = list(IndexItem.objects.filter(system__is_current=True).values_list("code", flat=True)[:300])
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("交办问题清单")
     ws.append(["交办问题清单（基准测试）"])

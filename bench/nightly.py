@@ -30,7 +30,7 @@ def build_due_file(path: Path, n: int, *, found_on: dt.date, deadline: dt.date, 
 
     units = list(Unit.objects.values_list("name", flat=True)[:1000])
     sites = list(Site.objects.values_list("name", flat=True)[:2000])
-    items = list(IndexItem.objects.values_list("code", flat=True)[:300])
+    items = list(IndexItem.objects.filter(system__is_current=True).values_list("code", flat=True)[:300])
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("交办问题清单")
     sheet.append(list(COLUMNS))
