@@ -251,7 +251,8 @@ def test_the_ledger_filters_a_unit_picked_by_name_on_a_phone(browser, live_serve
     page = login(browser, live_server, "clerk", PHONE)
     page.click("details.filters summary")
     page.focus("#id_unit")
-    page.wait_for_function("document.querySelectorAll('#unit-options option').length >= 8")
+    # a selector, not wait_for_function: Playwright polls a predicate with eval, which our CSP refuses
+    page.wait_for_selector("#unit-options option:nth-child(8)", state="attached")
     assert "城东区" in page.eval_on_selector_all("#unit-options option", "os => os.map(o => o.value)")
     page.fill("#id_unit", "城东区")
     page.click("details.filters button.primary")
