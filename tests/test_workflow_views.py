@@ -942,3 +942,16 @@ def test_the_reference_checklists_join_the_item_filter_once_a_finding_names_one_
     assert not any(label.startswith("NM-01") for label in labels)  # reference items no finding names
     listed = client.get("/findings/", {"item": "NM-08 环境卫生（点位检查参考标准）"}).content.decode()
     assert checked.display_number in listed and listed.count('class="number"') == 1
+
+
+def test_a_clerk_made_in_the_admin_without_a_profile_still_has_the_source_remembered(client, city):
+    from django.contrib.auth.models import Group, User
+
+    clerk = User.objects.create_user(username="admin-made", password="pw-for-tests-2026")
+    clerk.groups.add(Group.objects.get(name=Role.OFFICE))
+    client.force_login(clerk)
+    response = client.post("/findings/new/", {
+        "description": "垃圾桶满溢", "lead_unit": city.dongmen_sq.pk, "found_on": "2026-11-02", "deduction": "1",
+        "severity": "general", "photos": [upload()], "source": "随机督查"})
+    assert response.status_code == 302
+    assert client.get("/findings/new/").context["form"]["source"].value() == "随机督查"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,10 +40,8 @@ def checklist(site: Site) -> list[IndexItem]:
     """The check items for the site's type in the current index system, by category and code; when that
     system has none for the type (or there is no current system yet, on a fresh install), those of the
     reference checklists installed with the ledger."""
-    for system in (IndexSystem.objects.filter(is_current=True).first(),
-                   IndexSystem.objects.filter(is_reference=True).first()):
-        if system is None:
-            continue
+    # the current system first, then the reference
+    for system in IndexSystem.objects.filter(Q(is_current=True) | Q(is_reference=True)).order_by("is_reference"):
         items = list(
             IndexItem.objects.filter(system=system, site_types=site.site_type_id)
             .select_related("category", "system", "responsibility__lead_unit")

@@ -89,12 +89,13 @@ def round_for_source(*, actor, source: str, held_on: dt.date) -> InspectionRound
     if created:
         AuditEvent.record(actor=actor, obj=inspection_round, action="round_created",
                           message=f"登记问题时按来源新建督查批次“{name}”")
-    Profile.objects.filter(user=actor).exclude(last_source=source).update(last_source=source)
+    Profile.objects.update_or_create(user=actor, defaults={"last_source": source})  # an admin-made user may have none
     return inspection_round
 
 
 def last_source(user) -> str:
-    """The source this clerk logged the last finding under; 市创文办日常督查 the first time."""
+    """The source of the last finding this clerk logged without choosing a round (the one the form
+    offers next); 市创文办日常督查 the first time."""
     profile = Profile.objects.filter(user=user).values_list("last_source", flat=True).first()
     return profile or RoundSource.DAILY
 

@@ -98,9 +98,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 def period_figures(user, start, end, today) -> dict:
     """Flow figures of [start, end] for the findings this user may see, counted from the ledger."""
-    findings = access.findings_for(user)
-    found = findings.filter(found_on__range=(start, end)).exclude(status=FindingStatus.VOID)
-    counts = found.aggregate(n=Count("pk"), relapses=Count("pk", filter=Q(relapse_of__isnull=False)))
+    counts = span_counts(user, start, end)
     notices = notices_for(user).filter(deadline__range=(start, min(end, today)))
     notices = notices.exclude(outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID])
     due = notices.count()
@@ -108,8 +106,8 @@ def period_figures(user, start, end, today) -> dict:
         outcome=NoticeOutcome.MET, submissions__decision="approved", submissions__submitted_on__lte=F("deadline")
     ).values("pk").distinct().count()
     extensions = ExtensionRequest.objects.filter(status=ExtensionStatus.APPROVED, notice__in=notices).count()
-    return _flow(found=counts["n"], relapses=counts["relapses"], due=due, on_time=on_time, extensions=extensions,
-                 closed=findings.filter(closed_on__range=(start, end)).count())
+    return _flow(found=counts["found"], relapses=counts["relapses"], due=due, on_time=on_time,
+                 extensions=extensions, closed=counts["closed"])
 
 
 def same_span_last_month(today) -> tuple[dt.date, dt.date]:
@@ -121,12 +119,13 @@ def same_span_last_month(today) -> tuple[dt.date, dt.date]:
 
 
 def span_counts(user, start, end) -> dict:
-    """Findings closed, found and found as relapses in [start, end], of those this user may see."""
+    """Findings found (void ones aside), found as relapses and closed in [start, end], of those this user
+    may see; counted by columns the indexes hold."""
     findings = access.findings_for(user)
     found = findings.filter(found_on__range=(start, end)).exclude(status=FindingStatus.VOID).aggregate(
         n=Count("found_on"), relapses=Count("relapse_of"))
     closed = findings.filter(closed_on__range=(start, end)).aggregate(n=Count("closed_on"))["n"]
-    return {"closed": closed, "found": found["n"],
+    return {"found": found["n"], "relapses": found["relapses"], "closed": closed,
             "relapse_rate": _rate(found["relapses"], found["n"])}
 
 
