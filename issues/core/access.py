@@ -149,7 +149,7 @@ def findings_for(user, queryset=None):
         return qs.none()
     # A unit learns of a finding through its first notice; a covert round's stay hidden until published.
     # The few such rounds are listed first, so no finding is joined to its round.
-    hidden = hidden_round_ids()
+    hidden = hidden_round_ids(user)
     unit = unit_of(user)
     if unit.parent_id is None:  # a district or a city department: its whole subtree by one key
         qs = qs.filter(lead_top_id=unit.pk, current_notice__isnull=False)
@@ -158,10 +158,17 @@ def findings_for(user, queryset=None):
     return qs.exclude(inspection_round_id__in=hidden) if hidden else qs
 
 
-def hidden_round_ids() -> list[int]:
-    """Covert rounds not yet published: their findings are hidden from units. Read afresh each time
-    (a handful of rows): a round is published in the middle of anyone's session."""
-    return list(InspectionRound.objects.filter(is_covert=True, published_at__isnull=True).values_list("pk", flat=True))
+def hidden_round_ids(user=None) -> list[int]:
+    """Covert rounds not yet published: their findings are hidden from units. Read afresh for each
+    request (a handful of rows; a round is published in the middle of anyone's session), once: kept
+    on the request's user like the roles."""
+    cached = getattr(user, "_ledger_hidden_rounds", None)
+    if cached is None:
+        cached = list(InspectionRound.objects.filter(is_covert=True, published_at__isnull=True)
+                      .values_list("pk", flat=True))
+        if user is not None:
+            user._ledger_hidden_rounds = cached
+    return cached
 
 
 def units_for(user):
@@ -170,10 +177,12 @@ def units_for(user):
     return qs if ids is None else qs.filter(pk__in=ids)
 
 
-def get_finding_for_user(user, pk, *, write: bool = False) -> Finding:
-    """The finding, or 404 when the user may not see it; PermissionDenied for a write by a reader."""
+def get_finding_for_user(user, pk, *, write: bool = False,
+                         related: tuple[str, ...] = ("lead_unit", "site", "index_item")) -> Finding:
+    """The finding, or 404 when the user may not see it; PermissionDenied for a write by a reader.
+    `related`: the relations read in the same query."""
     try:
-        finding = findings_for(user).select_related("lead_unit", "site", "index_item").get(pk=pk)
+        finding = findings_for(user).select_related(*related).get(pk=pk)
     except (Finding.DoesNotExist, ValueError, TypeError):
         raise Http404(_("没有找到这个问题。")) from None
     if write and not is_office(user):
