@@ -70,20 +70,20 @@ def notices_for(user) -> QuerySet[Notice]:
     return Notice.objects.filter(finding__in=access.findings_for(user).values("pk"))
 
 
-def open_notices_for(user) -> QuerySet[Notice]:
-    """Open notices of findings the user may see, soonest deadline first. A unit's are found from the
-    notices addressed to its units (an open notice goes to its finding's lead unit), through the
-    index of open notices by unit, not by walking the units' findings."""
+def open_notices_for(user, statuses=(FindingStatus.ASSIGNED, FindingStatus.SUBMITTED)) -> QuerySet[Notice]:
+    """Open notices of findings the user may see (in `statuses`), soonest deadline first. A unit's are
+    found from the notices addressed to its units (an open notice goes to its finding's lead unit),
+    through the index of open notices by unit, not by walking the units' findings."""
     ids = access.visible_unit_ids(user)
     notices = Notice.objects.all()
     if ids is not None:
         notices = notices.filter(unit_id__in=ids)
-        hidden = access.hidden_round_ids()
+        hidden = access.hidden_round_ids(user)
         if hidden:
             notices = notices.exclude(finding__inspection_round_id__in=hidden)
     return (
         notices.filter(outcome=NoticeOutcome.OPEN,
-                       finding__status__in=[FindingStatus.ASSIGNED, FindingStatus.SUBMITTED])
+                       finding__status__in=statuses)
         .select_related("finding", "finding__site", "unit")
         .order_by("deadline", "pk")
     )
