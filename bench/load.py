@@ -82,7 +82,7 @@ def _user(username: str, role: str, unit: Unit | None = None) -> User:
 
 def _cookie(user: User) -> str:
     client = Client()
-    client.force_login(user)
+    client.force_login(user, backend="issues.core.backends.LedgerBackend")  # the backend the login form signs in with
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 

@@ -128,7 +128,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # address, that pair waits AXES_COOLOFF_MINUTES; a right password clears the count.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "issues.core.backends.LedgerBackend",
 ]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))

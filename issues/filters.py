@@ -4,6 +4,7 @@ ledger can be bookmarked, shared in a WeChat group, or linked from a dashboard f
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import django_filters as df
 from django import forms
@@ -163,11 +164,14 @@ class FindingFilter(df.FilterSet):
         self.today = today or timezone.localdate()
         self.filters["round"].queryset = InspectionRound.objects.order_by("-held_on")
         # the selects' options are read when a select is drawn, not for a filter set that only filters
-        # (QuickSelect's `options`, which the form's copy of its fields does not read)
+        # (QuickSelect's `options`, which the form's copy of its fields does not read); the rounds and
+        # their sources from one read
+        rounds = functools.cache(lambda: list(
+            InspectionRound.objects.order_by("-held_on", "-pk").values_list("pk", "name", "source")))
         for select, read in {
             "category": lambda: IndexCategory.objects.values_list("pk", "name"),
             "site_type": lambda: SiteType.objects.values_list("pk", "name"),
-            "round": lambda: InspectionRound.objects.order_by("-held_on").values_list("pk", "name"),
+            "round": lambda: [(pk, name) for pk, name, _source in rounds()],
         }.items():
             self.filters[select].extra["widget"] = QuickSelect(options=read)
         # the unit and index-item lists are long: a search box each, by name or code, not a <select>
@@ -184,8 +188,7 @@ class FindingFilter(df.FilterSet):
             resolve=_resolver(lambda: item_labels(ledger_items()), _("指标"), _item_by_code),
         )
         # a ChoiceFilter's choices also validate the value asked for
-        self.filters["source"].extra["choices"] = lambda: (
-            (s, s) for s in InspectionRound.objects.order_by("source").values_list("source", flat=True).distinct())
+        self.filters["source"].extra["choices"] = lambda: [(s, s) for s in sorted({r[2] for r in rounds()})]
 
     def filter_keyword(self, qs, name, value):
         for word in value.split():
