@@ -206,7 +206,9 @@ class Finding(models.Model):
             # with what the date filters, the overdue test and the tab counts read
             models.Index(fields=["lead_top", "status", "found_on", "closed_on", "deadline", "miss_count", "current_notice"],
                          name="finding_top_status"),
-            models.Index(fields=["status", "lead_unit", "miss_count", "current_notice"], name="finding_open_stock"),
+            # the open findings per unit and status, and how many are overdue (figures.stock_by_unit)
+            models.Index(fields=["status", "lead_unit", "miss_count", "deadline", "current_notice"],
+                         name="finding_open_stock"),
             models.Index(fields=["site", "index_item", "closed_on"]),
         ]
         constraints = [

@@ -55,7 +55,11 @@ class RankingEntry(models.Model):
         verbose_name = _("排名")
         verbose_name_plural = _("排名")
         constraints = [models.UniqueConstraint(fields=["period", "unit"], name="one_entry_per_unit_period")]
-        indexes = [models.Index(fields=["group", "period"])]
+        indexes = [
+            models.Index(fields=["group", "period"]),
+            # the few entries of each period in the bottom K: the streaks (figures.bottom_streaks)
+            models.Index(fields=["period", "unit"], condition=Q(in_bottom=True), name="ranking_entry_bottom"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.period} {self.group} {self.rank} {self.unit}"
@@ -88,6 +92,9 @@ class UnitMonth(models.Model):
         verbose_name = _("单位月度汇总")
         verbose_name_plural = _("单位月度汇总")
         constraints = [models.UniqueConstraint(fields=["month", "unit"], name="one_row_per_unit_month")]
+        # the city's totals month by month (the dashboard's trend), from the index alone
+        indexes = [models.Index(fields=["month", "found", "relapses", "closed", "due", "on_time", "misses", "extensions"],
+                                name="unit_month_totals")]
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.month:%Y-%m}"

@@ -243,7 +243,8 @@ def stock_by_unit(today) -> dict[int, dict]:
     stock: dict[int, dict] = defaultdict(lambda: {"open": 0, "registered": 0, "overdue": 0})
     for status, unit_id, n, overdue in (
         Finding.objects.filter(status__in=OPEN_STATUSES).values_list("status", "lead_unit_id")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=overdue_q(today))).order_by()
+        # counting a column the index holds, not the id: PostgreSQL then reads the index alone
+        .annotate(n=Count("status"), overdue=Count("status", filter=overdue_q(today))).order_by()
     ):
         row = stock[unit_id]
         row["open"] += n
