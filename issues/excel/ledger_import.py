@@ -303,6 +303,17 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
         cursor.executemany(sql, rows)
 
 
+def _reserved_ids(model, n: int) -> list[int] | None:
+    """n ids for new rows of `model` from its sequence, on PostgreSQL; None elsewhere (SQLite has no
+    sequence: its ids come from inserting)."""
+    if connection.vendor != "postgresql" or not n:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [model._meta.db_table, n])
+        return [row[0] for row in cursor.fetchall()]
+
+
 class _Writer:
     """Writes checked rows set-based (a few statements per chunk); the caller holds the transaction."""
 
@@ -344,6 +355,11 @@ class _Writer:
         for p in chunk:
             p.extra["round"] = self._round(p)
             p.site = self._site(p)
+        # Each finding points at its first notice, which points back at it. On PostgreSQL the notices'
+        # ids are taken from their sequence first, so each finding is written once, already pointing
+        # at its notice (the foreign keys are checked at commit); elsewhere the findings are pointed
+        # at their notices by an update once both exist.
+        notice_ids = _reserved_ids(Notice, len(chunk))
         findings = Finding.objects.bulk_create([
             Finding(number=p.number or None, inspection_round=p.extra["round"], site=p.site,
                     address=p.address or (p.site.address if p.site else ""), index_item=p.item,
@@ -351,21 +367,25 @@ class _Writer:
                     deduction=p.deduction,
                     severity=Severity.GENERAL, found_on=p.found_on, status=FindingStatus.ASSIGNED,
                     deadline=p.deadline, relapse_of_id=p.relapse_of, remarks=p.remarks, created_by_id=actor_id,
-                    created_at=when)
-            for p in chunk
+                    created_at=when, current_notice_id=notice_id)
+            for p, notice_id in zip(chunk, notice_ids or [None] * len(chunk), strict=True)
         ])
         ids = [f.pk for f in findings]
         date, when_db, json = connection.ops.adapt_datefield_value, self.when_db, connection.ops.adapt_json_value
         # the rows below need no ids back: sent as prepared values, where bulk_create's preparing of
         # every value of every model made most of an import's time (docs/performance.md)
-        _insert(Notice, ("finding_id", "seq", "unit_id", "issued_on", "deadline", "requirement", "outcome",
-                         "miss_kind", "issued_by_id", "created_at"),
-                [(f_id, 1, p.lead_unit.pk, date(p.found_on), date(p.deadline), p.requirement, NoticeOutcome.OPEN.value,
-                  "", actor_id, when_db) for f_id, p in zip(ids, chunk, strict=True)])
-        # each finding points at its first notice, which points back at it: set once both exist
-        Finding.objects.filter(pk__in=ids).update(current_notice_id=Subquery(
-            Notice.objects.filter(finding_id=OuterRef("pk"), seq=1).values("pk")[:1]))
-        notice_of = dict(Notice.objects.filter(finding_id__in=ids, seq=1).values_list("finding_id", "pk"))
+        notices = [(f_id, 1, p.lead_unit.pk, date(p.found_on), date(p.deadline), p.requirement,
+                    NoticeOutcome.OPEN.value, "", actor_id, when_db) for f_id, p in zip(ids, chunk, strict=True)]
+        columns = ("finding_id", "seq", "unit_id", "issued_on", "deadline", "requirement", "outcome", "miss_kind",
+                   "issued_by_id", "created_at")
+        if notice_ids:
+            _insert(Notice, ("id", *columns), [(n_id, *row) for n_id, row in zip(notice_ids, notices, strict=True)])
+            notice_of = dict(zip(ids, notice_ids, strict=True))
+        else:
+            _insert(Notice, columns, notices)
+            Finding.objects.filter(pk__in=ids).update(current_notice_id=Subquery(
+                Notice.objects.filter(finding_id=OuterRef("pk"), seq=1).values("pk")[:1]))
+            notice_of = dict(Notice.objects.filter(finding_id__in=ids, seq=1).values_list("finding_id", "pk"))
         _insert(Finding.co_units.through, ("finding_id", "unit_id"),
                 [(f_id, u.pk) for f_id, p in zip(ids, chunk, strict=True) for u in p.co_units])
         _insert(AuditEvent, ("at", "actor_id", "action", "object_type", "object_id", "finding_id", "from_state",
