@@ -64,6 +64,31 @@ def test_dashboard_query_count_does_not_grow_with_rows_or_units(client, city, dj
     assert count() == small <= 40
 
 
+def test_ledger_page_query_count_does_not_grow_with_its_rows(client, city):
+    """A row shows only what the page read for it: no row reads its unit, site or anything else again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    city.assigned(description="第一个问题", site=city.market, item=city.item)
+    client.force_login(city.office)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get("/findings/?per_page=50")
+        assert page.status_code == 200
+        return len(ctx.captured_queries), page.content.decode()
+
+    small, _ = count()
+    for i in range(20):
+        relapse = city.finding(description=f"问题{i}", site=city.market, item=city.item2, unit=city.east)
+        if i % 2:
+            svc.issue_notice(actor=city.office, finding_id=relapse.pk, issued_on=dt.date(2026, 11, 2),
+                             deadline=dt.date(2026, 11, 9))
+    many, html = count()
+    assert many == small
+    assert html.count("东门农贸市场") >= 21 and "城东区" in html and "问题19" in html
+
+
 def test_healthz_reports_database_and_redis(client, settings, redis_server, db):
     settings.REDIS_URL = redis_server
     body = client.get("/healthz").json()

@@ -74,6 +74,12 @@ def ledger_queryset(user):
     return findings.select_related("lead_unit", "site")  # a row shows the unit and the site, nothing more
 
 
+# The columns a ledger row shows (templatetags.ledger.finding_rows) and the page's own checks read: the
+# rows are read with these alone (the unit and site tables' other columns made half of reading them)
+ROW_FIELDS = ("number", "found_on", "description", "site__name", "address", "lead_unit__name", "status",
+              "deadline", "miss_count", "deduction", "relapse_of")
+
+
 def kept_status_counts(filterset: FindingFilter, user, narrowing: set[str]) -> dict[str, int] | None:
     """The status tabs' counts from LedgerCount, when only the units narrow the page (the ledger as it
     opens, a unit's or a district's); None when other filters need a count of the rows."""
@@ -149,7 +155,7 @@ def ledger_context(request) -> dict:
     valid = not filterset.is_bound or filterset.is_valid()
     rows = (filterset.qs if filterset.is_bound else qs) if valid else qs.none()
     tabs = status_counts_without_status_filter(filterset, user)
-    paginator = TwoStepPaginator(rows, per_page, rows=rows_by_ids(ledger_queryset(None)))
+    paginator = TwoStepPaginator(rows, per_page, rows=rows_by_ids(ledger_queryset(None).only(*ROW_FIELDS)))
     if valid:
         # the page's findings are the tabs' findings of the chosen statuses: no count of its own
         chosen = set(filterset.form.cleaned_data.get("status") or ()) if filterset.is_bound else set()
