@@ -139,8 +139,8 @@ def visible_unit_ids(user) -> frozenset[int] | None:
     return ids
 
 
-def findings_for(user, queryset=None):
-    """The findings this user may see."""
+def findings_for(user, queryset=None, *, hidden: list[int] | None = None):
+    """The findings this user may see; `hidden`: the covert rounds' ids, when the caller read them."""
     qs = Finding.objects.all() if queryset is None else queryset
     ids = visible_unit_ids(user)
     if ids is None:
@@ -149,7 +149,7 @@ def findings_for(user, queryset=None):
         return qs.none()
     # A unit learns of a finding through its first notice; a covert round's stay hidden until published.
     # The few such rounds are listed first, so no finding is joined to its round.
-    hidden = hidden_round_ids(user)
+    hidden = hidden_round_ids() if hidden is None else hidden
     unit = unit_of(user)
     if unit.parent_id is None:  # a district or a city department: its whole subtree by one key
         qs = qs.filter(lead_top_id=unit.pk, current_notice__isnull=False)
@@ -158,17 +158,16 @@ def findings_for(user, queryset=None):
     return qs.exclude(inspection_round_id__in=hidden) if hidden else qs
 
 
-def hidden_round_ids(user=None) -> list[int]:
-    """Covert rounds not yet published: their findings are hidden from units. Read afresh for each
-    request (a handful of rows; a round is published in the middle of anyone's session), once: kept
-    on the request's user like the roles."""
-    cached = getattr(user, "_ledger_hidden_rounds", None)
-    if cached is None:
-        cached = list(InspectionRound.objects.filter(is_covert=True, published_at__isnull=True)
-                      .values_list("pk", flat=True))
-        if user is not None:
-            user._ledger_hidden_rounds = cached
-    return cached
+def hidden_round_ids() -> list[int]:
+    """Covert rounds not yet published: their findings are hidden from units. Read afresh each time
+    (a handful of rows): a round is published in the middle of anyone's session. A page that asks
+    more than once reads them once and passes them on (`hidden`)."""
+    return list(InspectionRound.objects.filter(is_covert=True, published_at__isnull=True).values_list("pk", flat=True))
+
+
+def hidden_from(user) -> list[int]:
+    """The covert rounds whose findings this user may not see yet: none for a city-wide role."""
+    return [] if visible_unit_ids(user) is None else hidden_round_ids()
 
 
 def units_for(user):

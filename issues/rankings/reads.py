@@ -70,15 +70,17 @@ def notices_for(user) -> QuerySet[Notice]:
     return Notice.objects.filter(finding__in=access.findings_for(user).values("pk"))
 
 
-def open_notices_for(user, statuses=(FindingStatus.ASSIGNED, FindingStatus.SUBMITTED)) -> QuerySet[Notice]:
+def open_notices_for(user, statuses=(FindingStatus.ASSIGNED, FindingStatus.SUBMITTED), *,
+                     hidden: list[int] | None = None) -> QuerySet[Notice]:
     """Open notices of findings the user may see (in `statuses`), soonest deadline first. A unit's are
     found from the notices addressed to its units (an open notice goes to its finding's lead unit),
-    through the index of open notices by unit, not by walking the units' findings."""
+    through the index of open notices by unit, not by walking the units' findings. `hidden`: the
+    covert rounds' ids, when the caller read them."""
     ids = access.visible_unit_ids(user)
     notices = Notice.objects.all()
     if ids is not None:
         notices = notices.filter(unit_id__in=ids)
-        hidden = access.hidden_round_ids(user)
+        hidden = access.hidden_round_ids() if hidden is None else hidden
         if hidden:
             notices = notices.exclude(finding__inspection_round_id__in=hidden)
     return (

@@ -68,9 +68,9 @@ PAGE_SIZES = (20, 50, 100, 200)
 # --- the ledger --------------------------------------------------------------------------
 
 
-def ledger_queryset(user):
+def ledger_queryset(user, hidden: list[int] | None = None):
     """The findings a user may see, with what a ledger row shows (`user=None`: every finding)."""
-    findings = access.findings_for(user) if user is not None else Finding.objects.all()
+    findings = access.findings_for(user, hidden=hidden) if user is not None else Finding.objects.all()
     return findings.select_related("lead_unit", "site")  # a row shows the unit and the site, nothing more
 
 
@@ -80,14 +80,14 @@ ROW_FIELDS = ("number", "found_on", "description", "site__name", "address", "lea
               "deadline", "miss_count", "deduction", "relapse_of")
 
 
-def kept_status_counts(filterset: FindingFilter, user, narrowing: set[str]) -> dict[str, int] | None:
+def kept_status_counts(filterset: FindingFilter, user, narrowing: set[str], hidden: list[int]) -> dict[str, int] | None:
     """The status tabs' counts from LedgerCount, when only the units narrow the page (the ledger as it
     opens, a unit's or a district's); None when other filters need a count of the rows."""
     if narrowing - {"unit", "lead_unit"}:
         return None
     scope = access.visible_unit_ids(user)
     unit_user = scope is not None
-    if unit_user and access.hidden_round_ids(user):
+    if unit_user and hidden:
         return None  # a covert round's findings are left out of a unit's ledger: count the rows
     chosen = filterset.form.cleaned_data if narrowing else {}
     for name in narrowing:
@@ -101,12 +101,13 @@ def kept_status_counts(filterset: FindingFilter, user, narrowing: set[str]) -> d
     return dict(counts.values("status").annotate(n=Sum("n")).values_list("status", "n").order_by())
 
 
-def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[tuple[str, str, int]]:
+def status_counts_without_status_filter(filterset: FindingFilter, user,
+                                        hidden: list[int]) -> list[tuple[str, str, int]]:
     """Counts per status under the page's other filters, for the status tabs: the page's own filter
     set applied again without its status filter (a second filter set would cost its forms again); a
     filter that adds a condition narrows the rows (an unticked box does not). When only the units
     narrow them, the kept counts; else a count of the rows."""
-    base = access.findings_for(user).order_by()
+    base = access.findings_for(user, hidden=hidden).order_by()
     narrowing = set()
     if filterset.is_bound and filterset.is_valid():
         for name, value in filterset.form.cleaned_data.items():
@@ -115,7 +116,7 @@ def status_counts_without_status_filter(filterset: FindingFilter, user) -> list[
                 base = filterset.filters[name].filter(base, value)
                 if len(base.query.where.children) > before:
                     narrowing.add(name)
-    kept = kept_status_counts(filterset, user, narrowing)
+    kept = kept_status_counts(filterset, user, narrowing, hidden)
     if kept is not None:
         return [(value, label, kept.get(value, 0)) for value, label in FindingStatus.choices]
     # the closed (most of a ledger) are counted as what is left of the total
@@ -143,7 +144,9 @@ def ledger(request):
 def ledger_context(request) -> dict:
     user = request.user
     today = timezone.localdate()
-    qs = ledger_queryset(user)
+    # the covert rounds a unit may not see yet, read once for the rows and the tabs
+    hidden = access.hidden_from(user)
+    qs = ledger_queryset(user, hidden)
     if not request.GET.get("o"):
         qs = qs.order_by("-found_on", "-pk")
     try:
@@ -154,7 +157,7 @@ def ledger_context(request) -> dict:
     filterset = FindingFilter(request.GET or None, queryset=qs, user=user, today=today)
     valid = not filterset.is_bound or filterset.is_valid()
     rows = (filterset.qs if filterset.is_bound else qs) if valid else qs.none()
-    tabs = status_counts_without_status_filter(filterset, user)
+    tabs = status_counts_without_status_filter(filterset, user, hidden)
     paginator = TwoStepPaginator(rows, per_page, rows=rows_by_ids(ledger_queryset(None).only(*ROW_FIELDS)))
     if valid:
         # the page's findings are the tabs' findings of the chosen statuses: no count of its own

@@ -38,7 +38,8 @@ def inbox(request):
     if not (access.is_unit_user(user) or access.is_office(user)):
         raise PermissionDenied(_("待办只对责任单位和创文办开放。"))
     today = timezone.localdate()
-    open_notices = selectors.open_notices_for(user)
+    hidden = access.hidden_from(user)  # read once for the list and the overdue count
+    open_notices = selectors.open_notices_for(user, hidden=hidden)
     page = Paginator(
         open_notices.annotate(
             overdue_first=Case(
@@ -65,7 +66,7 @@ def inbox(request):
         "unit": access.unit_of(user),
         # the status named once: with both conditions on it PostgreSQL expected a few dozen findings
         # instead of thousands and walked them all
-        "overdue": selectors.open_notices_for(user, statuses=[FindingStatus.ASSIGNED]).filter(
+        "overdue": selectors.open_notices_for(user, statuses=[FindingStatus.ASSIGNED], hidden=hidden).filter(
             deadline__lt=today).count(),
     })
 
