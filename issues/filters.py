@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from issues.core import access
 from issues.core.names import AmbiguousName, CellError, UnitMatcher, item_labels, squeeze, unit_labels
-from issues.forms import Picker, PickField, QuickSelect
+from issues.forms import CheckboxInput, DateInput, NumberInput, Picker, PickField, QuickSelect, TextInput
 from issues.models import (
     EscalationRule,
     Finding,
@@ -119,42 +119,45 @@ def _item_by_code(text: str) -> int:
 
 class FindingFilter(df.FilterSet):
     q = df.CharFilter(label=_("关键词"), method="filter_keyword",
-                      widget=forms.TextInput(attrs={"placeholder": _("问题描述、地址、编号、点位")}))
+                      widget=TextInput(attrs={"placeholder": _("问题描述、地址、编号、点位")}))
     status = df.MultipleChoiceFilter(label=_("状态"), choices=FindingStatus.choices, distinct=False,
                                      widget=forms.CheckboxSelectMultiple, method="filter_status")
     unit = PickFilter(label=_("责任单位（含下级）"), method="filter_unit")
     lead_unit = df.NumberFilter(label=_("责任单位（仅本单位）"), field_name="lead_unit_id", widget=forms.HiddenInput)
     overdue = df.BooleanFilter(label=_("只看超期未整改"), method="filter_overdue",
-                               widget=forms.CheckboxInput)
-    due_within = df.NumberFilter(label=_("几天内到期"), method="filter_due_within", min_value=0)
+                               widget=CheckboxInput)
+    due_within = df.NumberFilter(label=_("几天内到期"), method="filter_due_within", min_value=0,
+                                 widget=NumberInput)
     category = df.ModelChoiceFilter(label=_("测评项目"), field_name="index_item__category",
                                     queryset=IndexCategory.objects.all(), widget=QuickSelect)
     item = PickFilter(label=_("测评指标"), field_name="index_item_id")
     site_type = df.ModelChoiceFilter(label=_("点位类型"), field_name="site__site_type",
                                      queryset=SiteType.objects.all(), widget=QuickSelect)
     site = df.NumberFilter(label=_("点位编号"), field_name="site_id", widget=forms.HiddenInput)
-    site_name = df.CharFilter(label=_("点位名称"), field_name="site__name", lookup_expr="icontains")
+    site_name = df.CharFilter(label=_("点位名称"), field_name="site__name", lookup_expr="icontains",
+                              widget=TextInput)
     round = df.ModelChoiceFilter(label=_("督查批次"), field_name="inspection_round",
                                  queryset=InspectionRound.objects.all(), widget=QuickSelect)
     source = df.ChoiceFilter(label=_("问题来源"), field_name="inspection_round__source", choices=[],
                              widget=QuickSelect)
     found_from = df.DateFilter(label=_("发现日期从"), field_name="found_on", lookup_expr="gte",
-                               widget=forms.DateInput(attrs={"type": "date"}))
+                               widget=DateInput)
     found_to = df.DateFilter(label=_("至"), field_name="found_on", lookup_expr="lte",
-                             widget=forms.DateInput(attrs={"type": "date"}))
+                             widget=DateInput)
     closed_from = df.DateFilter(label=_("销号日期从"), field_name="closed_on", lookup_expr="gte",
-                                widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=DateInput)
     closed_to = df.DateFilter(label=_("至"), field_name="closed_on", lookup_expr="lte",
-                              widget=forms.DateInput(attrs={"type": "date"}))
+                              widget=DateInput)
     missed_from = df.DateFilter(label=_("未按期整改日期从"), method="filter_missed",
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    missed_to = df.DateFilter(label=_("至"), method="filter_missed", widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=DateInput)
+    missed_to = df.DateFilter(label=_("至"), method="filter_missed", widget=DateInput)
     due_from = df.DateFilter(label=_("通知到期日从"), method="filter_due",
-                             widget=forms.DateInput(attrs={"type": "date"}))
-    due_to = df.DateFilter(label=_("至"), method="filter_due", widget=forms.DateInput(attrs={"type": "date"}))
-    min_misses = df.NumberFilter(label=_("未按期次数≥"), field_name="miss_count", lookup_expr="gte", min_value=0)
-    relapse = df.BooleanFilter(label=_("只看反弹"), method="filter_relapse", widget=forms.CheckboxInput)
-    unsigned = df.BooleanFilter(label=_("只看未签收"), method="filter_unsigned", widget=forms.CheckboxInput)
+                             widget=DateInput)
+    due_to = df.DateFilter(label=_("至"), method="filter_due", widget=DateInput)
+    min_misses = df.NumberFilter(label=_("未按期次数≥"), field_name="miss_count", lookup_expr="gte", min_value=0,
+                                 widget=NumberInput)
+    relapse = df.BooleanFilter(label=_("只看反弹"), method="filter_relapse", widget=CheckboxInput)
+    unsigned = df.BooleanFilter(label=_("只看未签收"), method="filter_unsigned", widget=CheckboxInput)
     o = LedgerOrdering(fields=ORDERING, label=_("排序"))
 
     def __init__(self, *args, user=None, today: dt.date | None = None, **kwargs):
@@ -265,6 +268,6 @@ class SanctionFilter(df.FilterSet):
     status = df.ChoiceFilter(label=_("状态"), choices=SanctionStatus.choices)
     rule = df.ModelChoiceFilter(label=_("依据规则"), queryset=EscalationRule.objects.all())
     decided_from = df.DateFilter(label=_("决定日期从"), field_name="decided_on", lookup_expr="gte",
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=DateInput)
     decided_to = df.DateFilter(label=_("至"), field_name="decided_on", lookup_expr="lte",
-                               widget=forms.DateInput(attrs={"type": "date"}))
+                               widget=DateInput)

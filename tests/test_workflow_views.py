@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django import forms
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -794,6 +795,23 @@ def test_the_ledger_selects_show_the_choice_and_escape_names(client, city):
                     '<option value="2">乙</option><option value="3" selected>丙</option></select>')
     assert QuickSelectMultiple().value_from_datadict(QueryDict("co=1&co=3"), {}, "co") == ["1", "3"]
     assert "required" not in QuickSelect(choices=[("", "—"), (1, "甲")]).render("a", None)
+
+
+@pytest.mark.parametrize("ours, django_widget, value, attrs", [
+    ("TextInput", forms.TextInput(attrs={"placeholder": "描述、地址"}), 'a "quoted" <b>& \'x\'', {"id": "id_q"}),
+    ("TextInput", forms.TextInput(), None, {"id": "id_q", "required": True, "disabled": False}),
+    ("NumberInput", forms.NumberInput(), 3, {"id": "id_n", "min": "0", "step": "any"}),
+    ("CheckboxInput", forms.CheckboxInput(), True, {"id": "id_c"}),
+    ("CheckboxInput", forms.CheckboxInput(), False, {"id": "id_c"}),
+    ("DateInput", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), D(2026, 11, 2), {"id": "id_d"}),
+])
+def test_one_pass_inputs_write_what_django_writes(ours, django_widget, value, attrs):
+    """The filter form's inputs are written without the template language; the HTML is Django's, byte for byte."""
+    from issues import forms as ledger_forms
+
+    widget = getattr(ledger_forms, ours)(attrs=dict(django_widget.attrs)) if ours != "DateInput" \
+        else ledger_forms.DateInput()
+    assert widget.render("f", value, attrs) == django_widget.render("f", value, attrs)
 
 
 def test_the_unit_and_item_filters_are_search_boxes_that_take_a_name_or_an_id(client, city):
