@@ -158,7 +158,7 @@ def _count_due(result, units, start, end) -> None:
     due = (
         scoped(Notice.objects.filter(deadline__range=(start, end)), "unit_id")
         .exclude(outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID])
-        .values(key=F("unit_id"))
+        .values_list("unit_id")
         .annotate(
             due=Count("outcome"),  # a column the index holds, as above
             handled=Count("outcome", filter=Q(outcome=NoticeOutcome.MET)),
@@ -166,9 +166,9 @@ def _count_due(result, units, start, end) -> None:
         )
         .order_by()
     )
-    for row in due:
-        fig = result[row["key"]]
-        fig.due, fig.handled, fig.overdue = row["due"], row["handled"], row["overdue"]
+    for unit_id, due_n, handled, overdue in due:
+        fig = result[unit_id]
+        fig.due, fig.handled, fig.overdue = due_n, handled, overdue
     on_time = scoped(
         Notice.objects.filter(
             deadline__range=(start, end), outcome=NoticeOutcome.MET,
@@ -176,8 +176,8 @@ def _count_due(result, units, start, end) -> None:
         ),
         "unit_id",
     )
-    for row in on_time.values(key=F("unit_id")).annotate(n=Count("pk", distinct=True)).order_by():
-        result[row["key"]].on_time = row["n"]
+    for unit_id, n in on_time.values_list("unit_id").annotate(n=Count("pk", distinct=True)).order_by():
+        result[unit_id].on_time = n
     # approved extensions of the notices due in the period (延期率 = approved extensions / notices due)
     extended = scoped(
         ExtensionRequest.objects.filter(status=ExtensionStatus.APPROVED, notice__deadline__range=(start, end))

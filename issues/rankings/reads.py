@@ -248,7 +248,7 @@ def dashboard_figures(user, today) -> dict:
     else:
         open_total, overdue = open_count(user), overdue_count(user, today)
     return {"now": now, "before": before, "trend": trend, "weak": weak, "open": open_total, "overdue": overdue,
-            "rankings": live_rankings(today, unit_ids=unit_ids, figures=live, stock=stock)}
+            "rankings": live_rankings(today, unit_ids=unit_ids, figures=live, stock=stock, rates=False)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,9 +258,10 @@ class RankedUnit:
     is_civilized: bool
 
 
-def live_rankings(today, *, unit_ids=None, figures=None, stock=None) -> list[dict]:
+def live_rankings(today, *, unit_ids=None, figures=None, stock=None, rates=True) -> list[dict]:
     """Every group's ranking for the current (open) month, computed now, with bottom-K streaks.
-    `figures` and `stock` (month to date, `stock_by_unit`) when the caller has them already."""
+    `figures` and `stock` (month to date, `stock_by_unit`) when the caller has them already; `rates`:
+    each row's on-time and extension rates (the rankings page shows them, the dashboard does not)."""
     from issues.models import PeriodKind, RankingGroup, Unit
 
     start = today.replace(day=1)
@@ -294,8 +295,8 @@ def live_rankings(today, *, unit_ids=None, figures=None, stock=None) -> list[dic
             rows.append({"unit": unit, "score": scores[unit.pk], "rank": rank, "bottom": bottom,
                          "streak": streaks[unit.pk] + (1 if bottom else 0), "misses": fig.misses, "findings": fig.findings,
                          "open": stock.get(unit.pk, nothing)["open"], "overdue": stock.get(unit.pk, nothing)["overdue"],
-                         "on_time_rate": fig.on_time_rate, "extensions": fig.extensions,
-                         "extension_rate": fig.extension_rate, "visible": unit_ids is None or unit.pk in unit_ids})
+                         "extensions": fig.extensions, "visible": unit_ids is None or unit.pk in unit_ids,
+                         **({"on_time_rate": fig.on_time_rate, "extension_rate": fig.extension_rate} if rates else {})})
         rows.sort(key=lambda r: (r["rank"], r["unit"].name))
         out.append({"group": group, "rows": rows, "judged": judged})
     return out
