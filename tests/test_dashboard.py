@@ -5,10 +5,12 @@ import re
 import zoneinfo
 from decimal import Decimal
 
+import pytest
 import time_machine
 
 from issues.findings import services as svc
 from issues.models import Policy, RankingGroup, Unit
+from tests.conftest import jpeg
 
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 20, 9, tzinfo=SH)
@@ -188,3 +190,28 @@ def test_this_month_s_closures_are_compared_with_the_same_days_of_last_month(cli
     with time_machine.travel(dt.datetime(2026, 12, 1, 9, tzinfo=SH), tick=False):
         first_day = client.get("/dashboard/").content.decode()
     assert re.search(r"<span>本月销号</span><small class=\"delta\">较上月1日 [+-]\d+</small>", first_day)
+
+
+@pytest.mark.parametrize("scheme", ["default", "composite"])
+def test_the_city_s_month_so_far_equals_a_count_of_the_ledger_in_either_scheme(city, scheme):
+    """The month's tiles for the city come from the monthly figures and the notices due counted now
+    (per unit only when a composite score reads them): the same as counting the ledger itself."""
+    from issues.escalation.services import run_escalations
+    from issues.rankings import reads
+
+    RankingGroup.objects.create(name="社区", scheme=scheme)
+    _, met = city.assigned(description="按期", issued_on=dt.date(2026, 11, 2), deadline=dt.date(2026, 11, 9))
+    svc.submit_fix(actor=city.dongmen_liaison, notice_id=met.pk, note="已整改", photos=[jpeg()],
+                   submitted_at=dt.datetime(2026, 11, 6, 10, tzinfo=SH))
+    svc.approve_submission(actor=city.office, submission_id=met.submissions.get().pk, decided_on=dt.date(2026, 11, 7))
+    city.assigned(description="逾期", issued_on=dt.date(2026, 11, 3), deadline=dt.date(2026, 11, 10),
+                  unit=city.chengguan)
+    city.assigned(description="未到期", issued_on=dt.date(2026, 11, 12), deadline=dt.date(2026, 11, 30))
+    run_escalations(today=dt.date(2026, 11, 11))
+    today = dt.date(2026, 11, 20)
+    with time_machine.travel(NOW, tick=False):
+        now = reads.dashboard_figures(city.leader, today)["now"]
+        counted = reads.period_figures(city.leader, dt.date(2026, 11, 1), today, today)
+    # due so far: the met notice, the missed one and the second notice it brought (its deadline passed too)
+    assert (now["due"], now["on_time_rate"]) == (3, 33.3)
+    assert {k: v for k, v in now.items() if k != "misses"} == {k: v for k, v in counted.items() if k != "misses"}

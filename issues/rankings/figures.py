@@ -149,48 +149,59 @@ def _count_flow(result, units, start, end) -> None:
         fig.reviews, fig.rejected = row["n"], row["rejected"]
 
 
-def _count_due(result, units, start, end) -> None:
-    """Notices due in [start, end]: handled, overdue, on time, extended."""
-
-    def scoped(qs, field):
-        return _scoped(qs, field, units)
-
-    due = (
-        scoped(Notice.objects.filter(deadline__range=(start, end)), "unit_id")
-        .exclude(outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID])
-        .values_list("unit_id")
-        .annotate(
-            due=Count("outcome"),  # a column the index holds, as above
-            handled=Count("outcome", filter=Q(outcome=NoticeOutcome.MET)),
-            overdue=Count("outcome", filter=Q(outcome=NoticeOutcome.MISSED, miss_kind=MissKind.DEADLINE)),
-        )
-        .order_by()
-    )
-    for unit_id, due_n, handled, overdue in due:
-        fig = result[unit_id]
-        fig.due, fig.handled, fig.overdue = due_n, handled, overdue
-    on_time = scoped(
+def _due(units, start, end):
+    """The notices due in [start, end] (superseded and void ones aside), those of them met by a fix
+    approved and sent by the deadline, and the approved extensions of them (延期率 = approved
+    extensions / notices due): per unit by _count_due, for the city by due_totals."""
+    due = _scoped(Notice.objects.filter(deadline__range=(start, end)), "unit_id", units).exclude(
+        outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID])
+    on_time = _scoped(
         Notice.objects.filter(
             deadline__range=(start, end), outcome=NoticeOutcome.MET,
             submissions__decision=Decision.APPROVED, submissions__submitted_on__lte=F("deadline"),
         ),
-        "unit_id",
+        "unit_id", units,
     )
-    for unit_id, n in on_time.values_list("unit_id").annotate(n=Count("pk", distinct=True)).order_by():
-        result[unit_id].on_time = n
-    # approved extensions of the notices due in the period (延期率 = approved extensions / notices due)
-    extended = scoped(
+    extended = _scoped(
         ExtensionRequest.objects.filter(status=ExtensionStatus.APPROVED, notice__deadline__range=(start, end))
         .exclude(notice__outcome__in=[NoticeOutcome.SUPERSEDED, NoticeOutcome.VOID]),
-        "notice__unit_id",
+        "notice__unit_id", units,
     )
-    for row in extended.values(key=F("notice__unit_id")).annotate(n=Count("pk")).order_by():
-        result[row["key"]].extensions = row["n"]
+    return due, on_time, extended
 
 
-def month_to_date(today: dt.date) -> dict[int, Figures]:
+DUE_COUNTS = {
+    "due": Count("outcome"),  # a column the index holds, as above
+    "handled": Count("outcome", filter=Q(outcome=NoticeOutcome.MET)),
+    "overdue": Count("outcome", filter=Q(outcome=NoticeOutcome.MISSED, miss_kind=MissKind.DEADLINE)),
+}
+
+
+def _count_due(result, units, start, end) -> None:
+    """Notices due in [start, end] per unit: handled, overdue, on time, extended."""
+    due, on_time, extended = _due(units, start, end)
+    for unit_id, due_n, handled, overdue in due.values_list("unit_id").annotate(**DUE_COUNTS).order_by():
+        fig = result[unit_id]
+        fig.due, fig.handled, fig.overdue = due_n, handled, overdue
+    for unit_id, n in on_time.values_list("unit_id").annotate(n=Count("pk", distinct=True)).order_by():
+        result[unit_id].on_time = n
+    for unit_id, n in extended.values_list("notice__unit_id").annotate(n=Count("pk")).order_by():
+        result[unit_id].extensions = n
+
+
+def due_totals(start: dt.date, end: dt.date) -> dict[str, int]:
+    """The city's notices due in [start, end], counted as _count_due counts them per unit."""
+    due, on_time, extended = _due(None, start, end)
+    totals = due.aggregate(**DUE_COUNTS)
+    totals["on_time"] = on_time.aggregate(n=Count("pk", distinct=True))["n"]
+    totals["extensions"] = extended.count()
+    return totals
+
+
+def month_to_date(today: dt.date, *, due: bool = True) -> dict[int, Figures]:
     """Every unit's figures for the current month so far: what happened comes from the monthly
-    figures (kept equal to a recount), the notices due up to today are counted now."""
+    figures (kept equal to a recount), the notices due up to today are counted now (`due=False`:
+    not counted, for scores that do not read them; the city's come from due_totals)."""
     start = today.replace(day=1)
     result: dict[int, Figures] = defaultdict(Figures)
     for row in UnitMonth.objects.filter(month=start).values_list(
@@ -198,7 +209,8 @@ def month_to_date(today: dt.date) -> dict[int, Figures]:
     ):
         fig = result[row[0]]
         (fig.findings, fig.deductions, fig.relapses, fig.closed, fig.misses, fig.reviews, fig.rejected) = row[1:]
-    _count_due(result, None, start, today)
+    if due:
+        _count_due(result, None, start, today)
     return dict(result)
 
 

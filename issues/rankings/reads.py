@@ -21,6 +21,8 @@ from issues.models import (
     Notice,
     NoticeOutcome,
     Policy,
+    RankingGroup,
+    RankingScheme,
     SiteType,
     UnitMonth,
     overdue_q,
@@ -29,6 +31,7 @@ from issues.rankings.figures import (
     Figures,
     bottom_streaks,
     closed_run_before,
+    due_totals,
     figures_for,
     month_to_date,
     rank_and_mark,
@@ -216,7 +219,10 @@ def dashboard_figures(user, today) -> dict:
 
     start = today.replace(day=1)
     last = start - relativedelta(months=1)
-    live = month_to_date(today)
+    # each unit's notices due this month count only in a composite score (the dashboard shows no
+    # unit's rates); the city's are counted as totals
+    composite = RankingGroup.objects.filter(scheme=RankingScheme.COMPOSITE).exists()
+    live = month_to_date(today, due=composite)
     unit_ids = access.visible_unit_ids(user)
     if unit_ids is None:
         fields = ("found", "relapses", "closed", "due", "on_time", "misses", "extensions")
@@ -227,6 +233,8 @@ def dashboard_figures(user, today) -> dict:
         }
         zero = dict.fromkeys(fields, 0)
         now_totals = _summed(live.values())
+        if not composite:
+            now_totals.update((name, n) for name, n in due_totals(start, today).items() if name in now_totals)
         now = _flow(**now_totals)
         before = _flow(**stored.get(last, zero))
         trend = []
@@ -262,7 +270,7 @@ def live_rankings(today, *, unit_ids=None, figures=None, stock=None, rates=True)
     """Every group's ranking for the current (open) month, computed now, with bottom-K streaks.
     `figures` and `stock` (month to date, `stock_by_unit`) when the caller has them already; `rates`:
     each row's on-time and extension rates (the rankings page shows them, the dashboard does not)."""
-    from issues.models import PeriodKind, RankingGroup, Unit
+    from issues.models import PeriodKind, Unit
 
     start = today.replace(day=1)
     k = Policy.current().bottom_k
