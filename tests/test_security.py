@@ -139,6 +139,23 @@ def test_a_deactivated_user_loses_access_at_once(city):
     assert sign_in(Client(), "clerk", RIGHT).status_code == 200  # and cannot sign in again
 
 
+def test_a_user_signed_in_through_the_form_is_read_back_with_the_unit_and_signed_out_when_deactivated(city):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    assert sign_in(client, "dongmen", RIGHT).status_code == 302
+    assert client.session["_auth_user_backend"] == "issues.core.backends.LedgerBackend"
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/inbox/").status_code == 200
+    # the profile and the unit come with the user, not in queries of their own
+    assert not [q for q in ctx.captured_queries if 'FROM "issues_profile"' in q["sql"]]
+    city.dongmen_liaison.is_active = False
+    city.dongmen_liaison.save(update_fields=["is_active"])
+    response = client.get("/inbox/")
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
 # --- headers and production settings -------------------------------------------------------------
 
 
