@@ -82,12 +82,6 @@ def measure_export(n: int = 100_000, runs: int = 3) -> dict:
         t0 = time.perf_counter()
         _export(findings, workdir / "ours.xlsx")
         ours.append(time.perf_counter() - t0)
-        if connection.vendor == "postgresql":
-            # the run just rolled back left 10,000 dead rows in each table and index it wrote; the next
-            # run starts from the state the first one found, as a real import would
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM issues_finding, issues_notice, issues_auditevent, issues_finding_co_units, "
-                               "issues_unitmonth, issues_areamonth, issues_ledgercount")
         t0 = time.perf_counter()
         bare()
         theirs.append(time.perf_counter() - t0)

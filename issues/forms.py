@@ -10,7 +10,7 @@ from django.conf import settings
 from django.forms.utils import flatatt
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -94,11 +94,13 @@ class OnePassInput:
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
-        shown = "" if widget["value"] is None else f' value="{escape(str(widget["value"]))}"'
-        # the attributes in their order, a true one bare and a false one left out (attrs.html)
-        rest = "".join(f" {key}" if item is True else f' {key}="{escape(str(item))}"'
-                       for key, item in widget["attrs"].items() if item is not False)
-        return mark_safe(f'<input type="{escape(widget["type"])}" name="{escape(widget["name"])}"{shown}{rest}>')  # nosec B308 B703  # noqa: S308 - every value escaped
+        shown = "" if widget["value"] is None else format_html(' value="{}"', str(widget["value"]))
+        # the attributes in their order, a true one bare and a false one left out (attrs.html); every
+        # name and value escaped by format_html
+        rest = format_html_join("", "{}", (
+            (format_html(" {}", key) if item is True else format_html(' {}="{}"', key, str(item)),)
+            for key, item in widget["attrs"].items() if item is not False))
+        return format_html('<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], shown, rest)
 
 
 class TextInput(OnePassInput, forms.TextInput):

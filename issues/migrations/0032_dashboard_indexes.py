@@ -1,28 +1,12 @@
 """The dashboard's reads from indexes alone: the open findings per unit with the deadline the overdue
 test reads, the city's monthly totals, and each period's bottom-K entries (the streaks).
 
-As in 0031: SQLite plans with the statistics ANALYZE keeps once a table has them, and a new index has
-none; the tables analysed before are analysed again so it gets its row.
+SQLite's statistics are taken again for the three tables where it kept them (_statistics.py).
 """
 
 from django.db import migrations, models
 
-TABLES = ("issues_finding", "issues_unitmonth", "issues_rankingentry")
-
-
-def analyse_on_sqlite(apps, schema_editor):
-    """Only the tables SQLite already keeps statistics for (see 0031)."""
-    connection = schema_editor.connection
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-        if cursor.fetchone() is None:
-            return
-        for table in TABLES:
-            cursor.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = %s LIMIT 1", [table])
-            if cursor.fetchone() is not None:
-                cursor.execute(f"ANALYZE {table}")  # nosec B608 - a name from TABLES
+from issues.migrations._statistics import analyse_again
 
 
 class Migration(migrations.Migration):
@@ -48,5 +32,6 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["month", "found", "relapses", "closed", "due", "on_time", "misses", "extensions"],
                                name="unit_month_totals"),
         ),
-        migrations.RunPython(analyse_on_sqlite, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(analyse_again("issues_finding", "issues_unitmonth", "issues_rankingentry"),
+                             migrations.RunPython.noop, elidable=True),
     ]

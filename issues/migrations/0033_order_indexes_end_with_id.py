@@ -2,25 +2,13 @@
 
 SQLite keeps the rowid in every index, so a page's ids always came from the index alone there; on
 PostgreSQL they did not, and a deep page (25,000 rows skipped) read each of those rows from the table
-for its id. As in 0031, SQLite's statistics are taken again where it kept them, for the new indexes.
+for its id. SQLite's statistics are taken again where it kept them, for the new indexes (_statistics.py).
 """
 
 from django.conf import settings
 from django.db import migrations, models
 
-
-def analyse_on_sqlite(apps, schema_editor):
-    """Only where SQLite already keeps statistics for the finding table (see 0031)."""
-    connection = schema_editor.connection
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-        if cursor.fetchone() is None:
-            return
-        cursor.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'issues_finding' LIMIT 1")
-        if cursor.fetchone() is not None:
-            cursor.execute("ANALYZE issues_finding")
+from issues.migrations._statistics import analyse_again
 
 
 class Migration(migrations.Migration):
@@ -95,5 +83,5 @@ class Migration(migrations.Migration):
             model_name='finding',
             index=models.Index(fields=['lead_top', 'status', 'found_on', 'closed_on', 'deadline', 'miss_count', 'current_notice', 'id'], name='finding_top_status'),
         ),
-        migrations.RunPython(analyse_on_sqlite, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(analyse_again("issues_finding"), migrations.RunPython.noop, elidable=True),
     ]

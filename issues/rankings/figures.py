@@ -190,12 +190,11 @@ def _count_due(result, units, start, end) -> None:
 
 
 def due_totals(start: dt.date, end: dt.date) -> dict[str, int]:
-    """The city's notices due in [start, end], counted as _count_due counts them per unit."""
+    """The city's notices due in [start, end], met on time and extended, counted as _count_due counts
+    them per unit (in UnitMonth's names)."""
     due, on_time, extended = _due(None, start, end)
-    totals = due.aggregate(**DUE_COUNTS)
-    totals["on_time"] = on_time.aggregate(n=Count("pk", distinct=True))["n"]
-    totals["extensions"] = extended.count()
-    return totals
+    return {"due": due.aggregate(n=DUE_COUNTS["due"])["n"],
+            "on_time": on_time.aggregate(n=Count("pk", distinct=True))["n"], "extensions": extended.count()}
 
 
 def month_to_date(today: dt.date, *, due: bool = True) -> dict[int, Figures]:

@@ -221,7 +221,8 @@ def dashboard_figures(user, today) -> dict:
     last = start - relativedelta(months=1)
     # each unit's notices due this month count only in a composite score (the dashboard shows no
     # unit's rates); the city's are counted as totals
-    composite = RankingGroup.objects.filter(scheme=RankingScheme.COMPOSITE).exists()
+    groups = list(RankingGroup.objects.all())
+    composite = any(group.scheme == RankingScheme.COMPOSITE for group in groups)
     live = month_to_date(today, due=composite)
     unit_ids = access.visible_unit_ids(user)
     if unit_ids is None:
@@ -234,7 +235,7 @@ def dashboard_figures(user, today) -> dict:
         zero = dict.fromkeys(fields, 0)
         now_totals = _summed(live.values())
         if not composite:
-            now_totals.update((name, n) for name, n in due_totals(start, today).items() if name in now_totals)
+            now_totals.update(due_totals(start, today))
         now = _flow(**now_totals)
         before = _flow(**stored.get(last, zero))
         trend = []
@@ -256,7 +257,8 @@ def dashboard_figures(user, today) -> dict:
     else:
         open_total, overdue = open_count(user), overdue_count(user, today)
     return {"now": now, "before": before, "trend": trend, "weak": weak, "open": open_total, "overdue": overdue,
-            "rankings": live_rankings(today, unit_ids=unit_ids, figures=live, stock=stock, rates=False)}
+            "rankings": live_rankings(today, unit_ids=unit_ids, figures=live, stock=stock, rates=False,
+                                      groups=groups)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,15 +268,15 @@ class RankedUnit:
     is_civilized: bool
 
 
-def live_rankings(today, *, unit_ids=None, figures=None, stock=None, rates=True) -> list[dict]:
+def live_rankings(today, *, unit_ids=None, figures=None, stock=None, rates=True, groups=None) -> list[dict]:
     """Every group's ranking for the current (open) month, computed now, with bottom-K streaks.
-    `figures` and `stock` (month to date, `stock_by_unit`) when the caller has them already; `rates`:
+    `figures`, `stock` (month to date, `stock_by_unit`) and `groups` when the caller has them; `rates`:
     each row's on-time and extension rates (the rankings page shows them, the dashboard does not)."""
     from issues.models import PeriodKind, Unit
 
     start = today.replace(day=1)
     k = Policy.current().bottom_k
-    groups = list(RankingGroup.objects.all())
+    groups = list(RankingGroup.objects.all()) if groups is None else groups
     members = {}
     # plain rows, not model instances: a city has a thousand units and the page shows a few dozen
     for pk, name, group_id, civilized in Unit.objects.filter(is_active=True, ranking_group__isnull=False).values_list(
