@@ -39,6 +39,9 @@ def pytest_configure(config):
     from creation_tracker.celery import app
 
     app.conf.task_always_eager = True
+    # WhiteNoise warns on every request of a clean checkout, where collectstatic (make run) has not yet
+    # made the folder it serves; the tests find the static files in static/ anyway
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(autouse=True)
