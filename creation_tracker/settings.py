@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_filters",
+    "captcha",  # django-simple-captcha: the public report form's offline captcha
     "issues.apps.LoginGuardConfig",  # django-axes, named for the admin
     "issues",
     "demo",
@@ -190,6 +191,25 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FIELD
 # The whole request body, files included: the largest import or a form's photos, with room for the form.
 REQUEST_MAX_BYTES = int(os.environ.get(
     "REQUEST_MAX_BYTES", str(max(IMPORT_MAX_BYTES, PHOTO_MAX_BYTES * PHOTO_MAX_FILES) + 1024 * 1024)))
+
+# Citizen reports (随手拍, the public form and Open311): reports an hour from one address and from one
+# phone number, photos and bytes in one report, and the days after closure the reporter may answer
+# "fixed" / "not fixed". From the second report of a browser session, the form asks a captcha.
+REPORTS_PER_HOUR = int(os.environ.get("REPORTS_PER_HOUR", "5"))
+REPORT_MAX_PHOTOS = int(os.environ.get("REPORT_MAX_PHOTOS", "6"))
+REPORT_MAX_BYTES = int(os.environ.get("REPORT_MAX_BYTES", str(40 * 1024 * 1024)))
+REPORT_FEEDBACK_DAYS = int(os.environ.get("REPORT_FEEDBACK_DAYS", "7"))
+# Open311's discovery: whom other systems' developers ask, and how they get an api_key
+OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "市创文办")
+OPEN311_KEY_SERVICE = os.environ.get("OPEN311_KEY_SERVICE", "向市创文办申请，由工作人员在配置后台签发")
+# the captcha is drawn here (no outside service): a small sum to work out, images stored in the database
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.math_challenge"
+CAPTCHA_MATH_CHALLENGE_OPERATOR = "+"
+CAPTCHA_IMAGE_SIZE = (120, 44)
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_TIMEOUT = 10  # minutes
+CAPTCHA_LETTER_ROTATION = (-15, 15)
+CAPTCHA_NOISE_FUNCTIONS = ("captcha.helpers.noise_dots",)
 
 # Redis and Celery.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

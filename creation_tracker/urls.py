@@ -1,3 +1,4 @@
+from captcha import views as captcha_views
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -11,6 +12,8 @@ handler400 = "issues.views.errors.bad_request"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # the public form's captcha image (django-simple-captcha; no audio, no refresh)
+    path("captcha/image/<slug:key>/", captcha_views.captcha_image, {"scale": 1}, name="captcha-image"),
     path("", include("issues.urls")),
 ]
 # Photos are never served from a public media URL: issues.views.photos checks who may see them.

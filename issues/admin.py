@@ -39,6 +39,7 @@ class PolicyAdmin(NoDeleteAdmin):
         "__str__", "deadline_days_general", "deadline_days_major", "deadline_days_severe",
         "next_notice_days", "relapse_window_days", "bottom_k", "next_assessment_date",
     ]
+    formfield_overrides = {djmodels.URLField: {"assume_scheme": "https"}}  # the office's robots, as units'
 
     def has_add_permission(self, request) -> bool:
         return not m.Policy.objects.exists() and super().has_add_permission(request)
@@ -360,3 +361,75 @@ class LockoutAdmin(AxesAccessAttemptAdmin):
             reset(ip=attempt.ip_address, username=attempt.username)
             unlocked.append(attempt.username)
         self.message_user(request, _("已解锁：%(names)s。") % {"names": "、".join(unlocked)}, messages.SUCCESS)
+
+
+# --- citizen reports (随手拍) ----------------------------------------------------------------------
+
+
+@admin.register(m.CitizenReport)
+class CitizenReportAdmin(ReadOnlyAdmin):
+    """Reports change through the triage pages (/reports/); here they are searched, by code or number."""
+
+    list_display = ["code", "received_at", "status", "channel", "triage_due", "finding"]
+    list_filter = ["status", "channel", "feedback"]
+    search_fields = ["code", "phone", "description"]
+    date_hierarchy = "received_at"
+    list_select_related = ["finding"]
+
+
+@admin.register(m.ReplyTemplate)
+class ReplyTemplateAdmin(NoDeleteAdmin):
+    list_display = ["title", "use", "order", "is_active"]
+    list_filter = ["use", "is_active"]
+    list_editable = ["order", "is_active"]
+
+
+@admin.register(m.BlockedPhone)
+class BlockedPhoneAdmin(admin.ModelAdmin):
+    """Numbers the public form refuses; deleting a row lets the number report again."""
+
+    list_display = ["phone", "reason", "created_at", "created_by"]
+    search_fields = ["phone", "reason"]
+    readonly_fields = ["created_by"]
+
+    def save_model(self, request, obj, form, change):
+        from issues.reports.services import normal_phone
+
+        obj.phone = normal_phone(obj.phone) or obj.phone
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(m.Exposure)
+class ExposureAdmin(ReadOnlyAdmin):
+    list_display = ["finding", "exposed_at", "exposed_by", "withdrawn_at"]
+    list_select_related = ["finding", "exposed_by"]
+
+
+@admin.register(m.ApiClient)
+class ApiClientAdmin(NoDeleteAdmin):
+    """Keys for other systems (Open311): issued here or by `manage.py create_api_client`; the key is
+    shown once, when issued; unticking 启用 revokes it."""
+
+    list_display = ["name", "scope", "key_prefix", "is_active", "expires_on", "created_at", "last_used_at"]
+    list_filter = ["scope", "is_active"]
+    search_fields = ["name"]
+    readonly_fields = ["key_prefix", "created_by", "created_at", "last_used_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "name", "scope"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            m.AuditEvent.record(actor=request.user, obj=obj, action="api_client_changed",
+                                message=f"接口客户端 {obj.name}：{'启用' if obj.is_active else '已吊销'}，有效期至 {obj.expires_on or '长期'}")
+            return
+        from issues.reports.services import assign_key, record_issued
+
+        key = assign_key(obj)
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        record_issued(request.user, obj)
+        self.message_user(request, _("接口密钥（只显示这一次，请立即复制保存）：%(key)s") % {"key": key}, messages.WARNING)

@@ -16,10 +16,12 @@ from django.utils.translation import gettext_lazy as _
 
 from issues.core.names import AmbiguousName, CellError, UnitMatcher
 from issues.models import (
+    Finding,
     IndexItem,
     IndexSystem,
     InspectionRound,
     RankingGroup,
+    ReplyTemplate,
     RoundSource,
     Severity,
     Site,
@@ -170,9 +172,10 @@ class PhotosField(forms.FileField):
 
     widget = MultipleFileInput
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, max_files: int | None = None, **kwargs):
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
+        self.max_files = max_files
         self.widget.attrs.update({"accept": "image/*,.heic,.heif", "multiple": True})
 
     def clean(self, data, initial=None):
@@ -180,8 +183,9 @@ class PhotosField(forms.FileField):
         files = [f for f in files if f]
         if self.required and not files:
             raise forms.ValidationError(_("请至少上传一张照片。"))
-        if len(files) > settings.PHOTO_MAX_FILES:
-            raise forms.ValidationError(_("一次最多上传 %(n)d 张照片。") % {"n": settings.PHOTO_MAX_FILES})
+        most = self.max_files or settings.PHOTO_MAX_FILES
+        if len(files) > most:
+            raise forms.ValidationError(_("一次最多上传 %(n)d 张照片。") % {"n": most})
         too_big = [f.name for f in files if f.size > settings.PHOTO_MAX_BYTES]
         if too_big:
             raise forms.ValidationError(
@@ -488,3 +492,98 @@ class LiftForm(forms.Form):
 
 class OutcomeForm(forms.Form):
     outcome = forms.CharField(label=_("办理结果"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# --- citizen reports (随手拍) ---------------------------------------------------------------------
+
+
+class ReportForm(forms.Form):
+    """The public's report form, phone first: photos, what, where, which kind, and a number for a reply."""
+
+    photos = PhotosField(label=_("现场照片"), required=True)
+    description = forms.CharField(label=_("问题描述"), max_length=1000,
+                                  widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("看到了什么问题？")}))
+    category = forms.ChoiceField(label=_("问题类别"))
+    site_name = forms.CharField(
+        label=_("点位"), required=False, max_length=120,
+        widget=forms.TextInput(attrs={"list": "site-options", "autocomplete": "off", "placeholder": _("输入名称搜索，如某某菜市场")}),
+    )
+    address = forms.CharField(label=_("地点"), required=False, max_length=200,
+                              widget=forms.TextInput(attrs={"placeholder": _("路名、门牌号或附近的标志")}))
+    latitude = forms.DecimalField(required=False, max_digits=9, decimal_places=6, widget=forms.HiddenInput)
+    longitude = forms.DecimalField(required=False, max_digits=9, decimal_places=6, widget=forms.HiddenInput)
+    phone = forms.CharField(label=_("手机号（选填）"), required=False, max_length=20,
+                            help_text=_("只用于工作人员联系您核实情况，不会公开，也不会告诉责任单位。"),
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+
+    def __init__(self, *args, categories=(), with_captcha: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["photos"].max_files = settings.REPORT_MAX_PHOTOS
+        self.fields["photos"].widget.attrs["class"] = "photo-input"
+        groups: dict[str, list] = {}
+        for cat in categories:
+            groups.setdefault(cat.group, []).append((cat.code, cat.name))
+        self.fields["category"].choices = [("", _("请选择")), *[(group, options) for group, options in groups.items()]]
+        if with_captcha:
+            from captcha.fields import CaptchaField
+
+            self.fields["captcha"] = CaptchaField(label=_("验证码（请计算结果）"),
+                                                  error_messages={"invalid": _("验证码不对，请重新计算。")})
+
+    def clean_site_name(self):
+        name = self.cleaned_data["site_name"].strip()
+        self.site = Site.objects.filter(name=name, is_active=True).first() if name else None
+        if name and self.site is None:
+            raise forms.ValidationError(_("没有名为“%(name)s”的点位；不在列表中时请填写地点。") % {"name": name})
+        return name
+
+    def clean(self):
+        data = super().clean()
+        lat, lon = data.get("latitude"), data.get("longitude")
+        if (lat is None) != (lon is None):
+            self.add_error(None, _("位置不完整，请重新点击“使用当前位置”。"))
+        if not (data.get("site_name") or data.get("address") or lat is not None) and not self.errors.get("site_name"):
+            self.add_error("address", _("请选择点位、填写地点，或使用当前位置。"))
+        return data
+
+
+class TriageForm(forms.Form):
+    """The office's answer to a report: merge into a finding, or decline, with the reply the reporter reads."""
+
+    template = forms.ModelChoiceField(label=_("答复模板"), queryset=ReplyTemplate.objects.none(), required=False,
+                                      widget=QuickSelect)
+    reply = forms.CharField(label=_("给市民的答复"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000,
+                            required=False)
+    note = forms.CharField(label=_("内部备注"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000,
+                           required=False, help_text=_("只有创文办看得到。"))
+    finding = forms.IntegerField(label=_("合并到问题"), required=False, widget=forms.HiddenInput)
+    number = forms.CharField(label=_("或输入问题编号"), required=False, max_length=60,
+                             widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "WT000123"}))
+
+    def __init__(self, *args, use: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        templates = ReplyTemplate.objects.filter(use=use, is_active=True)
+        self.fields["template"].queryset = templates
+        self.fields["template"].widget.options = lambda: templates.values_list("pk", "title")
+        self.fields["template"].widget.blank = _("不用模板")
+
+    def clean_number(self):
+        """A finding by the number the ledger shows: the office's own, or WT and its id."""
+        text = self.cleaned_data["number"].strip()
+        if not text:
+            return text
+        finding = Finding.objects.filter(number=text).only("pk").first()
+        if finding is None and text.upper().startswith("WT") and text[2:].isdigit():
+            finding = Finding.objects.filter(pk=int(text[2:]), number__isnull=True).only("pk").first()
+        if finding is None:
+            raise forms.ValidationError(_("没有编号为“%(n)s”的问题。") % {"n": text})
+        self.cleaned_data["finding"] = finding.pk
+        return text
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("reply") or "").strip() and data.get("template") is not None:
+            data["reply"] = data["template"].text
+        if not (data.get("reply") or "").strip():
+            self.add_error("reply", _("请填写给市民的答复，或选择一个答复模板。"))
+        return data

@@ -31,8 +31,11 @@ class RequestSizeLimitMiddleware:
     """Refuse a request body larger than REQUEST_MAX_BYTES before anything reads it (413, in Chinese).
 
     Django caps form fields (DATA_UPLOAD_MAX_MEMORY_SIZE) but streams uploaded files to disk whatever
-    their size; this caps the whole body, files included, from its Content-Length.
+    their size; this caps the whole body, files included, from its Content-Length. What the public
+    may post (a citizen's report) has its own, smaller cap, REPORT_MAX_BYTES.
     """
+
+    public = ("/report/", "/open311/")  # what anyone may post: a citizen's report and its photos
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -42,8 +45,9 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.REQUEST_MAX_BYTES:
-            return request_too_large(request, length)
+        limit = settings.REPORT_MAX_BYTES if request.path.startswith(self.public) else settings.REQUEST_MAX_BYTES
+        if length > limit:
+            return request_too_large(request, length, limit)
         return self.get_response(request)
 
 

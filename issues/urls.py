@@ -1,7 +1,23 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 
-from issues.views import api, excel, field, health, home, ledger, notifications, rankings, sanctions, work
+from issues.views import (
+    api,
+    excel,
+    field,
+    health,
+    home,
+    ledger,
+    notifications,
+    open311,
+    public,
+    rankings,
+    reports,
+    sanctions,
+    work,
+)
+
+register_converter(open311.FormatConverter, "fmt")
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -64,4 +80,28 @@ urlpatterns = [
     path("sanctions/<int:pk>/lift/", sanctions.sanction_lift, name="sanction_lift"),
     path("sanctions/<int:pk>/outcome/", sanctions.sanction_outcome, name="sanction_outcome"),
     path("sanctions/<int:pk>/document.docx", sanctions.sanction_document, name="sanction_document"),
+    # 随手拍: the public's form, tracking page and boards (no login), the office's triage
+    path("report/", public.report_form, name="report_form"),
+    path("report/track/", public.report_lookup, name="report_lookup"),
+    path("report/sites/", public.site_search, name="report_sites"),
+    path("report/<str:code>/", public.report_track, name="report_track"),
+    path("report/<str:code>/feedback/", public.report_feedback, name="report_feedback"),
+    path("public/exposure/", public.exposure_board, name="exposure_board"),
+    path("public/praise/", public.praise_board, name="praise_board"),
+    path("public/photos/<int:pk>/<str:size>/", public.public_photo, name="public_photo"),
+    path("reports/", reports.report_queue, name="reports"),
+    path("reports/decline/", reports.report_decline, name="report_decline"),
+    path("reports/<int:pk>/", reports.report_detail, name="report_detail"),
+    path("reports/<int:pk>/accept/", reports.report_accept, name="report_accept"),
+    path("reports/<int:pk>/merge/", reports.report_merge, name="report_merge"),
+    path("reports/photos/<int:pk>/<str:size>/", reports.report_photo, name="report_photo"),
+    path("findings/<int:pk>/expose/", reports.finding_expose, name="finding_expose"),
+    path("findings/<int:pk>/withdraw-exposure/", reports.finding_withdraw_exposure, name="finding_withdraw_exposure"),
+    # Open311 GeoReport v2
+    path("open311/v2/discovery.<fmt:fmt>", open311.discovery, name="open311_discovery"),
+    path("open311/v2/services.<fmt:fmt>", open311.services, name="open311_services"),
+    path("open311/v2/services/<str:code>.<fmt:fmt>", open311.service_definition, name="open311_service"),
+    path("open311/v2/requests.<fmt:fmt>", open311.service_requests, name="open311_requests"),
+    path("open311/v2/requests/<str:code>.<fmt:fmt>", open311.request_detail, name="open311_request"),
+    path("open311/v2/tokens/<str:code>.<fmt:fmt>", open311.token, name="open311_token"),
 ]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from captcha.models import CaptchaStore
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -22,6 +23,7 @@ from issues.field import services as inspections
 from issues.findings import extensions
 from issues.findings import services as svc
 from issues.models import (
+    BlockedPhone,
     EscalationRule,
     ExcelJob,
     Finding,
@@ -38,6 +40,7 @@ from issues.models import (
     Sanction,
     Verdict,
 )
+from issues.reports import services as reports
 from tests.conftest import jpeg
 
 ROLES = ("anonymous", "office", "head_A", "liaison_A", "other_district", "leader", "supervision")
@@ -108,6 +111,15 @@ class World:
                                  path_info="/accounts/login/")
         AccessFailureLog.objects.create(username="dongmen", ip_address="10.0.0.1", user_agent="", http_accept="",
                                         path_info="/accounts/login/")
+        # a citizen report with a photo, waiting for triage (its code is the public's key to it)
+        self.report = reports.submit_report(description="井盖破损", photos=[jpeg((5, 5, 5))], site=city.market,
+                                            phone="13912345678", client_ip="10.9.9.9")
+        self.report_photo = self.report.photos.get()
+        BlockedPhone.objects.create(phone="13800000000", reason="广告")
+        reports.issue_api_client(actor=city.office, name="12345热线")
+        exposed, _ = city.assigned(unit=city.dongmen_sq, description="占道经营", photos=[jpeg((7, 7, 7))])
+        reports.expose_finding(actor=city.office, finding_id=exposed.pk, photo_ids=[])
+        CaptchaStore.generate_key()
         self._clients: dict[str, Client] = {}
         self.users = {
             "office": city.office, "head_A": city.east_head, "liaison_A": city.dongmen_liaison,
@@ -118,7 +130,8 @@ class World:
         """The URL's arguments: this world's objects; for the admin, the first row of the route's model."""
         if "content_type_id" in route.params:  # the admin's "view on site" of a finding
             return {"content_type_id": ContentType.objects.get_for_model(Finding).pk, "object_id": self.finding.pk}
-        fixed = {"kind": "ledger", "size": "display", "app_label": "issues", "url": "no-such-page/"}
+        fixed = {"kind": "ledger", "size": "display", "app_label": "issues", "url": "no-such-page/", "fmt": "json",
+                 "key": CaptchaStore.objects.order_by("pk").values_list("hashkey", flat=True).first()}
         values = {}
         for param in route.params:
             if param == "pk":
@@ -127,6 +140,9 @@ class World:
                 values[param] = str(self._admin_object_id(route))
             elif route.template.startswith("options/"):
                 values[param] = "units"  # the unit filter's suggestions: each persona its own units
+            elif param == "code":  # a report's code; for Open311's service definition, a category's
+                values[param] = (f"T{self.city.market_type.code}" if route.template.startswith("open311/v2/services/")
+                                 else self.report.code)
             else:
                 values[param] = fixed[param]
         return values
@@ -135,6 +151,10 @@ class World:
         t = route.template
         if t.startswith("findings/"):
             return self.finding
+        if t.startswith(("reports/photos/", "public/photos/")):
+            return self.report_photo if t.startswith("reports/") else self.photo  # not exposed: 404 to all
+        if t.startswith("reports/"):
+            return self.report
         for prefix, obj in (("submissions/", self.submission), ("transfers/", self.transfer),
                             ("photos/", self.photo), ("sanctions/", self.sanction), ("periods/", self.period),
                             ("jobs/", self.job), ("units/", self.city.dongmen_sq), ("extensions/", self.extension),

@@ -94,6 +94,33 @@ MATRIX = {
     "rounds/<int:pk>/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
     "rounds/<int:pk>/publish/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
     "rounds/<int:pk>/circular.docx": ("302 302 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    # 随手拍: the public's pages are everyone's (an empty post shows the blank form again; an
+    # answer before closure is refused with a message); a photo not on the exposure board is no one's;
+    # the triage and the exposure board's verbs are the office's.
+    "captcha/image/<slug:key>/": ("200 200 200 200 200 200 200", "200 200 200 200 200 200 200"),
+    "report/": ("200 200 200 200 200 200 200", "200 200 200 200 200 200 200"),
+    "report/track/": ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
+    "report/sites/": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "report/<str:code>/": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "report/<str:code>/feedback/": ("405 405 405 405 405 405 405", "302 302 302 302 302 302 302"),
+    "public/exposure/": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "public/praise/": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "public/photos/<int:pk>/<str:size>/": ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
+    "reports/": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "reports/decline/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "reports/<int:pk>/": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "reports/<int:pk>/accept/": ("302 200 403 403 403 403 403", "302 200 403 403 403 403 403"),
+    "reports/<int:pk>/merge/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
+    "reports/photos/<int:pk>/<str:size>/": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "findings/<int:pk>/expose/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "findings/<int:pk>/withdraw-exposure/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    # Open311: reading is public; posting needs an api_key (an empty post has none: 403)
+    "open311/v2/discovery.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "open311/v2/services.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "open311/v2/services/<str:code>.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "open311/v2/requests.<fmt:fmt>": ("200 200 200 200 200 200 200", "403 403 403 403 403 403 403"),
+    "open311/v2/requests/<str:code>.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "open311/v2/tokens/<str:code>.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
 }
 
 # The admin is for office staff only (is_staff): everyone else is sent to its login page. What office
@@ -102,11 +129,16 @@ MATRIX = {
 ADMIN_CONFIG = {
     "workcalendarday", "rankinggroup", "unit", "sitetype", "indexsystem", "indexcategory", "indexitem",
     "responsibility", "site", "inspectionround", "escalationrule", "rankingperiod", "user",
+    "replytemplate", "apiclient",
 }
+ADMIN_REMOVABLE = {"blockedphone"}  # configuration a row of which the office may also delete
+# an API client's change form has no required field left (name and scope are fixed once issued): an
+# empty POST saves it, unticking 启用, which revokes the key
+ADMIN_EMPTY_CHANGE_SAVES = {"apiclient"}
 ADMIN_CHANGE_ONLY = {"policy"}  # one row, made by a migration
 ADMIN_READ_ONLY = {
     "finding", "photo", "notice", "submission", "transferrequest", "sanction", "rankingentry", "auditevent",
-    "extensionrequest", "inspection",
+    "extensionrequest", "inspection", "citizenreport", "exposure",
     "jobday", "notification", "outboundmessage", "group",
 }
 # django-axes' records of sign-ins: read, and a lockout lifted by deleting its attempt.
@@ -138,21 +170,24 @@ def admin_expected(template: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
         return (LOGIN, get, *outsiders), (LOGIN, post, *outsiders)
     parts = template.split("/")
     model, page = parts[2], "/".join(parts[3:])
-    kind = ("config" if model in ADMIN_CONFIG else "change-only" if model in ADMIN_CHANGE_ONLY
+    kind = ("config" if model in ADMIN_CONFIG else "removable" if model in ADMIN_REMOVABLE
+            else "change-only" if model in ADMIN_CHANGE_ONLY
             else "read-only" if model in ADMIN_READ_ONLY else "unlock" if model in ADMIN_UNLOCK else None)
     assert kind, f"the admin model {model} has no entry in the permission matrix"
     office = {
         "": (200, 200),  # the changelist; a POST with no action shows it again
-        "add/": {"config": (200, 200), "change-only": (403, 403), "read-only": (403, 403),
+        "add/": {"config": (200, 200), "removable": (200, 200), "change-only": (403, 403), "read-only": (403, 403),
                  "unlock": (403, 403)}[kind],
-        "<path:object_id>/change/": {"config": (200, 200), "change-only": (200, 200), "read-only": (200, 403),
-                                     "unlock": (200, 403)}[kind],
+        "<path:object_id>/change/": {"config": (200, 200), "removable": (200, 200), "change-only": (200, 200),
+                                     "read-only": (200, 403), "unlock": (200, 403)}[kind],
         "<path:object_id>/history/": (200, 200),
         # unlock: the confirmation page; an empty POST shows it again (test_security lifts a lockout)
-        "<path:object_id>/delete/": (200, 200) if kind == "unlock" else (403, 403),
+        "<path:object_id>/delete/": (200, 200) if kind in ("unlock", "removable") else (403, 403),
         "<path:object_id>/": (302, 302),  # the old-style object address, redirected to its change page
         "<id>/password/": (200, 200),
     }[page]
+    if model in ADMIN_EMPTY_CHANGE_SAVES and page == "<path:object_id>/change/":
+        office = (office[0], 302)
     return (LOGIN, office[0], *outsiders), (LOGIN, office[1], *outsiders)
 
 

@@ -13,13 +13,15 @@ LEDGER_MODELS = [
     "indexcategory", "indexitem", "responsibility", "site", "inspectionround", "finding", "photo",
     "notice", "submission", "transferrequest", "escalationrule", "sanction", "rankingperiod",
     "rankingentry", "auditevent", "jobday", "notification", "outboundmessage", "extensionrequest", "inspection",
-    "inspectionresult",
+    "inspectionresult", "exposure", "replytemplate",
 ]
+# Citizen reports carry the reporter's phone number: the office's alone (DOMAIN.md).
+CITIZEN_MODELS = ["citizenreport", "blockedphone", "apiclient"]
 # Configuration the office keeps in the admin: add and change (never delete).
 OFFICE_CONFIG = [
     "policy", "workcalendarday", "rankinggroup", "unit", "profile", "sitetype", "indexsystem",
     "indexcategory", "indexitem", "responsibility", "site", "inspectionround", "escalationrule",
-    "rankingperiod",
+    "rankingperiod", "replytemplate", "blockedphone", "apiclient",
 ]
 
 
@@ -29,7 +31,8 @@ def _perms(codenames: list[str]) -> list[Permission]:
 
 def role_permissions() -> dict[str, list[Permission]]:
     view_all = [f"view_{m}" for m in LEDGER_MODELS]
-    office = view_all + [f"{verb}_{m}" for m in OFFICE_CONFIG for verb in ("add", "change")]
+    office = view_all + [f"view_{m}" for m in CITIZEN_MODELS] + [
+        f"{verb}_{m}" for m in OFFICE_CONFIG for verb in ("add", "change")] + ["delete_blockedphone"]
     auth_perms = list(
         Permission.objects.filter(
             content_type__app_label="auth", codename__in=["view_user", "add_user", "change_user", "view_group"]

@@ -56,6 +56,7 @@ from issues.models import (
 from issues.notifications import messages as notify
 from issues.rankings import figures
 from issues.rankings import services as rankings
+from issues.reports import services as citizen_reports
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class RunReport:
     today: dt.date
     days: list[DayReport] = field(default_factory=list)
     dry_run: bool = False
+    triage_reminders: int = 0  # outbound messages about citizen reports past their triage time
 
     @property
     def miss_count(self) -> int:
@@ -117,9 +119,11 @@ def run_escalations(*, today: dt.date | None = None, dry_run: bool = False) -> R
     report = RunReport(today=today, dry_run=dry_run)
     start = first_day(today)
     if start >= today:
-        if not dry_run and not JobDay.objects.exists():
-            # the first nights, before the earliest deadline: only the reminders of what falls due
-            send_reminders(today, DayReport(day=today))
+        if not dry_run:
+            if not JobDay.objects.exists():
+                # the first nights, before the earliest deadline: only the reminders of what falls due
+                send_reminders(today, DayReport(day=today))
+            report.triage_reminders = citizen_reports.remind_overdue_triage(today)
         return report
     if dry_run:
         with transaction.atomic():
@@ -127,6 +131,8 @@ def run_escalations(*, today: dt.date | None = None, dry_run: bool = False) -> R
             transaction.set_rollback(True)
         return report
     _run_days(start, today, report)
+    # citizen reports past their triage time: once a night, whatever days were caught up
+    report.triage_reminders = citizen_reports.remind_overdue_triage(today)
     return report
 
 

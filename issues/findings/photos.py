@@ -175,6 +175,22 @@ def check_uploads(uploads: Iterable) -> list[tuple[str, bytes, Image.Image, str,
     return checked
 
 
+def keep(photo, name: str, data: bytes, image: Image.Image, mime: str, facts: Facts):
+    """Fill a photo row (a finding's Photo or a citizen's ReportPhoto) from one checked upload: the
+    file as uploaded, a display copy and a thumbnail, and what its EXIF says; the caller saves it."""
+    photo.taken_at, photo.gps_latitude, photo.gps_longitude = facts
+    photo.sha256 = hashlib.sha256(data).hexdigest()
+    photo.original_name = name[:200]
+    photo.content_type = mime
+    photo.width, photo.height = image.width, image.height
+    photo.size_bytes = len(data)
+    stem = (name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "photo")[:60]
+    photo.image.save(name.rsplit("/", 1)[-1] or "photo.jpg", ContentFile(data), save=False)
+    photo.display.save(f"{stem}.jpg", ContentFile(_jpeg(image, DISPLAY_EDGE)), save=False)
+    photo.thumbnail.save(f"{stem}.jpg", ContentFile(_jpeg(image, THUMB_EDGE)), save=False)
+    return photo
+
+
 def attach_photos(
     *,
     finding: Finding,
@@ -185,26 +201,13 @@ def attach_photos(
 ) -> list[Photo]:
     """Validate and store photos; called inside the service transaction that owns them."""
     photos = []
-    for name, data, image, mime, (taken_at, latitude, longitude) in check_uploads(uploads):
-        stem = (name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "photo")[:60]
-        photo = Photo(
-            taken_at=taken_at,
-            gps_latitude=latitude,
-            gps_longitude=longitude,
+    for name, data, image, mime, facts in check_uploads(uploads):
+        photo = keep(Photo(
             finding=finding,
             submission=submission if kind == PhotoKind.AFTER else None,
             kind=kind,
-            sha256=hashlib.sha256(data).hexdigest(),
-            original_name=name[:200],
-            content_type=mime,
-            width=image.width,
-            height=image.height,
-            size_bytes=len(data),
             uploaded_by=actor if getattr(actor, "pk", None) else None,
-        )
-        photo.image.save(name.rsplit("/", 1)[-1] or "photo.jpg", ContentFile(data), save=False)
-        photo.display.save(f"{stem}.jpg", ContentFile(_jpeg(image, DISPLAY_EDGE)), save=False)
-        photo.thumbnail.save(f"{stem}.jpg", ContentFile(_jpeg(image, THUMB_EDGE)), save=False)
+        ), name, data, image, mime, facts)
         photo.save()
         photos.append(photo)
     return photos

@@ -15,5 +15,6 @@ from issues.models.jobs import *  # noqa: F403
 from issues.models.messages import *  # noqa: F403
 from issues.models.policy import *  # noqa: F403
 from issues.models.rankings import *  # noqa: F403
+from issues.models.reports import *  # noqa: F403
 from issues.models.sanctions import *  # noqa: F403
 from issues.models.units import *  # noqa: F403

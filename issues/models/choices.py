@@ -152,6 +152,7 @@ class NotificationKind(models.TextChoices):
     NOTICE = "notice", _("新交办")
     RECEIPT = "receipt", _("未签收")
     EXTENSION = "extension", _("延期申请")
+    REPORT = "report", _("市民随手拍")
 
 
 __all__ = [

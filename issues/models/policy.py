@@ -41,6 +41,12 @@ class Policy(models.Model):
         help_text=_("通报和约谈通知书落款的机关名称。"),
     )
     document_prefix = models.CharField(_("发文字号前缀"), max_length=30, default="创文办")
+    report_triage_days = models.PositiveSmallIntegerField(
+        _("随手拍受理时限（工作日）"), default=2,
+        help_text=_("市民随手拍须在此工作日数内受理、合并或答复；逾期的每晚提醒创文办。"),
+    )
+    office_wecom_webhook = models.URLField(_("创文办企业微信群机器人地址"), max_length=300, blank=True)
+    office_dingtalk_webhook = models.URLField(_("创文办钉钉群机器人地址"), max_length=300, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:

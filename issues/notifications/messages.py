@@ -18,9 +18,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
-from issues.core.access import UNIT_ROLES
+from issues.core.access import UNIT_ROLES, Role
 from issues.core.lookups import IdList
-from issues.models import Notification, OutboundMessage, Unit
+from issues.models import Notification, OutboundMessage, Policy, Unit
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,6 @@ def dingtalk_payload(title: str, body: str, url: str) -> dict:
             "at": {"isAtAll": False}}
 
 
-
-
 def _outbound(channel: str, target: str, key: str, subject: str, payload: dict) -> OutboundMessage | None:
     try:
         with transaction.atomic():
@@ -57,11 +55,12 @@ def _outbound(channel: str, target: str, key: str, subject: str, payload: dict) 
         return None  # this event was queued before
 
 
-def notify_unit(*, unit: Unit, kind: str, key: str, title: str, body: str, path: str) -> int:
-    """Notify the unit's people once per event; returns how many outbound messages were queued."""
+def _tell(users, *, kind: str, key: str, title: str, body: str, path: str,
+          robots: Iterable[tuple[str, str, str]]) -> int:
+    """Each user's bell and email, then each (channel, address, key prefix) robot, once per event."""
     url = f"{settings.SITE_URL}{path}"
     queued: list[int] = []
-    for user in recipients(unit):
+    for user in users:
         try:
             with transaction.atomic():
                 Notification.objects.create(recipient=user, kind=kind, key=key, title=title, body=body, url=path)
@@ -72,19 +71,34 @@ def notify_unit(*, unit: Unit, kind: str, key: str, title: str, body: str, path:
                                 {"body": f"{body}\n\n{url}"})
             if message:
                 queued.append(message.pk)
-    if unit.wecom_webhook:
-        message = _outbound(OutboundMessage.Channel.WECOM, unit.wecom_webhook, f"wecom:{unit.pk}:{key}", title,
-                            wecom_payload(title, body, url))
-        if message:
-            queued.append(message.pk)
-    if unit.dingtalk_webhook:
-        message = _outbound(OutboundMessage.Channel.DINGTALK, unit.dingtalk_webhook, f"dingtalk:{unit.pk}:{key}",
-                            title, dingtalk_payload(title, body, url))
-        if message:
-            queued.append(message.pk)
+    payloads = {OutboundMessage.Channel.WECOM: wecom_payload, OutboundMessage.Channel.DINGTALK: dingtalk_payload}
+    for channel, target, prefix in robots:
+        if target:
+            message = _outbound(channel, target, f"{channel}:{prefix}:{key}", title, payloads[channel](title, body, url))
+            if message:
+                queued.append(message.pk)
     if queued:
         transaction.on_commit(lambda: enqueue(queued))
     return len(queued)
+
+
+def notify_unit(*, unit: Unit, kind: str, key: str, title: str, body: str, path: str) -> int:
+    """Notify the unit's people once per event; returns how many outbound messages were queued."""
+    return _tell(recipients(unit), kind=kind, key=key, title=title, body=body, path=path, robots=[
+        (OutboundMessage.Channel.WECOM, unit.wecom_webhook, unit.pk),
+        (OutboundMessage.Channel.DINGTALK, unit.dingtalk_webhook, unit.pk),
+    ])
+
+
+def notify_office(*, kind: str, key: str, title: str, body: str, path: str) -> int:
+    """Tell the office once per event: every active office user's bell and email, and the office's
+    group robots (Policy); returns how many outbound messages were queued."""
+    staff = get_user_model().objects.filter(is_active=True, groups__name=Role.OFFICE).distinct().order_by("pk")
+    policy = Policy.current()
+    return _tell(staff, kind=kind, key=key, title=title, body=body, path=path, robots=[
+        (OutboundMessage.Channel.WECOM, policy.office_wecom_webhook, "office"),
+        (OutboundMessage.Channel.DINGTALK, policy.office_dingtalk_webhook, "office"),
+    ])
 
 
 @dataclass

@@ -197,6 +197,13 @@ def due_totals(start: dt.date, end: dt.date) -> dict[str, int]:
             "on_time": on_time.aggregate(n=Count("pk", distinct=True))["n"], "extensions": extended.count()}
 
 
+def on_time_by_unit(start: dt.date, end: dt.date) -> dict[int, Figures]:
+    """Every unit's notices due in [start, end] and how many were met on time (the praise board)."""
+    result: dict[int, Figures] = defaultdict(Figures)
+    _count_due(result, None, start, end)
+    return dict(result)
+
+
 def month_to_date(today: dt.date, *, due: bool = True) -> dict[int, Figures]:
     """Every unit's figures for the current month so far: what happened comes from the monthly
     figures (kept equal to a recount), the notices due up to today are counted now (`due=False`:

@@ -30,9 +30,9 @@ def _mb(size: int) -> str:
     return f"{megabytes:.0f}" if megabytes >= 10 else f"{megabytes:.1f}"
 
 
-def request_too_large(request, length: int):
+def request_too_large(request, length: int, limit: int | None = None):
     message = _("上传的内容有 %(size)s MB，超过了 %(limit)s MB 的上限。请压缩照片或分几次上传。") % {
-        "size": _mb(length), "limit": _mb(settings.REQUEST_MAX_BYTES)}
+        "size": _mb(length), "limit": _mb(limit or settings.REQUEST_MAX_BYTES)}
     return render(request, "400.html", {"message": message, "title": _("内容太大")}, status=413)
 
 

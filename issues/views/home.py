@@ -1,6 +1,7 @@
 """Where each role lands after login, the leaders' dashboard, and a unit's own page."""
 
 import json
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.decorators import login_required
@@ -14,6 +15,7 @@ from issues.core import access
 from issues.core.links import path_maker
 from issues.models import FindingStatus, Policy, RankingEntry, Sanction, SanctionStatus, Unit, overdue_q
 from issues.rankings import reads as selectors
+from issues.reports import reads as citizen_reads
 
 
 @login_required
@@ -87,6 +89,7 @@ def dashboard(request):
         "on_time_delta": _delta(now["on_time_rate"], before["on_time_rate"]),
         "relapse_delta": _delta(now["relapse_rate"], span["relapse_rate"]),
         "sanctions_in_force": sanctions,
+        "citizen": _citizen_counts(today) if unit_ids is None else None,
         "rankings": figures["rankings"],
         "sees_all": unit_ids is None,
         "weak": figures["weak"],
@@ -98,6 +101,15 @@ def dashboard(request):
         "month_start": start,
         "open_statuses": "status=registered&status=assigned&status=submitted",
     })
+
+
+def _citizen_counts(today) -> dict:
+    """The month's citizen reports for the city-wide roles, rates in per cent."""
+    counts = citizen_reads.month_counts(today)
+    for name in ("in_time_rate", "accepted_rate"):
+        rate = counts[name]
+        counts[name] = None if rate is None else (rate * 100).quantize(Decimal("0.1"))
+    return counts
 
 
 @login_required

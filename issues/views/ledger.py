@@ -277,7 +277,16 @@ def detail_context(request, finding: Finding, **forms) -> dict:
     before_photos = [p for p in finding.photos.all() if p.kind == PhotoKind.BEFORE]
     fixes = fixes_latest_first(notices)
     photos.flag_after_photos(finding, [p for fix in fixes for p in fix.after_photos], before_photos)
+    public = {}
+    if access.is_office(user):  # the reports it came from and the exposure board: the office's business
+        exposure = finding.exposures.filter(withdrawn_at__isnull=True).prefetch_related("photos").first()
+        public = {
+            "exposure": exposure, "exposed_ids": {p.pk for p in exposure.photos.all()} if exposure else set(),
+            "all_photos": list(finding.photos.all()),
+            "citizen_reports": list(finding.citizen_reports.only("pk", "code", "status", "feedback")),
+        }
     return {
+        **public,
         "finding": finding,
         "notices": notices,
         "current": current,
@@ -599,44 +608,55 @@ def transfer_decide(request, pk):
 def finding_create(request):
     form = FindingForm(request.POST or None, request.FILES or None, source=rounds.last_source(request.user))
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             with transaction.atomic():
-                if data["inspection_round"] is None:
-                    data["inspection_round"] = rounds.round_for_source(
-                        actor=request.user, source=data["source"], held_on=data["found_on"])
-                site = form.site
-                if site is None and data["site_name"]:
-                    site = svc.create_site(actor=request.user, name=data["site_name"], site_type=data["new_site_type"],
-                                           address=data["address"], default_unit=data["lead_unit"])
-                finding = svc.register_finding(
-                    actor=request.user, lead_unit=data["lead_unit"], description=data["description"],
-                    found_on=data["found_on"], site=site, index_item=form.item, co_units=data["co_units"],
-                    deduction=data["deduction"], severity=data["severity"],
-                    inspection_round=data["inspection_round"], address=data["address"], photos=data["photos"],
-                )
-                hidden = data["inspection_round"] is not None and data["inspection_round"].is_hidden
-                if data["issue_now"] and not hidden:
-                    svc.issue_notice(actor=request.user, finding_id=finding.pk, deadline=data["deadline"],
-                                     requirement=data["requirement"])
+                finding, hidden = register_from_form(request.user, form)
         except LedgerError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            finding.refresh_from_db()
-            if hidden:
-                messages.success(request, _("问题 %(n)s 已登记到暗访批次“%(round)s”，发布该批次时统一交办。") % {
-                    "n": finding.display_number, "round": data["inspection_round"].name})
-            elif data["issue_now"]:
-                messages.success(request, _("问题 %(n)s 已登记并交办 %(unit)s，整改时限 %(d)s。") % {
-                    "n": finding.display_number, "unit": finding.lead_unit.name,
-                    "d": finding.current_notice.deadline.isoformat()})
-            else:
-                messages.success(request, _("问题 %(n)s 已登记，待交办。") % {"n": finding.display_number})
+            say_registered(request, finding, form, hidden)
             if request.POST.get("another"):
                 return redirect("finding_create")
             return redirect("finding_detail", pk=finding.pk)
     return render(request, "issues/finding_form.html", {"form": form, "sources": RoundSource.values},
                   status=400 if form.errors else 200)
+
+
+def register_from_form(actor, form: FindingForm, *, extra_photos=()) -> tuple:
+    """Register the finding a valid FindingForm describes, and issue its notice when asked (not for
+    a covert round before publication); in the caller's transaction. Returns (finding, hidden)."""
+    data = form.cleaned_data
+    if data["inspection_round"] is None:
+        data["inspection_round"] = rounds.round_for_source(actor=actor, source=data["source"], held_on=data["found_on"])
+    site = form.site
+    if site is None and data["site_name"]:
+        site = svc.create_site(actor=actor, name=data["site_name"], site_type=data["new_site_type"],
+                               address=data["address"], default_unit=data["lead_unit"])
+    finding = svc.register_finding(
+        actor=actor, lead_unit=data["lead_unit"], description=data["description"],
+        found_on=data["found_on"], site=site, index_item=form.item, co_units=data["co_units"],
+        deduction=data["deduction"], severity=data["severity"],
+        inspection_round=data["inspection_round"], address=data["address"],
+        photos=[*data["photos"], *extra_photos],
+    )
+    hidden = data["inspection_round"] is not None and data["inspection_round"].is_hidden
+    if data["issue_now"] and not hidden:
+        svc.issue_notice(actor=actor, finding_id=finding.pk, deadline=data["deadline"], requirement=data["requirement"])
+    return finding, hidden
+
+
+def say_registered(request, finding, form: FindingForm, hidden: bool) -> None:
+    finding.refresh_from_db()
+    data = form.cleaned_data
+    if hidden:
+        messages.success(request, _("问题 %(n)s 已登记到暗访批次“%(round)s”，发布该批次时统一交办。") % {
+            "n": finding.display_number, "round": data["inspection_round"].name})
+    elif data["issue_now"]:
+        messages.success(request, _("问题 %(n)s 已登记并交办 %(unit)s，整改时限 %(d)s。") % {
+            "n": finding.display_number, "unit": finding.lead_unit.name,
+            "d": finding.current_notice.deadline.isoformat()})
+    else:
+        messages.success(request, _("问题 %(n)s 已登记，待交办。") % {"n": finding.display_number})
 
 
 # --- photos ------------------------------------------------------------------------------
