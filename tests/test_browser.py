@@ -351,3 +351,81 @@ def test_the_ledger_at_1366_px_keeps_dates_and_badges_on_one_line_and_cuts_long_
     assert table_width <= DESKTOP["width"], "the table overflows the window"
     shot(page, "ledger-1366")
     page.context.close()
+
+
+def test_a_citizen_report_from_a_phone_to_closure_and_not_fixed(browser, live_server, city, tmp_path):
+    """随手拍 at 390×844: the citizen reports with a photo and the phone's location; the office accepts it;
+    the unit fixes it; the office approves; the citizen sees 已销号 and answers 未整改; the office sees it."""
+    from issues.models import CitizenReport, ReportStatus
+
+    head = make_user("dongmen-head", Role.UNIT_HEAD, city.dongmen_sq)
+    assert head.pk
+    citizen_context = browser.new_context(viewport=PHONE, locale="zh-CN", permissions=["geolocation"],
+                                          geolocation={"latitude": 22.543667, "longitude": 114.058333})
+    citizen = citizen_context.new_page()
+    citizen.csp_blocked = []
+    citizen.on("console", lambda m: citizen.csp_blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    citizen.goto(f"{live_server.url}/report/")
+    citizen.set_input_files("#id_photos", photo_file(tmp_path, "citizen.jpg", (150, 90, 60)))
+    citizen.fill("#id_description", "东门路人行道井盖破损，很危险")
+    citizen.select_option("#id_category", label=city.market_type.name)
+    citizen.click("#use-location")
+    citizen.wait_for_function("document.getElementById('id_latitude').value !== ''")
+    assert "已定位：22.543667, 114.058333" in citizen.inner_text("#location-status")
+    citizen.fill("#id_address", "东门路 12 号")
+    citizen.fill("#id_phone", "13912345678")
+    shot(citizen, "report-01-citizen-form")
+    citizen.click("#report-form button.primary")
+    citizen.wait_for_load_state()
+    code = citizen.inner_text("#tracking-code")
+    report = CitizenReport.objects.get(code=code)
+    assert (float(report.latitude), float(report.longitude)) == (22.543667, 114.058333)
+    assert citizen.locator(".qr svg").count() == 1
+    shot(citizen, "report-02-citizen-tracking")
+
+    office = login(browser, live_server, "clerk", PHONE)
+    office.goto(f"{live_server.url}/reports/")
+    assert "2 个工作日" in office.inner_text("#report-queue")
+    shot(office, "report-03-office-queue")
+    office.click(f"text={code}")
+    office.wait_for_load_state()
+    assert "13912345678" in office.content() and "高德地图" in office.content()
+    shot(office, "report-04-office-report")
+    office.click("#accept")
+    office.wait_for_load_state()
+    office.select_option("#id_lead_unit", label="东门社区")
+    office.fill("#id_item_code", "NM-08 环境卫生")
+    shot(office, "report-05-office-accept-form")
+    office.click("button[name=save]")
+    office.wait_for_load_state()
+    assert "已登记并交办 东门社区" in office.content()
+    report.refresh_from_db()
+    assert report.status == ReportStatus.ACCEPTED and report.finding.photos.count() == 1
+
+    unit = login(browser, live_server, "dongmen-head", PHONE)
+    unit.click("text=提交整改")
+    unit.wait_for_load_state()
+    assert "13912345678" not in unit.content()
+    unit.fill("#id_note", "已更换井盖")
+    unit.set_input_files("#id_photos", photo_file(tmp_path, "fixed.jpg", (40, 190, 90)))
+    unit.click("form#submit button.primary")
+    unit.wait_for_load_state()
+
+    office.goto(f"{live_server.url}/review/")
+    office.click("text=复核通过，销号")
+    office.wait_for_load_state()
+
+    citizen.reload()
+    assert "已销号" in citizen.inner_text("#report-steps")
+    citizen.fill("#feedback-comment", "井盖还是松动的")
+    shot(citizen, "report-06-citizen-closed")
+    citizen.click("#feedback-form button.danger")
+    citizen.wait_for_load_state()
+    assert "感谢您的评价" in citizen.content()
+    assert not citizen.csp_blocked, citizen.csp_blocked
+
+    office.goto(f"{live_server.url}/reports/")
+    assert "市民反馈未整改" in office.inner_text("#report-queue")
+    assert "市民反馈未整改" in office.inner_text(".bell") or office.locator(".bell .count").count() == 1
+    shot(office, "report-07-office-not-fixed")
+    citizen_context.close()
