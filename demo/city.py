@@ -30,6 +30,7 @@ from issues.core.access import Role
 from issues.core.roles import ensure_roles
 from issues.findings import services as svc
 from issues.models import (
+    CitizenReport,
     ExtensionRequest,
     Finding,
     FindingStatus,
@@ -482,6 +483,44 @@ def build_field_practice(today: dt.date, users: list[User], sites: list[Site]) -
     receipts.remind_unacknowledged()
 
 
+CITIZEN_REPORTS = [  # (days ago, hour, description, address, phone, what the office did)
+    (4, 9, "人行道上共享单车乱停乱放，挡住了盲道", "人民路与解放路交叉口", "13912345678", "waiting"),
+    (1, 20, "小区门口垃圾桶满了没人清理，气味很大", "东门路 12 号", "", "waiting"),
+    (0, 8, "公交站台广告牌破损，玻璃碎了一地", "新华路公交站", "13800001111", "waiting"),
+    (6, 15, "农贸市场门口占道经营", "", "13700002222", "accepted"),
+    (5, 11, "加微信领红包", "不详", "", "declined"),
+    (3, 17, "同一个市场门口的流动摊贩", "", "", "merged"),
+]
+
+
+def build_citizen_reports(today: dt.date, users: list[User], sites: list[Site]) -> None:
+    """A few citizen reports in each state, and two findings on the exposure board (once)."""
+    from issues.reports import services as citizen
+
+    if CitizenReport.objects.exists():
+        return
+    office = next(u for u in users if u.username == "office")
+    market = next((s for s in sites if s.site_type.code == "PT-24"), sites[0])
+    target = Finding.objects.filter(site=market, status=FindingStatus.ASSIGNED).order_by("-found_on").first()
+    for n, (days, hour, description, address, phone, outcome) in enumerate(CITIZEN_REPORTS):
+        report = citizen.submit_report(
+            description=description, photos=[demo_photo(f"R{n + 1}", 900 + n)], address=address,
+            site=market if not address else None, phone=phone, client_ip=f"10.20.0.{n + 1}",
+            now=_local(today - dt.timedelta(days=days), hour))
+        if outcome == "declined":
+            citizen.decline_reports(actor=office, report_ids=[report.pk], note="广告",
+                                    reply="您好，您提交的内容与创文整改无关，不予受理。")
+        elif target is not None and outcome == "accepted":
+            citizen.accept_report(actor=office, report_id=report.pk, finding=target)
+        elif target is not None and outcome == "merged":
+            citizen.merge_report(actor=office, report_id=report.pk, finding_id=target.pk,
+                                 reply="您反映的问题已在整改中，感谢监督！")
+    for finding in Finding.objects.filter(status=FindingStatus.ASSIGNED, miss_count__gte=1,
+                                          photos__isnull=False).distinct().order_by("-found_on")[:2]:
+        citizen.expose_finding(actor=office, finding_id=finding.pk,
+                               photo_ids=list(finding.photos.values_list("pk", flat=True)[:2]))
+
+
 def seed_demo(*, today: dt.date | None = None) -> DemoSummary:
     today = today or timezone.localdate()
     ensure_roles()
@@ -502,6 +541,7 @@ def seed_demo(*, today: dt.date | None = None) -> DemoSummary:
 
     run_escalations(today=today)
     build_field_practice(today, users, sites)
+    build_citizen_reports(today, users, sites)
     # the months before the demo began are history: only the last week's misses and sanctions stay unread
     week_ago = today - dt.timedelta(days=7)
     recent = {f"miss:{pk}" for pk in Notice.objects.filter(outcome_on__gte=week_ago).values_list("pk", flat=True)}

@@ -9,6 +9,8 @@ from django.utils import timezone
 from demo.city import DEMO_PASSWORD
 from issues.models import (
     AuditEvent,
+    CitizenReport,
+    Exposure,
     Finding,
     FindingStatus,
     IndexSystem,
@@ -28,7 +30,8 @@ DEMO_LOGINS = ["office", "leader", "supervisor", "chengguan", "gongan", "dongmen
 
 def snapshot() -> dict:
     return {model.__name__: model.objects.count()
-            for model in (Unit, Finding, Notice, Submission, Photo, TransferRequest, AuditEvent)}
+            for model in (Unit, Finding, Notice, Submission, Photo, TransferRequest, AuditEvent, CitizenReport,
+                          Exposure)}
 
 
 def test_seed_demo_builds_the_city_and_a_second_run_adds_nothing(settings, tmp_path):
@@ -54,6 +57,10 @@ def test_seed_demo_builds_the_city_and_a_second_run_adds_nothing(settings, tmp_p
     oldest = Finding.objects.order_by("found_on").first().found_on
     assert (today - oldest).days <= 125
     assert "演示" in IndexSystem.objects.get(is_current=True).name
+    # citizen reports waiting, accepted, merged and declined; two findings on the exposure board
+    assert set(CitizenReport.objects.values_list("status", flat=True)) == {"received", "accepted", "merged",
+                                                                           "declined"}
+    assert Exposure.objects.filter(withdrawn_at__isnull=True).count() == 2
 
 
 def test_demo_logins_work_with_the_documented_password(client, settings):
