@@ -16,8 +16,8 @@
       navigator.geolocation.getCurrentPosition(function (position) {
         lat.value = position.coords.latitude.toFixed(6);
         lon.value = position.coords.longitude.toFixed(6);
-        status.textContent = button.getAttribute("data-located").replace("%s", lat.value + ", " + lon.value)
-          .replace("%m", String(Math.round(position.coords.accuracy)));
+        status.textContent = button.getAttribute("data-located").replace("{coords}", lat.value + ", " + lon.value)
+          .replace("{metres}", String(Math.round(position.coords.accuracy)));
       }, function () {
         status.textContent = button.getAttribute("data-failed");
       }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
