@@ -7,6 +7,7 @@ import pytest
 
 from issues.core.access import Role
 from issues.findings import services as svc
+from issues.reports import services as reports
 from tests.conftest import ROOT, jpeg, make_user
 from tests.test_browser import DESKTOP, PHONE, browser, login  # noqa: F401 - browser is a fixture
 
@@ -48,7 +49,8 @@ def ledger_with_everything(city):
 
 PAGES = {
     "clerk": ["/findings/", "/findings/new/", "/findings/{finding}/", "/review/", "/dashboard/", "/imports/",
-              "/sites/", "/rounds/", "/sanctions/", "/periods/", "/notifications/", "/accounts/password/"],
+              "/sites/", "/rounds/", "/sanctions/", "/periods/", "/notifications/", "/accounts/password/",
+              "/reports/", "/reports/{report}/", "/reports/{report}/accept/"],
     "leader": ["/dashboard/", "/rankings/", "/findings/{finding}/"],
     "dongmen": ["/inbox/", "/findings/{finding}/", "/findings/", "/dashboard/", "/notifications/"],
 }
@@ -61,16 +63,21 @@ def test_the_main_pages_of_each_role_pass_axe(browser, live_server, city, ledger
     viewport = PHONE if viewport_name == "phone" else DESKTOP
     make_user("leader-2", Role.LEADER)  # a second leader keeps the dashboard's ranking groups realistic
     found = {}
+    # a citizen report waiting for triage, and the finding on the exposure board
+    report = reports.submit_report(description="井盖破损", photos=[jpeg()], address="东门路 12 号", phone="13912345678")
+    reports.expose_finding(actor=city.office, finding_id=ledger_with_everything.pk,
+                           photo_ids=[p.pk for p in ledger_with_everything.photos.all()])
     anonymous = browser.new_context(viewport=viewport, locale="zh-CN", bypass_csp=True)
     page = anonymous.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    found["anonymous /accounts/login/"] = axe_violations(page)
+    for path in ("/accounts/login/", "/report/", f"/report/{report.code}/", "/public/exposure/", "/public/praise/"):
+        page.goto(live_server.url + path)
+        found[f"anonymous {path}"] = axe_violations(page)
     anonymous.close()
     for username, paths in PAGES.items():
         # bypass_csp: axe-core is injected as a script the page's own policy would refuse
         page = login(browser, live_server, username, viewport, bypass_csp=True)
         for path in paths:
-            page.goto(live_server.url + path.format(finding=ledger_with_everything.pk))
+            page.goto(live_server.url + path.format(finding=ledger_with_everything.pk, report=report.pk))
             assert page.title() and "没有找到" not in page.title(), path
             found[f"{username} {path}"] = axe_violations(page)
         page.context.close()

@@ -62,6 +62,13 @@ class ReportRefused(LedgerError):
         self.status = status
 
 
+def field_error(field: str, message: str) -> LedgerError:
+    """A refusal that belongs to one field of the form (or parameter of Open311)."""
+    error = LedgerError(message)
+    error.field = field
+    return error
+
+
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
 
@@ -75,9 +82,7 @@ def normal_phone(text: str) -> str:
     """Digits (and a leading +) of a phone number; LedgerError when it cannot be one."""
     phone = re.sub(r"[\s()-]", "", text or "")
     if phone and not re.fullmatch(r"\+?\d{7,15}", phone):
-        error = LedgerError(_("“%(phone)s”不是有效的电话号码。") % {"phone": text})
-        error.field = "phone"
-        raise error
+        raise field_error("phone", _("“%(phone)s”不是有效的电话号码。") % {"phone": text})
     return phone
 
 
@@ -115,9 +120,7 @@ def _check_place(latitude, longitude) -> tuple[Decimal | None, Decimal | None]:
     except (ArithmeticError, ValueError, TypeError):
         lat = lon = None
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        error = LedgerError(_("位置坐标无效：纬度 %(lat)s，经度 %(lon)s。") % {"lat": latitude, "lon": longitude})
-        error.field = "latitude"
-        raise error
+        raise field_error("latitude", _("位置坐标无效：纬度 %(lat)s，经度 %(lon)s。") % {"lat": latitude, "lon": longitude})
     quantum = Decimal("0.000001")
     return lat.quantize(quantum), lon.quantize(quantum)
 
@@ -144,15 +147,11 @@ def submit_report(
     now = now or timezone.now()
     description = (description or "").strip()
     if not description:
-        error = LedgerError(_("请描述您看到的问题。"))
-        error.field = "description"
-        raise error
+        raise field_error("description", _("请描述您看到的问题。"))
     phone = normal_phone(phone)
     latitude, longitude = _check_place(latitude, longitude)
     if not (site or address.strip() or latitude is not None):
-        error = LedgerError(_("请选择点位、填写地点，或使用当前位置。"))
-        error.field = "address"
-        raise error
+        raise field_error("address", _("请选择点位、填写地点，或使用当前位置。"))
     # a system posting with a key (a hotline's) sends many reports from one address: only its numbers count
     _check_limits(client_ip=client_ip if api_client is None else None, phone=phone, now=now)
     checked = check_uploads(photos)
@@ -222,20 +221,24 @@ def accept_report(*, actor, report_id: int, finding: Finding) -> CitizenReport:
     report = _locked_report(report_id)
     before = _triaged(report, actor, ReportStatus.ACCEPTED, finding=finding)
     _step(report, ReportStatus.ACCEPTED, "已受理，转交责任单位整改。")
-    AuditEvent.record(actor=actor, obj=report, action="report_accepted", before=before, after=report.status,
-                      message=f"随手拍 {report.code} 受理为问题 {finding.display_number}",
-                      data={"finding": finding.pk})
-    AuditEvent.record(actor=actor, obj=finding, action="from_report",
-                      message=f"来自市民随手拍 {report.code}", data={"report": report.pk})
+    _audit_link(actor, report, finding, before, ("report_accepted", f"随手拍 {report.code} 受理为问题 {finding.display_number}"),
+                ("from_report", f"来自市民随手拍 {report.code}"))
     return report
+
+
+def _audit_link(actor, report: CitizenReport, finding: Finding, before: str, on_report: tuple[str, str],
+                on_finding: tuple[str, str]) -> None:
+    """The audit rows of a report joined to a finding: one on each, naming the other."""
+    AuditEvent.record(actor=actor, obj=report, action=on_report[0], before=before, after=report.status,
+                      message=on_report[1], data={"finding": finding.pk})
+    AuditEvent.record(actor=actor, obj=finding, action=on_finding[0], message=on_finding[1],
+                      data={"report": report.pk})
 
 
 def _reply_required(reply: str) -> str:
     reply = (reply or "").strip()
     if not reply:
-        error = LedgerError(_("请填写给市民的答复。"))
-        error.field = "reply"
-        raise error
+        raise field_error("reply", _("请填写给市民的答复。"))
     return reply
 
 
@@ -247,16 +250,11 @@ def merge_report(*, actor, report_id: int, finding_id: int, reply: str, note: st
     report = _locked_report(report_id)
     finding = Finding.objects.filter(pk=finding_id).first()
     if finding is None or finding.status not in OPEN_STATUSES:
-        error = LedgerError(_("只能合并到尚未销号的问题。"))
-        error.field = "finding"
-        raise error
+        raise field_error("finding", _("只能合并到尚未销号的问题。"))
     before = _triaged(report, actor, ReportStatus.MERGED, finding=finding, reply=reply, note=note.strip())
     _step(report, ReportStatus.MERGED, reply)
-    AuditEvent.record(actor=actor, obj=report, action="report_merged", before=before, after=report.status,
-                      message=f"随手拍 {report.code} 合并到问题 {finding.display_number}",
-                      data={"finding": finding.pk})
-    AuditEvent.record(actor=actor, obj=finding, action="report_merged",
-                      message=f"合并市民随手拍 {report.code}", data={"report": report.pk})
+    _audit_link(actor, report, finding, before, ("report_merged", f"随手拍 {report.code} 合并到问题 {finding.display_number}"),
+                ("report_merged", f"合并市民随手拍 {report.code}"))
     return report
 
 
