@@ -139,6 +139,14 @@ def test_a_report_larger_than_the_public_limit_is_refused_before_it_is_read(city
     assert response.status_code == 413 and "超过了 1.0 MB 的上限" in response.content.decode()
 
 
+def test_the_form_suggests_known_sites_by_name_and_nothing_else(city):
+    Site.objects.create(name="东门公园", site_type=city.market_type, address="东门路 1 号", default_unit=city.dongmen)
+    Site.objects.create(name="东门旧市场", site_type=city.market_type, is_active=False)
+    response = Client().get("/report/sites/", {"q": "东门"})
+    assert response.json() == {"results": [{"name": "东门公园", "address": "东门路 1 号"},
+                                           {"name": "东门农贸市场", "address": ""}]}
+
+
 # --- the office's triage ------------------------------------------------------------------------
 
 
@@ -177,6 +185,11 @@ def test_accepting_turns_the_report_into_a_finding_with_its_photos_and_place(cli
     assert finding.inspection_round.source == RoundSource.CITIZEN and finding.site == city.market
     before = finding.photos.get(kind=PhotoKind.BEFORE)
     assert before.sha256 == hashlib.sha256(data).hexdigest() == report.photos.get().sha256
+    client.force_login(city.office)
+    original = client.get(f"/reports/photos/{report.photos.get().pk}/original/")
+    assert b"".join(original.streaming_content) == data  # the office keeps the citizen's file as sent
+    client.force_login(city.dongmen_liaison)
+    assert client.get(f"/reports/photos/{report.photos.get().pk}/thumb/").status_code == 403
     assert AuditEvent.objects.filter(object_type="citizenreport", object_id=str(report.pk),
                                      action="report_accepted", actor=city.office).exists()
     assert AuditEvent.objects.filter(finding=finding, action="from_report").exists()

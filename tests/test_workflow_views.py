@@ -778,6 +778,11 @@ def test_every_workflow_url_is_listed_here():
         "excel_job_status", "excel_job_download", "finding_acknowledge", "finding_extension", "extension_decide",
         "receipts", "sites", "site_page", "site_inspect", "inspections", "inspection_detail", "rounds",
         "round_detail", "round_publish", "round_circular", "filter_options",
+        # citizen reports and Open311: tests/test_citizen_reports.py and tests/test_open311.py
+        "report_form", "report_lookup", "report_sites", "report_track", "report_feedback", "exposure_board",
+        "praise_board", "public_photo", "reports", "report_decline", "report_detail", "report_accept",
+        "report_merge", "report_photo", "finding_expose", "finding_withdraw_exposure", "open311_discovery",
+        "open311_services", "open311_service", "open311_requests", "open311_request", "open311_token",
     }
     assert reverse("ledger") == "/findings/"
 
