@@ -162,6 +162,16 @@ def test_the_queue_shows_the_oldest_first_with_the_working_days_left(client, cit
     assert PHONE not in page  # the phone is on the report's own page, not in the list
 
 
+def test_the_queue_reads_a_page_in_a_fixed_number_of_queries(client, city, django_assert_max_num_queries):
+    for n in range(25):
+        report_now(city, description=f"问题 {n}", client_ip=f"10.3.0.{n}", phone="",
+                   photos=[camera_jpeg((n, 5, 5), gps=(("N", (22, 32, 37.2)), ("E", (114, 3, 30))))])
+    client.force_login(city.office)
+    with django_assert_max_num_queries(14):
+        page = client.get("/reports/").content.decode()
+    assert page.count("uri.amap.com") == 25  # each row's place, from its photo's EXIF
+
+
 def test_accepting_turns_the_report_into_a_finding_with_its_photos_and_place(client, city):
     name, data = camera_jpeg((30, 160, 30), "2026:11:04 17:55:00")
     with time_machine.travel(NOW, tick=False):

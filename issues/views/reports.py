@@ -58,7 +58,7 @@ def report_queue(request):
     """The triage queue, oldest first (待受理 and 未整改 answers); the handled ones under their own tab."""
     tab = request.GET.get("tab", "waiting")
     reports = CitizenReport.objects.select_related("site", "site_type", "category").prefetch_related(
-        Prefetch("photos", queryset=ReportPhoto.objects.only("pk", "report_id")))
+        Prefetch("photos", queryset=ReportPhoto.objects.only("pk", "report_id", "gps_latitude", "gps_longitude")))
     if tab == "handled":
         reports = reports.exclude(status__in=AWAITING_TRIAGE).order_by("-triaged_at", "-pk")
     else:
@@ -67,6 +67,9 @@ def report_queue(request):
     page = Paginator(reports, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     _with_days_left(rows, timezone.localdate())
+    for report in rows:  # the place on the phone's map app, from the report, its photos or its site
+        place = reads.place_of(report, report.photos.all())
+        report.map_links = reads.map_links(*place, report.site.name if report.site_id else report.address) if place else []
     waiting = CitizenReport.objects.filter(status__in=AWAITING_TRIAGE).count()
     return render(request, "issues/report_queue.html", {
         "page": page, "reports": rows, "tab": tab, "waiting": waiting,
