@@ -433,3 +433,12 @@ class ApiClientAdmin(NoDeleteAdmin):
         super().save_model(request, obj, form, change)
         record_issued(request.user, obj)
         self.message_user(request, _("接口密钥（只显示这一次，请立即复制保存）：%(key)s") % {"key": key}, messages.WARNING)
+
+
+@admin.register(m.AssessmentEdition)
+class AssessmentEditionAdmin(NoDeleteAdmin):
+    """Editions are added on /assessment/ too; which one is current is chosen there (one at a time)."""
+
+    list_display = ["name", "assessed_on", "index_system", "field_weight", "materials_weight", "survey_weight",
+                    "opinion_weight", "is_current"]
+    readonly_fields = ["is_current"]

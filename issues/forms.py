@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from issues.core.names import AmbiguousName, CellError, UnitMatcher
 from issues.models import (
+    AssessmentEdition,
     Finding,
     IndexItem,
     IndexSystem,
@@ -587,3 +588,24 @@ class TriageForm(forms.Form):
         if not (data.get("reply") or "").strip():
             self.add_error("reply", _("请填写给市民的答复，或选择一个答复模板。"))
         return data
+
+
+# --- the assessment (测评方案) ----------------------------------------------------------------------
+
+
+class EditionForm(forms.ModelForm):
+    """A new assessment edition: its date, index system and the weights of its four parts."""
+
+    class Meta:
+        model = AssessmentEdition
+        fields = ["name", "assessed_on", "index_system", "field_weight", "materials_weight", "survey_weight",
+                  "opinion_weight", "field_window_days", "note"]
+        widgets = {"assessed_on": DateInput, "note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        systems = IndexSystem.objects.filter(is_reference=False).order_by("-is_current", "-year", "name")
+        self.fields["index_system"].queryset = systems
+        current = systems.filter(is_current=True).first()
+        if current is not None:
+            self.fields["index_system"].initial = current.pk

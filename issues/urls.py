@@ -3,6 +3,7 @@ from django.urls import path, register_converter
 
 from issues.views import (
     api,
+    assessment,
     excel,
     field,
     health,
@@ -97,6 +98,10 @@ urlpatterns = [
     path("reports/photos/<int:pk>/<str:size>/", reports.report_photo, name="report_photo"),
     path("findings/<int:pk>/expose/", reports.finding_expose, name="finding_expose"),
     path("findings/<int:pk>/withdraw-exposure/", reports.finding_withdraw_exposure, name="finding_withdraw_exposure"),
+    # the assessment: editions and the field part
+    path("assessment/", assessment.edition_list, name="assessment"),
+    path("assessment/<int:pk>/current/", assessment.edition_current, name="assessment_current"),
+    path("assessment/field/", assessment.field_rates, name="assessment_field"),
     # Open311 GeoReport v2
     path("open311/v2/discovery.<fmt:fmt>", open311.discovery, name="open311_discovery"),
     path("open311/v2/services.<fmt:fmt>", open311.services, name="open311_services"),

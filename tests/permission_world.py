@@ -23,6 +23,7 @@ from issues.field import services as inspections
 from issues.findings import extensions
 from issues.findings import services as svc
 from issues.models import (
+    AssessmentEdition,
     BlockedPhone,
     EscalationRule,
     ExcelJob,
@@ -119,6 +120,8 @@ class World:
         reports.issue_api_client(actor=city.office, name="12345热线")
         exposed, _ = city.assigned(unit=city.dongmen_sq, description="占道经营", photos=[jpeg((7, 7, 7))])
         reports.expose_finding(actor=city.office, finding_id=exposed.pk, photo_ids=[])
+        self.edition = AssessmentEdition.objects.create(name="2026年测评", assessed_on=dt.date(2027, 5, 1),
+                                                        index_system=city.item.system, is_current=True)
         CaptchaStore.generate_key()
         self._clients: dict[str, Client] = {}
         self.users = {
@@ -158,7 +161,8 @@ class World:
         for prefix, obj in (("submissions/", self.submission), ("transfers/", self.transfer),
                             ("photos/", self.photo), ("sanctions/", self.sanction), ("periods/", self.period),
                             ("jobs/", self.job), ("units/", self.city.dongmen_sq), ("extensions/", self.extension),
-                            ("sites/", self.city.market), ("inspections/", self.inspection), ("rounds/", self.round)):
+                            ("sites/", self.city.market), ("inspections/", self.inspection), ("rounds/", self.round),
+                            ("assessment/", self.edition)):
             if t.startswith(prefix):
                 return obj
         raise AssertionError(f"the matrix has no object for {t}")

@@ -114,6 +114,11 @@ MATRIX = {
     "reports/photos/<int:pk>/<str:size>/": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
     "findings/<int:pk>/expose/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
     "findings/<int:pk>/withdraw-exposure/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    # the assessment is the city's: office, leaders and supervision read it; the office adds editions
+    # (an empty post shows the blank form) and chooses the current one
+    "assessment/": ("302 200 403 403 403 200 200", "302 200 403 403 403 403 403"),
+    "assessment/<int:pk>/current/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "assessment/field/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
     # Open311: reading is public; posting needs an api_key (an empty post has none: 403)
     "open311/v2/discovery.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
     "open311/v2/services.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
@@ -129,7 +134,7 @@ MATRIX = {
 ADMIN_CONFIG = {
     "workcalendarday", "rankinggroup", "unit", "sitetype", "indexsystem", "indexcategory", "indexitem",
     "responsibility", "site", "inspectionround", "escalationrule", "rankingperiod", "user",
-    "replytemplate", "apiclient",
+    "replytemplate", "apiclient", "assessmentedition",
 }
 ADMIN_REMOVABLE = {"blockedphone"}  # configuration a row of which the office may also delete
 # an API client's change form has no required field left (name and scope are fixed once issued): an

@@ -783,6 +783,8 @@ def test_every_workflow_url_is_listed_here():
         "praise_board", "public_photo", "reports", "report_decline", "report_detail", "report_accept",
         "report_merge", "report_photo", "finding_expose", "finding_withdraw_exposure", "open311_discovery",
         "open311_services", "open311_service", "open311_requests", "open311_request", "open311_token",
+        # the assessment: tests/test_assessment.py
+        "assessment", "assessment_current", "assessment_field",
     }
     assert reverse("ledger") == "/findings/"
 

@@ -6,6 +6,7 @@ changes a state goes through the services and records an AuditEvent in the same 
 Nothing a user created is deleted: findings are voided, sanctions lifted.
 """
 
+from issues.models.assessment import *  # noqa: F403
 from issues.models.audit import *  # noqa: F403
 from issues.models.choices import *  # noqa: F403
 from issues.models.field import *  # noqa: F403

@@ -22,3 +22,16 @@ def office_required(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def city_wide_required(view):
+    """Login, then 403 for unit users: these pages are the office's and the city leaders'."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not access.sees_everything(request.user):
+            raise PermissionDenied(_("此页面只对创文办、市领导和督查纪检开放。"))
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -8,10 +8,8 @@ Only office staff inspect, create or publish.
 from __future__ import annotations
 
 import datetime as dt
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
@@ -28,22 +26,9 @@ from issues.field import services as inspections
 from issues.findings import receipts, rounds
 from issues.forms import InspectionForm, RoundForm
 from issues.models import FindingStatus, Inspection, InspectionRound, Policy, RoundSource, Site, SiteType, pass_rate
-from issues.views.decorators import office_required
+from issues.views.decorators import city_wide_required, office_required
 
 LIMIT = 500
-
-
-def city_wide_required(view):
-    """Login, then 403 for unit users: these pages are the office's and the city leaders'."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not access.sees_everything(request.user):
-            raise PermissionDenied(_("此页面只对创文办、市领导和督查纪检开放。"))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 # --- sites and inspections ----------------------------------------------------------------

@@ -13,7 +13,16 @@ from django.views.decorators.http import require_safe
 
 from issues.core import access
 from issues.core.links import path_maker
-from issues.models import FindingStatus, Policy, RankingEntry, Sanction, SanctionStatus, Unit, overdue_q
+from issues.models import (
+    AssessmentEdition,
+    FindingStatus,
+    Policy,
+    RankingEntry,
+    Sanction,
+    SanctionStatus,
+    Unit,
+    overdue_q,
+)
 from issues.rankings import reads as selectors
 from issues.reports import reads as citizen_reads
 
@@ -72,13 +81,16 @@ def dashboard(request):
     stock_before = selectors.stock_last_month(user, start - relativedelta(months=1))
     open_total, overdue = figures["open"], figures["overdue"]
     policy = Policy.current()
+    # the countdown's target: the current assessment edition's date, else the office's setting
+    edition = AssessmentEdition.current()
+    assessment_date = edition.assessed_on if edition is not None else policy.next_assessment_date
     # only city-wide roles see the sanctions tile (units do not read the sanctions ledger)
     sanctions = Sanction.objects.filter(status=SanctionStatus.IN_FORCE).count() if unit_ids is None else None
     return render(request, "issues/dashboard.html", {
         "today": today,
         "unit": access.unit_of(user) if access.is_unit_user(user) else None,
-        "countdown": (policy.next_assessment_date - today).days if policy.next_assessment_date else None,
-        "assessment_date": policy.next_assessment_date,
+        "countdown": (assessment_date - today).days if assessment_date else None,
+        "assessment_date": assessment_date,
         "open_total": open_total,
         "overdue": overdue,
         "open_delta": None if stock_before is None else open_total - stock_before["open"],

@@ -1,0 +1,112 @@
+"""The assessment editions and the field part: a worked example with hand-computed numbers."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from issues.assessment import field
+from issues.assessment import services as editions
+from issues.models import (
+    AssessmentEdition,
+    AuditEvent,
+    IndexCategory,
+    IndexItem,
+    IndexSystem,
+    Inspection,
+    InspectionResult,
+    Verdict,
+)
+
+TODAY = dt.date(2026, 12, 4)
+
+# item code: (points, passed, failed) over the window; F is never observed
+WORKED = {"A": (4, 8, 2), "B": (3, 6, 2), "C": (2, 6, 0), "D": (1, 1, 3), "E": (5, 9, 3), "F": (5, 0, 0)}
+
+
+@pytest.fixture
+def worked(city):
+    """Six items, 40 observations in the window (and marks that must not count)."""
+    system = IndexSystem.objects.create(name="2026版测评体系", year=2026)
+    cats = [IndexCategory.objects.create(system=system, name=name, order=n) for n, name in enumerate(["环境", "秩序"])]
+    items = {code: IndexItem.objects.create(system=system, category=cats[n % 2], code=code, name=f"指标{code}",
+                                            points=Decimal(points))
+             for n, (code, (points, _p, _f)) in enumerate(WORKED.items())}
+    edition = AssessmentEdition.objects.create(name="2027年全国文明城市测评", assessed_on=dt.date(2027, 5, 20),
+                                               index_system=system, is_current=True)
+
+    def inspection(day):
+        return Inspection.objects.create(site=city.market, site_type=city.market_type, held_on=day,
+                                         inspector=city.office)
+
+    # one inspection per observation index: the n-th inspection marks every item with more than n marks
+    for n in range(12):
+        walk = inspection(TODAY - dt.timedelta(days=n))
+        for code, (_points, passed, failed) in WORKED.items():
+            verdict = Verdict.PASS if n < passed else Verdict.FAIL if n < passed + failed else None
+            if verdict:
+                InspectionResult.objects.create(inspection=walk, index_item=items[code], verdict=verdict)
+        if n == 0:  # 不适用 does not count, for F neither
+            InspectionResult.objects.create(inspection=walk, index_item=items["F"], verdict=Verdict.NOT_APPLICABLE)
+    old = inspection(TODAY - dt.timedelta(days=90))  # the 91st day back: outside the 90-day window
+    InspectionResult.objects.create(inspection=old, index_item=items["F"], verdict=Verdict.FAIL)
+    InspectionResult.objects.create(inspection=old, index_item=items["A"], verdict=Verdict.FAIL)
+    return edition
+
+
+def test_the_worked_example_gives_the_field_score_by_hand(worked, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        part = field.field_part(worked, TODAY)
+        rates = {r.item.code: r.rate for r in part.items}
+    assert part.observations == 40
+    assert rates == {"A": Decimal("0.8"), "B": Decimal("0.75"), "C": Decimal("1"), "D": Decimal("0.25"),
+                     "E": Decimal("0.75"), "F": None}
+    # 46.3 × (4×0.8 + 3×0.75 + 2×1 + 1×0.25 + 5×0.75) / (4+3+2+1+5) = 46.3 × 11.45 / 15 = 35.342…
+    assert part.score == Decimal("35.34")
+    assert part.coverage == Decimal("0.7500")  # F's 5 of the 20 points were never observed
+    assert [r.item.code for r in part.unobserved] == ["F"]
+    # the most points lost first: E loses 1.25, A 0.8, B and D 0.75 (D's rate is lower), C none
+    assert [r.item.code for r in part.observed] == ["E", "A", "D", "B", "C"]
+    # a window that reaches the old inspection counts it: F gets a rate, coverage is whole
+    wider = field.field_part(worked, TODAY, days=91)
+    assert wider.coverage == Decimal("1.0000") and wider.observations == 42
+
+
+def test_the_field_page_shows_the_score_the_items_and_what_was_never_checked(client, city, worked):
+    client.force_login(city.leader)
+    with time_machine.travel(dt.datetime(2026, 12, 4, 4, 0, tzinfo=dt.UTC)):
+        page = client.get("/assessment/field/").content.decode()
+        assert "35.34" in page and "75%" in page and "指标F" in page
+        assert page.index("指标E") < page.index("指标A") < page.index("指标C")
+        client.force_login(city.dongmen_liaison)
+        assert client.get("/assessment/field/").status_code == 403
+
+
+def test_the_dashboard_counts_down_to_the_current_edition(client, city, worked):
+    client.force_login(city.leader)
+    with time_machine.travel(dt.datetime(2026, 12, 4, 4, 0, tzinfo=dt.UTC)):
+        response = client.get("/dashboard/")
+    assert response.context["assessment_date"] == dt.date(2027, 5, 20) and response.context["countdown"] == 167
+
+
+def test_the_office_adds_editions_and_chooses_the_current_one(client, city):
+    client.force_login(city.office)
+    form = {"name": "2027年测评", "assessed_on": "2027-05-20", "index_system": city.item.system_id,
+            "field_weight": "46.3", "materials_weight": "39.7", "survey_weight": "10", "opinion_weight": "10",
+            "field_window_days": "90", "note": ""}
+    assert client.post("/assessment/", form).status_code == 302
+    first = AssessmentEdition.objects.get()
+    assert first.is_current and first.max_score == Decimal("106.00")  # the first one is current
+    bad = client.post("/assessment/", {**form, "name": "2028年测评", "field_weight": "-1"})
+    assert bad.status_code == 400 and AssessmentEdition.objects.count() == 1
+    second = editions.create_edition(actor=city.office, name="2028年测评", assessed_on=dt.date(2028, 5, 1),
+                                     index_system=city.item.system)
+    assert not second.is_current
+    assert client.post(f"/assessment/{second.pk}/current/").status_code == 302
+    assert list(AssessmentEdition.objects.filter(is_current=True)) == [second]
+    assert AuditEvent.objects.filter(action="edition_current", object_id=str(second.pk)).exists()
+    client.force_login(city.leader)  # leaders read, and may not choose
+    page = client.get("/assessment/").content.decode()
+    assert "2028年测评" in page and "设为当前" not in page
+    assert client.post(f"/assessment/{first.pk}/current/").status_code == 403
