@@ -30,6 +30,7 @@ from issues.core.access import Role
 from issues.core.roles import ensure_roles
 from issues.findings import services as svc
 from issues.models import (
+    AssessmentEdition,
     CitizenReport,
     ExtensionRequest,
     Finding,
@@ -535,6 +536,9 @@ def seed_demo(*, today: dt.date | None = None) -> DemoSummary:
         if policy.next_assessment_date is None:
             policy.next_assessment_date = today + dt.timedelta(days=75)
             policy.save(update_fields=["next_assessment_date"])
+        if not AssessmentEdition.objects.exists():  # the edition the dashboard counts down to
+            AssessmentEdition.objects.create(name="全国文明城市测评（演示）", assessed_on=policy.next_assessment_date,
+                                             index_system=items[0].system, is_current=True)
     created = build_findings(today, units, items, sites, rounds, users)
     # what the nightly job would have decided over those months: sanctions on the misses
     from issues.escalation.services import run_escalations

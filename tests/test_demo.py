@@ -7,7 +7,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from demo.city import DEMO_PASSWORD
+from issues.assessment.field import field_part
 from issues.models import (
+    AssessmentEdition,
     AuditEvent,
     CitizenReport,
     Exposure,
@@ -61,6 +63,8 @@ def test_seed_demo_builds_the_city_and_a_second_run_adds_nothing(settings, tmp_p
     assert set(CitizenReport.objects.values_list("status", flat=True)) == {"received", "accepted", "merged",
                                                                            "declined"}
     assert Exposure.objects.filter(withdrawn_at__isnull=True).count() == 2
+    edition = AssessmentEdition.current()  # the field part has marks to score
+    assert edition.index_system.is_current and field_part(edition, today).score is not None
 
 
 def test_demo_logins_work_with_the_documented_password(client, settings):
