@@ -442,3 +442,10 @@ class AssessmentEditionAdmin(NoDeleteAdmin):
     list_display = ["name", "assessed_on", "index_system", "field_weight", "materials_weight", "survey_weight",
                     "opinion_weight", "is_current"]
     readonly_fields = ["is_current"]
+
+
+@admin.register(m.OpinionScore)
+class OpinionScoreAdmin(NoDeleteAdmin):
+    list_display = ["edition", "month", "score", "entered_by", "entered_at"]
+    list_filter = ["edition"]
+    readonly_fields = ["entered_by", "entered_at"]

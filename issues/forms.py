@@ -609,3 +609,13 @@ class EditionForm(forms.ModelForm):
         current = systems.filter(is_current=True).first()
         if current is not None:
             self.fields["index_system"].initial = current.pk
+
+
+class OpinionForm(forms.Form):
+    """The public-opinion part's score for a month, entered by the office."""
+
+    month = forms.DateField(label=_("月份"), input_formats=["%Y-%m", "%Y-%m-%d"],
+                            widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"))
+    score = forms.DecimalField(label=_("征求意见得分"), min_value=Decimal("0"), max_digits=6, decimal_places=2)
+    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text=_("得分的来源，如第三方测评报告。"))

@@ -102,6 +102,7 @@ urlpatterns = [
     path("assessment/", assessment.edition_list, name="assessment"),
     path("assessment/<int:pk>/current/", assessment.edition_current, name="assessment_current"),
     path("assessment/field/", assessment.field_rates, name="assessment_field"),
+    path("assessment/opinion/", assessment.opinion_record, name="assessment_opinion"),
     # Open311 GeoReport v2
     path("open311/v2/discovery.<fmt:fmt>", open311.discovery, name="open311_discovery"),
     path("open311/v2/services.<fmt:fmt>", open311.services, name="open311_services"),

@@ -32,6 +32,7 @@ from issues.models import (
     JobDay,
     Notification,
     NotificationKind,
+    OpinionScore,
     OutboundMessage,
     PeriodKind,
     RankingEntry,
@@ -122,6 +123,7 @@ class World:
         reports.expose_finding(actor=city.office, finding_id=exposed.pk, photo_ids=[])
         self.edition = AssessmentEdition.objects.create(name="2026年测评", assessed_on=dt.date(2027, 5, 1),
                                                         index_system=city.item.system, is_current=True)
+        OpinionScore.objects.create(edition=self.edition, month=dt.date(2026, 10, 1), score=8)
         CaptchaStore.generate_key()
         self._clients: dict[str, Client] = {}
         self.users = {

@@ -110,3 +110,36 @@ def test_the_office_adds_editions_and_chooses_the_current_one(client, city):
     page = client.get("/assessment/").content.decode()
     assert "2028年测评" in page and "设为当前" not in page
     assert client.post(f"/assessment/{first.pk}/current/").status_code == 403
+
+
+def test_the_dashboard_shows_what_the_city_would_score_part_by_part(client, city, worked):
+    from issues.assessment import reads
+
+    editions.record_opinion(actor=city.office, edition_id=worked.pk, month=dt.date(2026, 11, 1), score=Decimal("8"))
+    editions.record_opinion(actor=city.office, edition_id=worked.pk, month=dt.date(2026, 12, 1),
+                            score=Decimal("8.5"), note="第三方测评")
+    row = reads.predicted(worked, TODAY)
+    scores = {p.label: p.score for p in row["parts"]}
+    assert scores == {"实地考察": Decimal("35.34"), "材料审核": None, "问卷调查": None, "征求意见": Decimal("8.5")}
+    assert row["total"] == Decimal("43.84") and row["known_weight"] == Decimal("56.30")
+    opinion = row["parts"][3]
+    assert opinion.change == Decimal("0.5")
+    # the field part at the end of November: its window ends on the 30th, before the 4 December marks
+    assert row["parts"][0].change is not None
+    client.force_login(city.leader)
+    with time_machine.travel(dt.datetime(2026, 12, 4, 4, 0, tzinfo=dt.UTC)):
+        page = client.get("/dashboard/").content.decode()
+        assert "如果今天测评" in page and "43.84" in page and "尚无问卷" in page
+        client.force_login(city.dongmen_liaison)
+        assert client.get("/dashboard/").context["predicted"] is None
+
+
+def test_the_office_enters_the_public_opinion_score_within_the_parts_weight(client, city, worked):
+    client.force_login(city.office)
+    assert client.post("/assessment/opinion/", {"month": "2026-11", "score": "12", "note": ""}).status_code == 400
+    assert not worked.opinion_scores.exists()
+    assert client.post("/assessment/opinion/", {"month": "2026-11", "score": "9", "note": "省测评中心"}).status_code == 302
+    assert client.post("/assessment/opinion/", {"month": "2026-11", "score": "9.5", "note": "更正"}).status_code == 302
+    entry = worked.opinion_scores.get()
+    assert (entry.month, entry.score, entry.note) == (dt.date(2026, 11, 1), Decimal("9.5"), "更正")
+    assert AuditEvent.objects.filter(action="opinion_recorded").count() == 2

@@ -119,6 +119,7 @@ MATRIX = {
     "assessment/": ("302 200 403 403 403 200 200", "302 200 403 403 403 403 403"),
     "assessment/<int:pk>/current/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
     "assessment/field/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
+    "assessment/opinion/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
     # Open311: reading is public; posting needs an api_key (an empty post has none: 403)
     "open311/v2/discovery.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
     "open311/v2/services.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
@@ -134,7 +135,7 @@ MATRIX = {
 ADMIN_CONFIG = {
     "workcalendarday", "rankinggroup", "unit", "sitetype", "indexsystem", "indexcategory", "indexitem",
     "responsibility", "site", "inspectionround", "escalationrule", "rankingperiod", "user",
-    "replytemplate", "apiclient", "assessmentedition",
+    "replytemplate", "apiclient", "assessmentedition", "opinionscore",
 }
 ADMIN_REMOVABLE = {"blockedphone"}  # configuration a row of which the office may also delete
 # an API client's change form has no required field left (name and scope are fixed once issued): an

@@ -784,7 +784,7 @@ def test_every_workflow_url_is_listed_here():
         "report_merge", "report_photo", "finding_expose", "finding_withdraw_exposure", "open311_discovery",
         "open311_services", "open311_service", "open311_requests", "open311_request", "open311_token",
         # the assessment: tests/test_assessment.py
-        "assessment", "assessment_current", "assessment_field",
+        "assessment", "assessment_current", "assessment_field", "assessment_opinion",
     }
     assert reverse("ledger") == "/findings/"
 

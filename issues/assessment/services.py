@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from issues.core import access
-from issues.models import AssessmentEdition, AuditEvent
+from issues.core.exceptions import LedgerError
+from issues.models import AssessmentEdition, AuditEvent, OpinionScore
 
 
 @transaction.atomic
@@ -33,3 +38,21 @@ def make_current(*, actor, edition_id: int) -> AssessmentEdition:
         AuditEvent.record(actor=actor, obj=edition, action="edition_current",
                           message=f"当前测评方案改为：{edition.name}" + (f"（原为 {before.name}）" if before else ""))
     return edition
+
+
+@transaction.atomic
+def record_opinion(*, actor, edition_id: int, month: dt.date, score: Decimal, note: str = "") -> OpinionScore:
+    """The public-opinion part's score for a month (征求意见), entered by hand; again for a month replaces it."""
+    access.ensure_office(actor)
+    edition = AssessmentEdition.objects.get(pk=edition_id)
+    if not Decimal("0") <= score <= edition.opinion_weight:
+        error = LedgerError(_("征求意见得分应在 0 到 %(max)s 之间。") % {"max": edition.opinion_weight})
+        error.field = "score"
+        raise error
+    entry, created = OpinionScore.objects.update_or_create(
+        edition=edition, month=month.replace(day=1),
+        defaults={"score": score, "note": note.strip(), "entered_by": actor if getattr(actor, "pk", None) else None},
+    )
+    AuditEvent.record(actor=actor, obj=entry, action="opinion_recorded",
+                      message=f"征求意见得分 {entry.month:%Y-%m}：{score}（{edition.name}）" + ("" if created else "，已更正"))
+    return entry

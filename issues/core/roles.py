@@ -13,7 +13,7 @@ LEDGER_MODELS = [
     "indexcategory", "indexitem", "responsibility", "site", "inspectionround", "finding", "photo",
     "notice", "submission", "transferrequest", "escalationrule", "sanction", "rankingperiod",
     "rankingentry", "auditevent", "jobday", "notification", "outboundmessage", "extensionrequest", "inspection",
-    "inspectionresult", "exposure", "replytemplate", "assessmentedition",
+    "inspectionresult", "exposure", "replytemplate", "assessmentedition", "opinionscore",
 ]
 # Citizen reports carry the reporter's phone number: the office's alone (DOMAIN.md).
 CITIZEN_MODELS = ["citizenreport", "blockedphone", "apiclient"]
@@ -21,7 +21,7 @@ CITIZEN_MODELS = ["citizenreport", "blockedphone", "apiclient"]
 OFFICE_CONFIG = [
     "policy", "workcalendarday", "rankinggroup", "unit", "profile", "sitetype", "indexsystem",
     "indexcategory", "indexitem", "responsibility", "site", "inspectionround", "escalationrule",
-    "rankingperiod", "replytemplate", "blockedphone", "apiclient", "assessmentedition",
+    "rankingperiod", "replytemplate", "blockedphone", "apiclient", "assessmentedition", "opinionscore",
 ]
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from issues.models.index import IndexSystem
@@ -54,4 +56,26 @@ class AssessmentEdition(models.Model):
         return cls.objects.filter(is_current=True).select_related("index_system").first()
 
 
-__all__ = ["AssessmentEdition"]
+class OpinionScore(models.Model):
+    """The public-opinion part (征求意见), entered by hand per month: the score and a note of its source."""
+
+    edition = models.ForeignKey(AssessmentEdition, verbose_name=_("测评方案"), on_delete=models.PROTECT,
+                                related_name="opinion_scores")
+    month = models.DateField(_("月份"), help_text=_("该月第一天。"))
+    score = models.DecimalField(_("得分"), max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    note = models.TextField(_("说明"), blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(_("录入时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-month"]
+        verbose_name = _("征求意见得分")
+        verbose_name_plural = _("征求意见得分")
+        constraints = [models.UniqueConstraint(fields=["edition", "month"], name="one_opinion_score_a_month")]
+
+    def __str__(self) -> str:
+        return f"{self.edition} {self.month:%Y-%m}"
+
+
+__all__ = ["AssessmentEdition", "OpinionScore"]

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST, require_safe
 from issues.assessment import field
 from issues.assessment import services as editions
 from issues.core import access
-from issues.forms import EditionForm
+from issues.core.exceptions import LedgerError
+from issues.forms import EditionForm, OpinionForm
 from issues.models import AssessmentEdition
 from issues.views.decorators import city_wide_required, office_required
 
@@ -29,10 +30,39 @@ def edition_list(request):
             return redirect("assessment")
     elif request.method == "POST":
         raise PermissionDenied(_("只有创文办工作人员可以执行此操作。"))
+    return _editions_page(request, form=form, status=400 if form is not None and form.errors else 200)
+
+
+def _editions_page(request, *, form=None, opinion_form=None, status=200):
+    current = AssessmentEdition.current()
+    office = access.is_office(request.user)
     return render(request, "issues/assessment.html", {
         "editions": AssessmentEdition.objects.select_related("index_system").order_by("-is_current", "-assessed_on"),
-        "form": form,
-    }, status=400 if form is not None and form.errors else 200)
+        "form": form, "current": current,
+        "opinion_form": (opinion_form or OpinionForm(initial={"month": timezone.localdate().replace(day=1)}))
+        if office and current else None,
+        "opinions": current.opinion_scores.select_related("entered_by")[:12] if current else [],
+    }, status=status)
+
+
+@office_required
+@require_POST
+def opinion_record(request):
+    """The public-opinion part's score for a month, for the current edition."""
+    current = AssessmentEdition.current()
+    if current is None:
+        messages.error(request, _("还没有当前的测评方案。"))
+        return redirect("assessment")
+    form = OpinionForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = editions.record_opinion(actor=request.user, edition_id=current.pk, **form.cleaned_data)
+        except LedgerError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, _("已录入 %(month)s 的征求意见得分。") % {"month": entry.month.strftime("%Y-%m")})
+            return redirect("assessment")
+    return _editions_page(request, form=EditionForm(), opinion_form=form, status=400)
 
 
 @office_required

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from issues.assessment import reads as assessment_reads
 from issues.core import access
 from issues.core.links import path_maker
 from issues.models import (
@@ -102,6 +103,8 @@ def dashboard(request):
         "relapse_delta": _delta(now["relapse_rate"], span["relapse_rate"]),
         "sanctions_in_force": sanctions,
         "citizen": _citizen_counts(today) if unit_ids is None else None,
+        # if the assessors came today: the current edition's parts (city-wide roles)
+        "predicted": assessment_reads.predicted(edition, today) if edition is not None and unit_ids is None else None,
         "rankings": figures["rankings"],
         "sees_all": unit_ids is None,
         "weak": figures["weak"],
