@@ -1,12 +1,14 @@
 """Every role's main pages checked with axe-core (from npm) in Chromium, on a phone and a desktop
 window: no serious or critical violation (contrast, names of buttons and links, labels, structure)."""
 
+import datetime as dt
 import json
 
 import pytest
 
 from issues.core.access import Role
 from issues.findings import services as svc
+from issues.models import AssessmentEdition
 from issues.reports import services as reports
 from tests.conftest import ROOT, jpeg, make_user
 from tests.test_browser import DESKTOP, PHONE, browser, login  # noqa: F401 - browser is a fixture
@@ -50,7 +52,8 @@ def ledger_with_everything(city):
 PAGES = {
     "clerk": ["/findings/", "/findings/new/", "/findings/{finding}/", "/review/", "/dashboard/", "/imports/",
               "/sites/", "/rounds/", "/sanctions/", "/periods/", "/notifications/", "/accounts/password/",
-              "/reports/", "/reports/{report}/", "/reports/{report}/accept/"],
+              "/reports/", "/reports/{report}/", "/reports/{report}/accept/", "/assessment/",
+              "/assessment/field/"],
     "leader": ["/dashboard/", "/rankings/", "/findings/{finding}/"],
     "dongmen": ["/inbox/", "/findings/{finding}/", "/findings/", "/dashboard/", "/notifications/"],
 }
@@ -63,6 +66,9 @@ def test_the_main_pages_of_each_role_pass_axe(browser, live_server, city, ledger
     viewport = PHONE if viewport_name == "phone" else DESKTOP
     make_user("leader-2", Role.LEADER)  # a second leader keeps the dashboard's ranking groups realistic
     found = {}
+    # a current assessment edition (the dashboard's predicted row, the field page)
+    AssessmentEdition.objects.create(name="2027年测评", assessed_on=dt.date(2027, 5, 20),
+                                     index_system=city.item.system, is_current=True)
     # a citizen report waiting for triage, and the finding on the exposure board
     report = reports.submit_report(description="井盖破损", photos=[jpeg()], address="东门路 12 号", phone="13912345678")
     reports.expose_finding(actor=city.office, finding_id=ledger_with_everything.pk,
