@@ -314,14 +314,20 @@ def test_duplicates_are_suggested_by_site_distance_and_kind_within_30_days(city)
     city.finding(site=far, found_on=dt.date(2026, 10, 28), description="同类不同项目")  # no category match
     city.finding(site=other_type, item=city.item, found_on=dt.date(2026, 10, 28), description="别类")
     city.finding(site=city.market, found_on=dt.date(2026, 10, 1), description="超过30天")
+    # no site, but its photo was taken about 52 m from the report's place
+    by_photo = city.finding(found_on=dt.date(2026, 10, 26), description="照片在附近",
+                            photos=[camera_jpeg((3, 3, 3), gps=(("N", (22, 32, 25.4)), ("E", (114, 3, 1))))])
+    city.finding(found_on=dt.date(2026, 10, 26), description="照片在远处",
+                 photos=[camera_jpeg((4, 4, 4), gps=(("N", (22, 40, 0)), ("E", (114, 10, 0))))])
     closed = city.finding(site=city.market, found_on=dt.date(2026, 10, 30), description="已销号")
     closed.status, closed.closed_on = FindingStatus.CLOSED, dt.date(2026, 11, 1)
     closed.save(update_fields=["status", "closed_on"])
     report = report_now(city, site=city.market, latitude="22.540000", longitude="114.050000",
                         category=city.item.category, site_type=city.market_type)
     found = {f.description: f.why for f in reads.duplicate_suggestions(report)}
-    assert set(found) == {same_site.description, within.description, kind.description}
+    assert set(found) == {same_site.description, within.description, kind.description, by_photo.description}
     assert "同一点位" in found["同一点位"] and "相距约" in found["百米内"] and "同类点位" in found["同类同项目"]
+    assert "相距约" in found["照片在附近"]
 
 
 # --- the exposure board ---------------------------------------------------------------------------

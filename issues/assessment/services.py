@@ -46,9 +46,7 @@ def record_opinion(*, actor, edition_id: int, month: dt.date, score: Decimal, no
     access.ensure_office(actor)
     edition = AssessmentEdition.objects.get(pk=edition_id)
     if not Decimal("0") <= score <= edition.opinion_weight:
-        error = LedgerError(_("征求意见得分应在 0 到 %(max)s 之间。") % {"max": edition.opinion_weight})
-        error.field = "score"
-        raise error
+        raise LedgerError(_("征求意见得分应在 0 到 %(max)s 之间。") % {"max": edition.opinion_weight}, field="score")
     entry, created = OpinionScore.objects.update_or_create(
         edition=edition, month=month.replace(day=1),
         defaults={"score": score, "note": note.strip(), "entered_by": actor if getattr(actor, "pk", None) else None},

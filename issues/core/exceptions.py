@@ -9,9 +9,11 @@ class LedgerError(Exception):
 
     field: str | None = None
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.message = message
+        if field is not None:
+            self.field = field
 
     def __str__(self) -> str:
         return self.message

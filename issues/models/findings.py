@@ -247,7 +247,26 @@ def overdue_q(today) -> Q:
     return Q(status=FindingStatus.ASSIGNED) & (Q(miss_count__gte=1) | Q(deadline__lt=today))
 
 
-class Photo(models.Model):
+class StoredPhoto(models.Model):
+    """What a kept photo knows of itself, a finding's or a citizen's (findings/photos.keep fills it): its
+    type, size and name as uploaded, and what its EXIF says. The files and the hash are the subclasses'."""
+
+    content_type = models.CharField(_("文件类型"), max_length=40, blank=True)
+    width = models.PositiveIntegerField(_("宽度"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("高度"), null=True, blank=True)
+    size_bytes = models.PositiveIntegerField(_("文件大小"), default=0)
+    original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    # From the photo's EXIF, when the camera wrote them (phones do; screenshots and edited copies often not).
+    taken_at = models.DateTimeField(_("拍摄时间"), null=True, blank=True)
+    gps_latitude = models.DecimalField(_("拍摄纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    gps_longitude = models.DecimalField(_("拍摄经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Photo(StoredPhoto):
     """A photo of a finding: before (at the inspection) or after (with a fix)."""
 
     finding = models.ForeignKey(Finding, verbose_name=_("问题"), on_delete=models.PROTECT, related_name="photos")
@@ -263,12 +282,7 @@ class Photo(models.Model):
     image = models.FileField(_("原始照片"), upload_to="photos/original/%Y/%m/")
     display = models.ImageField(_("显示用照片"), upload_to="photos/display/%Y/%m/", blank=True)
     thumbnail = models.ImageField(_("缩略图"), upload_to="photos/thumb/%Y/%m/", blank=True)
-    content_type = models.CharField(_("文件类型"), max_length=40, blank=True)
-    width = models.PositiveIntegerField(_("宽度"), null=True, blank=True)
-    height = models.PositiveIntegerField(_("高度"), null=True, blank=True)
-    size_bytes = models.PositiveIntegerField(_("文件大小"), default=0)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
-    original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("上传人"),
@@ -277,11 +291,6 @@ class Photo(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
-    # From the photo's EXIF, when the camera wrote them (phones do; screenshots and edited copies often not).
-    taken_at = models.DateTimeField(_("拍摄时间"), null=True, blank=True)
-    gps_latitude = models.DecimalField(_("拍摄纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
-    gps_longitude = models.DecimalField(_("拍摄经度"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     class Meta:
         ordering = ["uploaded_at", "pk"]

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from issues.models.findings import Finding, Photo
+from issues.models.findings import Finding, Photo, StoredPhoto
 from issues.models.index import IndexCategory, Site, SiteType
 
 
@@ -117,7 +117,7 @@ class CitizenReport(models.Model):
         return self.code
 
 
-class ReportPhoto(models.Model):
+class ReportPhoto(StoredPhoto):
     """A citizen's photo, kept as uploaded with a display copy and a thumbnail, like a finding's."""
 
     report = models.ForeignKey(CitizenReport, verbose_name=_("随手拍"), on_delete=models.PROTECT,
@@ -125,16 +125,7 @@ class ReportPhoto(models.Model):
     image = models.FileField(_("原始照片"), upload_to="reports/original/%Y/%m/")
     display = models.ImageField(_("显示用照片"), upload_to="reports/display/%Y/%m/", blank=True)
     thumbnail = models.ImageField(_("缩略图"), upload_to="reports/thumb/%Y/%m/", blank=True)
-    content_type = models.CharField(_("文件类型"), max_length=40, blank=True)
-    width = models.PositiveIntegerField(_("宽度"), null=True, blank=True)
-    height = models.PositiveIntegerField(_("高度"), null=True, blank=True)
-    size_bytes = models.PositiveIntegerField(_("文件大小"), default=0)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    original_name = models.CharField(_("原文件名"), max_length=200, blank=True)
-    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
-    taken_at = models.DateTimeField(_("拍摄时间"), null=True, blank=True)
-    gps_latitude = models.DecimalField(_("拍摄纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
-    gps_longitude = models.DecimalField(_("拍摄经度"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]

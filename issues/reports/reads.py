@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import quote
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 
 from issues.models import (
@@ -22,10 +22,12 @@ from issues.models import (
     FindingStatus,
     IndexCategory,
     IndexSystem,
+    Photo,
     ReportFeedback,
     ReportStatus,
     SiteType,
     Submission,
+    Unit,
 )
 from issues.rankings import figures
 
@@ -127,41 +129,48 @@ def metres_between(lat1, lon1, lat2, lon2) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def duplicate_suggestions(report: CitizenReport, *, limit: int = 10) -> list[Finding]:
-    """Open findings of the last 30 days (from the report's date) at the same site, within 100 m of
-    the report's place, or of the same site type and index category; each with `.why`."""
+def _box(lat: Decimal, lon: Decimal, prefix: str) -> Q:
+    """Coordinates within a box of DUPLICATE_METRES around (lat, lon): the index-friendly first cut."""
+    dlat = Decimal(DUPLICATE_METRES / 111_000)
+    dlon = Decimal(DUPLICATE_METRES / (111_000 * max(math.cos(math.radians(float(lat))), 0.01)))
+    return Q(**{f"{prefix}latitude__range": (lat - dlat, lat + dlat), f"{prefix}longitude__range": (lon - dlon, lon + dlon)})
+
+
+def duplicate_suggestions(report: CitizenReport, *, photos=(), limit: int = 10) -> list[Finding]:
+    """Open findings of the last 30 days (from the report's date) at the same site, within 100 m of the
+    report's place (place_of, given the report's photos; for a finding, its site's coordinates or a photo's
+    EXIF place), or at a site of the same type with an index item of the same category (DOMAIN.md); each
+    with `.why`."""
+    place = place_of(report, photos)
     since = timezone.localtime(report.received_at).date() - dt.timedelta(days=DUPLICATE_DAYS)
-    recent = Finding.objects.filter(status__in=OPEN_STATUSES, found_on__gte=since)
     match = Q(pk__in=[])
     if report.site_id:
         match |= Q(site_id=report.site_id)
-    near = None
-    if report.latitude is not None and report.longitude is not None:
-        # a box around the place from the site's coordinates, then the exact distance below
-        dlat = Decimal(DUPLICATE_METRES / 111_000)
-        dlon = Decimal(DUPLICATE_METRES / (111_000 * max(math.cos(math.radians(float(report.latitude))), 0.01)))
-        near = Q(site__latitude__range=(report.latitude - dlat, report.latitude + dlat),
-                 site__longitude__range=(report.longitude - dlon, report.longitude + dlon))
-        match |= near
+    if place is not None:
+        match |= _box(*place, "site__") | _box(*place, "photos__gps_")
     if report.site_type_id and report.category_id:
         match |= Q(site__site_type_id=report.site_type_id, index_item__category_id=report.category_id)
-    elif report.category_id:
-        match |= Q(index_item__category_id=report.category_id, site__isnull=True)
-    rows = list(recent.filter(match).select_related("site", "lead_unit", "index_item")
-                .order_by("-found_on", "-pk")[:limit * 3])
+    rows = list(
+        Finding.objects.filter(match, status__in=OPEN_STATUSES, found_on__gte=since).distinct()
+        .select_related("site", "lead_unit", "index_item")
+        .prefetch_related(Prefetch("photos", queryset=Photo.objects.only("pk", "finding_id", "gps_latitude",
+                                                                          "gps_longitude")))
+        .order_by("-found_on", "-pk")[:limit * 3])
     out = []
     for finding in rows:
-        why = []
+        site, why = finding.site, []
         if report.site_id and finding.site_id == report.site_id:
             why.append("同一点位")
-        site = finding.site
-        if (near is not None and site is not None and site.latitude is not None
-                and metres_between(report.latitude, report.longitude, site.latitude, site.longitude)
-                <= DUPLICATE_METRES):
-            why.append(f"相距约 {metres_between(report.latitude, report.longitude, site.latitude, site.longitude):.0f} 米")
-        if (report.category_id and finding.index_item_id and finding.index_item.category_id == report.category_id
-                and (not report.site_type_id or (site is not None and site.site_type_id == report.site_type_id))):
-            why.append("同类点位、同一测评项目" if report.site_type_id else "同一测评项目")
+        if place is not None:
+            spots = [(p.gps_latitude, p.gps_longitude) for p in finding.photos.all() if p.gps_latitude is not None]
+            if site is not None and site.latitude is not None:
+                spots.append((site.latitude, site.longitude))
+            nearest = min((metres_between(*place, *spot) for spot in spots), default=None)
+            if nearest is not None and nearest <= DUPLICATE_METRES:
+                why.append(f"相距约 {nearest:.0f} 米")
+        if (report.site_type_id and report.category_id and site is not None and finding.index_item_id
+                and site.site_type_id == report.site_type_id and finding.index_item.category_id == report.category_id):
+            why.append("同类点位、同一测评项目")
         if why:
             finding.why = "、".join(why)
             out.append(finding)
@@ -182,7 +191,7 @@ def exposures():
     """The exposure board's rows, newest first."""
     return (
         _live_exposures()
-        .select_related("finding__lead_unit", "finding__site", "finding__current_notice")
+        .select_related("finding__lead_unit", "finding__site")
         .prefetch_related("photos")
         .order_by("-exposed_at", "-pk")
     )
@@ -195,8 +204,6 @@ def photo_is_exposed(photo_id: int) -> bool:
 def praise(today: dt.date) -> list[dict]:
     """The 点赞榜: the best units by on-time rate this month so far and last month, each with at
     least PRAISE_MIN_DUE notices due (DOMAIN.md)."""
-    from issues.models import Unit
-
     this_start = today.replace(day=1)
     last_end = this_start - dt.timedelta(days=1)
     boards = []

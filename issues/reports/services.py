@@ -62,13 +62,6 @@ class ReportRefused(LedgerError):
         self.status = status
 
 
-def field_error(field: str, message: str) -> LedgerError:
-    """A refusal that belongs to one field of the form (or parameter of Open311)."""
-    error = LedgerError(message)
-    error.field = field
-    return error
-
-
 def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
 
@@ -82,7 +75,7 @@ def normal_phone(text: str) -> str:
     """Digits (and a leading +) of a phone number; LedgerError when it cannot be one."""
     phone = re.sub(r"[\s()-]", "", text or "")
     if phone and not re.fullmatch(r"\+?\d{7,15}", phone):
-        raise field_error("phone", _("“%(phone)s”不是有效的电话号码。") % {"phone": text})
+        raise LedgerError(_("“%(phone)s”不是有效的电话号码。") % {"phone": text}, field="phone")
     return phone
 
 
@@ -90,8 +83,8 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def triage_due(received_on: dt.date) -> dt.date:
-    return add_working_days(received_on, Policy.current().report_triage_days)
+def triage_due(received_on: dt.date, days: int | None = None) -> dt.date:
+    return add_working_days(received_on, Policy.current().report_triage_days if days is None else days)
 
 
 def _step(report: CitizenReport, status: str, text: str = "", at=None) -> None:
@@ -120,7 +113,7 @@ def _check_place(latitude, longitude) -> tuple[Decimal | None, Decimal | None]:
     except (ArithmeticError, ValueError, TypeError):
         lat = lon = None
     if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise field_error("latitude", _("位置坐标无效：纬度 %(lat)s，经度 %(lon)s。") % {"lat": latitude, "lon": longitude})
+        raise LedgerError(_("位置坐标无效：纬度 %(lat)s，经度 %(lon)s。") % {"lat": latitude, "lon": longitude})
     quantum = Decimal("0.000001")
     return lat.quantize(quantum), lon.quantize(quantum)
 
@@ -147,11 +140,11 @@ def submit_report(
     now = now or timezone.now()
     description = (description or "").strip()
     if not description:
-        raise field_error("description", _("请描述您看到的问题。"))
+        raise LedgerError(_("请描述您看到的问题。"), field="description")
     phone = normal_phone(phone)
     latitude, longitude = _check_place(latitude, longitude)
     if not (site or address.strip() or latitude is not None):
-        raise field_error("address", _("请选择点位、填写地点，或使用当前位置。"))
+        raise LedgerError(_("请选择点位、填写地点，或使用当前位置。"), field="address")
     # a system posting with a key (a hotline's) sends many reports from one address: only its numbers count
     _check_limits(client_ip=client_ip if api_client is None else None, phone=phone, now=now)
     checked = check_uploads(photos)
@@ -161,11 +154,12 @@ def submit_report(
         raise PhotoRejected(_("请至少拍一张现场照片。"))
     if site is not None and site_type is None:
         site_type = site.site_type
+    days = Policy.current().report_triage_days
     fields = dict(
         description=description, site=site, site_type=site_type, category=category,
         address=address.strip()[:200] or (site.address if site else ""), latitude=latitude, longitude=longitude,
         phone=phone, channel=channel, api_client=api_client, client_ip=client_ip or None, received_at=now,
-        triage_due=triage_due(timezone.localtime(now).date()),
+        triage_due=triage_due(timezone.localtime(now).date(), days),
     )
     for _attempt in range(5):
         try:
@@ -179,7 +173,7 @@ def submit_report(
     for name, data, image, mime, facts in checked:
         keep(ReportPhoto(report=report, uploaded_at=now), name, data, image, mime, facts).save()
     _step(report, ReportStatus.RECEIVED,
-          f"已收到您的反映，工作人员将在 {Policy.current().report_triage_days} 个工作日内受理。", at=now)
+          f"已收到您的反映，工作人员将在 {days} 个工作日内受理。", at=now)
     AuditEvent.record(actor=None, obj=report, action="report_received", after=ReportStatus.RECEIVED,
                       message=f"收到市民随手拍（{report.get_channel_display()}）",
                       data={"client": api_client.name} if api_client else None, at=now)
@@ -238,7 +232,7 @@ def _audit_link(actor, report: CitizenReport, finding: Finding, before: str, on_
 def _reply_required(reply: str) -> str:
     reply = (reply or "").strip()
     if not reply:
-        raise field_error("reply", _("请填写给市民的答复。"))
+        raise LedgerError(_("请填写给市民的答复。"), field="reply")
     return reply
 
 
@@ -250,7 +244,7 @@ def merge_report(*, actor, report_id: int, finding_id: int, reply: str, note: st
     report = _locked_report(report_id)
     finding = Finding.objects.filter(pk=finding_id).first()
     if finding is None or finding.status not in OPEN_STATUSES:
-        raise field_error("finding", _("只能合并到尚未销号的问题。"))
+        raise LedgerError(_("只能合并到尚未销号的问题。"), field="finding")
     before = _triaged(report, actor, ReportStatus.MERGED, finding=finding, reply=reply, note=note.strip())
     _step(report, ReportStatus.MERGED, reply)
     _audit_link(actor, report, finding, before, ("report_merged", f"随手拍 {report.code} 合并到问题 {finding.display_number}"),
@@ -289,13 +283,12 @@ def feedback_open(report: CitizenReport, finding: Finding | None, today: dt.date
 
 
 @transaction.atomic
-def record_feedback(*, code: str, fixed: bool, comment: str = "", now: dt.datetime | None = None) -> CitizenReport:
+def record_feedback(*, report_id: int, fixed: bool, comment: str = "", now: dt.datetime | None = None
+                    ) -> CitizenReport:
     """The reporter's answer after closure. "Not fixed" goes back to the office's triage queue,
     which may log a new finding there (a relapse when the rules say so) or reply."""
     now = now or timezone.now()
-    report = CitizenReport.objects.select_for_update().filter(code=normal_code(code)).first()
-    if report is None:
-        raise LedgerError(_("没有这个查询码。"))
+    report = CitizenReport.objects.select_for_update().get(pk=report_id)
     finding = Finding.objects.filter(pk=report.finding_id).first()
     if not feedback_open(report, finding, timezone.localtime(now).date()):
         raise LedgerError(_("该问题目前不能评价：只能在销号后 %(n)d 天内评价一次。") % {

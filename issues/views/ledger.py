@@ -668,12 +668,20 @@ def photo(request, pk, size="display"):
     """A photo, only for users who may see its finding; never from a public media URL."""
     item = get_object_or_404(Photo, pk=pk)
     access.get_finding_for_user(request.user, item.finding_id)
-    field = {"display": item.display, "thumb": item.thumbnail, "original": item.image}.get(size)
-    if field is None or not field:
+    return photo_file(item, size)
+
+
+def photo_file(item, size: str, *, original: bool = True, cache: str | None = "private, max-age=86400"):
+    """One size of a stored photo (a finding's or a citizen's): the display copy, the thumbnail, or the
+    file as uploaded (`original`); 404 for a size it has not. The caller has checked who asks."""
+    sizes = {"display": item.display, "thumb": item.thumbnail, **({"original": item.image} if original else {})}
+    field = sizes.get(size)
+    if not field:
         raise Http404(_("没有这张照片。"))
-    content_type = item.content_type if size == "original" else "image/jpeg"
-    response = FileResponse(field.open("rb"), content_type=content_type or "application/octet-stream")
-    response["Cache-Control"] = "private, max-age=86400"
+    content_type = (item.content_type or "application/octet-stream") if size == "original" else "image/jpeg"
+    response = FileResponse(field.open("rb"), content_type=content_type)
+    if cache:
+        response["Cache-Control"] = cache
     if size == "original":
         response["Content-Disposition"] = f'inline; filename="{item.pk}-{item.sha256[:8]}"'
     return response

@@ -25,6 +25,7 @@ from issues.models import (
     AWAITING_TRIAGE,
     ApiClient,
     CitizenReport,
+    Finding,
     FindingStatus,
     ReportChannel,
     ReportStatus,
@@ -163,8 +164,6 @@ def _request_row(report: CitizenReport, findings: dict) -> dict:
 
 def _rows(reports: list[CitizenReport]) -> list[dict]:
     """Reports as Open311 requests; a finding of an unpublished covert round is not shown."""
-    from issues.models import Finding
-
     ids = {r.finding_id for r in reports if r.finding_id}
     findings = {f.pk: f for f in Finding.objects.filter(pk__in=ids).select_related("lead_unit", "inspection_round")
                 if not (f.inspection_round_id and f.inspection_round.is_hidden)}

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,6 +27,7 @@ from issues.forms import ReportForm
 from issues.models import CitizenReport, Photo, Site
 from issues.reports import reads
 from issues.reports import services as report_services
+from issues.views.ledger import photo_file
 
 PUBLIC_MAX_AGE = 300  # seconds a board may be kept by a browser or proxy
 EXPOSURE_PAGE_SIZE = 20
@@ -115,7 +116,7 @@ def report_track(request, code):
 def report_feedback(request, code):
     report = _report(code)
     try:
-        report_services.record_feedback(code=report.code, fixed=request.POST.get("fixed") == "1",
+        report_services.record_feedback(report_id=report.pk, fixed=request.POST.get("fixed") == "1",
                                         comment=request.POST.get("comment", ""))
     except LedgerError as exc:
         messages.error(request, exc.message)
@@ -151,8 +152,4 @@ def public_photo(request, pk, size="display"):
     """A photo the exposure board shows: its display copy or thumbnail (re-encoded, no EXIF)."""
     if not reads.photo_is_exposed(pk):
         raise Http404(_("没有这张照片。"))
-    item = Photo.objects.get(pk=pk)
-    field = {"display": item.display, "thumb": item.thumbnail}.get(size)
-    if not field:
-        raise Http404(_("没有这张照片。"))
-    return FileResponse(field.open("rb"), content_type="image/jpeg")
+    return photo_file(Photo.objects.get(pk=pk), size, original=False, cache=None)  # the decorator's public caching

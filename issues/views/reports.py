@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +28,7 @@ from issues.models import (
 from issues.reports import reads
 from issues.reports import services as report_services
 from issues.views.decorators import office_required
-from issues.views.ledger import register_from_form, say_registered
+from issues.views.ledger import photo_file, register_from_form, say_registered
 
 QUEUE_PAGE_SIZE = 30
 
@@ -84,7 +83,7 @@ def _report_page(request, report, *, merge_form=None, decline_form=None, status=
     return render(request, "issues/report_detail.html", {
         "report": report, "photos": photos, "category": reads.category_name(report), "place": place,
         "map_links": reads.map_links(*place, report.site.name if report.site_id else report.address) if place else [],
-        "suggestions": reads.duplicate_suggestions(report) if report.status in AWAITING_TRIAGE else [],
+        "suggestions": reads.duplicate_suggestions(report, photos=photos) if report.status in AWAITING_TRIAGE else [],
         "steps": list(report.steps.all()),
         "merge_form": merge_form or TriageForm(use=ReplyTemplate.Use.MERGE),
         "decline_form": decline_form or TriageForm(use=ReplyTemplate.Use.DECLINE),
@@ -188,14 +187,7 @@ def report_decline(request):
 @require_safe
 def report_photo(request, pk, size="display"):
     """A reporter's photo, for the office only (the original keeps its EXIF place and time)."""
-    item = get_object_or_404(ReportPhoto, pk=pk)
-    field = {"display": item.display, "thumb": item.thumbnail, "original": item.image}.get(size)
-    if not field:
-        raise Http404(_("没有这张照片。"))
-    content_type = item.content_type if size == "original" else "image/jpeg"
-    response = FileResponse(field.open("rb"), content_type=content_type or "application/octet-stream")
-    response["Cache-Control"] = "private, max-age=86400"
-    return response
+    return photo_file(get_object_or_404(ReportPhoto, pk=pk), size)
 
 
 @office_required
