@@ -13,6 +13,7 @@ from issues.models.field import *  # noqa: F403
 from issues.models.findings import *  # noqa: F403
 from issues.models.index import *  # noqa: F403
 from issues.models.jobs import *  # noqa: F403
+from issues.models.materials import *  # noqa: F403
 from issues.models.messages import *  # noqa: F403
 from issues.models.policy import *  # noqa: F403
 from issues.models.rankings import *  # noqa: F403

@@ -153,6 +153,7 @@ class NotificationKind(models.TextChoices):
     RECEIPT = "receipt", _("未签收")
     EXTENSION = "extension", _("延期申请")
     REPORT = "report", _("市民随手拍")
+    MATERIAL = "material", _("材料申报")
 
 
 __all__ = [

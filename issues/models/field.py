@@ -101,4 +101,24 @@ class InspectionResult(models.Model):
         return f"{self.inspection} {self.index_item.code} {self.get_verdict_display()}"
 
 
-__all__ = ["Inspection", "pass_rate", "InspectionResult"]
+class PlannedSite(models.Model):
+    """A site drawn for a mock-assessment round (模拟测评): N per site type at random from a seed, kept as
+    drawn so the printed plan stays what it was when sites are added or switched off later."""
+
+    inspection_round = models.ForeignKey(InspectionRound, verbose_name=_("督查批次"), on_delete=models.PROTECT,
+                                         related_name="planned_sites")
+    site = models.ForeignKey(Site, verbose_name=_("点位"), on_delete=models.PROTECT, related_name="+")
+    site_type = models.ForeignKey(SiteType, verbose_name=_("点位类型"), on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveSmallIntegerField(_("序号"))
+
+    class Meta:
+        ordering = ["inspection_round", "order"]
+        verbose_name = _("抽取点位")
+        verbose_name_plural = _("抽取点位")
+        constraints = [models.UniqueConstraint(fields=["inspection_round", "site"], name="planned_site_once")]
+
+    def __str__(self) -> str:
+        return f"{self.inspection_round} {self.site}"
+
+
+__all__ = ["Inspection", "pass_rate", "InspectionResult", "PlannedSite"]

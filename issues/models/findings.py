@@ -39,6 +39,9 @@ class InspectionRound(models.Model):
         help_text=_("暗访批次的问题在发布前对责任单位不可见；发布时统一交办，整改时限自发布之日起算。"),
     )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    draw_seed = models.PositiveIntegerField(_("抽样种子"), null=True, blank=True, editable=False,
+                                            help_text=_("模拟测评抽取点位所用的随机种子；同一种子重抽结果相同。"))
+    draw_per_type = models.PositiveSmallIntegerField(_("每类点位抽取数"), null=True, blank=True, editable=False)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("发布人"),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from issues.models.choices import RuleTrigger, SanctionAction, SanctionStatus
 from issues.models.findings import Finding, Notice
+from issues.models.materials import MaterialDeadline, MaterialRequirement
 from issues.models.units import RankingGroup, Unit
 
 
@@ -58,7 +59,7 @@ class EscalationRule(models.Model):
 class Sanction(models.Model):
     """One application of an escalation rule to a unit, with the evidence that triggered it.
 
-    evidence_key names the evidence canonically (e.g. "finding:12:misses:2" or
+    evidence_key names the evidence canonically (e.g. "finding:12:misses:2", "requirement:5:misses:2" or
     "unit:7:streak:2026-09..2026-10"); the unique constraint on (rule, unit, evidence_key)
     makes a second application for the same evidence impossible.
     """
@@ -85,6 +86,13 @@ class Sanction(models.Model):
     )
     evidence_notices = models.ManyToManyField(
         Notice, verbose_name=_("未按期整改通知"), blank=True, related_name="sanctions"
+    )
+    requirement = models.ForeignKey(
+        MaterialRequirement, verbose_name=_("关联材料要求"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="sanctions",
+    )
+    evidence_deadlines = models.ManyToManyField(
+        MaterialDeadline, verbose_name=_("逾期未报送的材料期限"), blank=True, related_name="sanctions"
     )
     evidence_entries = models.ManyToManyField(
         "RankingEntry", verbose_name=_("排名记录"), blank=True, related_name="sanctions"
