@@ -188,9 +188,12 @@ IMPORT_ASYNC_ROWS = int(os.environ.get("IMPORT_ASYNC_ROWS", "10000"))
 EXPORT_ASYNC_ROWS = int(os.environ.get("EXPORT_ASYNC_ROWS", "5000"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(40 * 1024 * 1024)))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FIELDS", "2000"))
+# Materials (材料申报): the largest file a unit uploads, and how many in one submission.
+MATERIAL_MAX_BYTES = int(os.environ.get("MATERIAL_MAX_BYTES", str(20 * 1024 * 1024)))
+MATERIAL_MAX_FILES = int(os.environ.get("MATERIAL_MAX_FILES", "5"))
 # The whole request body, files included: the largest import or a form's photos, with room for the form.
-REQUEST_MAX_BYTES = int(os.environ.get(
-    "REQUEST_MAX_BYTES", str(max(IMPORT_MAX_BYTES, PHOTO_MAX_BYTES * PHOTO_MAX_FILES) + 1024 * 1024)))
+REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_BYTES", str(
+    max(IMPORT_MAX_BYTES, PHOTO_MAX_BYTES * PHOTO_MAX_FILES, MATERIAL_MAX_BYTES * MATERIAL_MAX_FILES) + 1024 * 1024)))
 
 # Citizen reports (随手拍, the public form and Open311): reports an hour from one address and from one
 # phone number, photos and bytes in one report, and the days after closure the reporter may answer

@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import User
 from django.db import models as djmodels
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from issues import models as m
@@ -449,3 +450,39 @@ class OpinionScoreAdmin(NoDeleteAdmin):
     list_display = ["edition", "month", "score", "entered_by", "entered_at"]
     list_filter = ["edition"]
     readonly_fields = ["entered_by", "entered_at"]
+
+
+@admin.register(m.MaterialRequirement)
+class MaterialRequirementAdmin(NoDeleteAdmin):
+    """Requirements come from the index workbook (材料要求, 材料截止日期) or are added here. Saving a new
+    one opens its first due date; changing the date moves the open one. The state, the misses and the
+    uploads are the services' (on /materials/)."""
+
+    list_display = ["item", "title", "kind", "lead_unit", "due_on", "status", "miss_count"]
+    list_filter = ["kind", "status", "item__category"]
+    search_fields = ["title", "item__code", "item__name", "lead_unit__name"]
+    autocomplete_fields = ["item", "lead_unit", "co_units"]
+    readonly_fields = ["status", "approved_on", "miss_count"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "item"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        from issues.materials import services as materials
+
+        if not change:
+            super().save_model(request, obj, form, change)
+            materials.open_first_deadline(obj, issued_on=timezone.localdate())
+            m.AuditEvent.record(actor=request.user, obj=obj, action="material_required",
+                                message=f"材料要求：{obj.item.code} {obj.title}（配置后台）")
+            return
+        due_on = obj.due_on
+        obj.due_on = m.MaterialRequirement.objects.get(pk=obj.pk).due_on  # moved by the service below
+        super().save_model(request, obj, form, change)
+        materials.change_due_date(actor=request.user, requirement_id=obj.pk, due_on=due_on)
+
+
+@admin.register(m.MaterialSubmission)
+class MaterialSubmissionAdmin(ReadOnlyAdmin):
+    list_display = ["requirement", "title", "unit", "effective_on", "submitted_at", "decision"]
+    list_filter = ["decision"]

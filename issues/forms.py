@@ -391,6 +391,16 @@ class RoundForm(forms.Form):
                                    initial=True)
 
 
+class MockDrawForm(forms.Form):
+    name = forms.CharField(label=_("批次名称"), max_length=120,
+                           widget=forms.TextInput(attrs={"placeholder": _("如：12月模拟测评")}))
+    held_on = forms.DateField(label=_("测评日期"), widget=DateInput, initial=timezone.localdate)
+    per_type = forms.IntegerField(label=_("每类点位抽取数"), min_value=1, max_value=50, initial=3)
+    seed = forms.IntegerField(label=_("抽样种子"), required=False, min_value=0, max_value=2_000_000_000,
+                              help_text=_("留空则随机生成；填写以前的种子可重现同一抽样。"))
+    inspectors = forms.CharField(label=_("测评人员"), max_length=200, required=False)
+
+
 class InspectionForm(forms.Form):
     """A site's checklist: for each item a verdict, a note and (for 不合格) photos."""
 
@@ -619,3 +629,33 @@ class OpinionForm(forms.Form):
     score = forms.DecimalField(label=_("征求意见得分"), min_value=Decimal("0"), max_digits=6, decimal_places=2)
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
                            help_text=_("得分的来源，如第三方测评报告。"))
+
+
+class MaterialFilesField(forms.FileField):
+    """Several files in one field; their kind, by content, is checked by the materials service."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update({
+            "multiple": True,
+            "accept": ".pdf,.doc,.docx,.xls,.xlsx,.jpg,.jpeg,.png,.heic,.heif,application/pdf,image/*",
+        })
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if not files:
+            raise forms.ValidationError(_("请选择要上传的文件。"))
+        return files
+
+
+class MaterialUploadForm(forms.Form):
+    title = forms.CharField(label=_("材料标题"), max_length=200)
+    effective_on = forms.DateField(label=_("材料日期"), widget=DateInput,
+                                   help_text=_("文件生效或照片拍摄的日期，须在材料时间范围内。"))
+    files = MaterialFilesField(label=_("文件"), help_text=_("PDF、Word、Excel、JPEG、PNG 或 HEIC，可多选。"))
+
+
+class MaterialReturnForm(forms.Form):
+    reason = forms.CharField(label=_("退回原因"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from issues.field import services as inspections
 from issues.findings import extensions
 from issues.findings import services as svc
+from issues.materials import services as materials
 from issues.models import (
     AssessmentEdition,
     BlockedPhone,
@@ -124,6 +125,13 @@ class World:
         self.edition = AssessmentEdition.objects.create(name="2026年测评", assessed_on=dt.date(2027, 5, 1),
                                                         index_system=city.item.system, is_current=True)
         OpinionScore.objects.create(edition=self.edition, month=dt.date(2026, 10, 1), score=8)
+        self.requirement = materials.create_requirement(
+            actor=city.office, item=city.item, title="环境卫生长效管理制度", lead_unit=city.dongmen_sq,
+            due_on=dt.date(2026, 12, 31))
+        self.material = materials.submit_material(
+            actor=city.dongmen_liaison, requirement_id=self.requirement.pk, title="管理制度",
+            effective_on=dt.date(2026, 9, 1), uploads=[("制度.pdf", b"%PDF-1.4 test")])
+        self.material_file = self.material.files.get()
         CaptchaStore.generate_key()
         self._clients: dict[str, Client] = {}
         self.users = {
@@ -160,7 +168,8 @@ class World:
             return self.report_photo if t.startswith("reports/") else self.photo  # not exposed: 404 to all
         if t.startswith("reports/"):
             return self.report
-        for prefix, obj in (("submissions/", self.submission), ("transfers/", self.transfer),
+        for prefix, obj in (("materials/submissions/", self.material), ("materials/files/", self.material_file),
+                            ("materials/", self.requirement), ("submissions/", self.submission), ("transfers/", self.transfer),
                             ("photos/", self.photo), ("sanctions/", self.sanction), ("periods/", self.period),
                             ("jobs/", self.job), ("units/", self.city.dongmen_sq), ("extensions/", self.extension),
                             ("sites/", self.city.market), ("inspections/", self.inspection), ("rounds/", self.round),

@@ -1,6 +1,7 @@
 """The assessment editions and the field part: a worked example with hand-computed numbers."""
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,7 @@ from issues.models import (
     IndexSystem,
     Inspection,
     InspectionResult,
+    InspectionRound,
     Verdict,
 )
 
@@ -143,3 +145,69 @@ def test_the_office_enters_the_public_opinion_score_within_the_parts_weight(clie
     entry = worked.opinion_scores.get()
     assert (entry.month, entry.score, entry.note) == (dt.date(2026, 11, 1), Decimal("9.5"), "更正")
     assert AuditEvent.objects.filter(action="opinion_recorded").count() == 2
+
+
+# --- the mock assessment (模拟测评) ------------------------------------------------------------------
+
+
+@pytest.fixture
+def many_sites(city):
+    """Ten markets and two schools beside 东门农贸市场."""
+    from issues.models import Site, SiteType
+
+    school, _ = SiteType.objects.get_or_create(code="PT-30", defaults={"name": "中小学校"})
+    for n in range(10):
+        Site.objects.create(name=f"农贸市场{n:02d}", site_type=city.market_type, address=f"市场路{n}号",
+                            default_unit=city.dongmen)
+    for n in range(2):
+        Site.objects.create(name=f"实验小学{n}", site_type=school)
+    Site.objects.create(name="停用的市场", site_type=city.market_type, is_active=False)
+    city.item.site_types.add(city.market_type)
+    return school
+
+
+def test_a_draw_takes_n_per_type_and_the_same_seed_draws_the_same_sites(city, many_sites):
+    from issues.field import mock
+
+    plan = {t.code: [s.name for s in sites] for t, sites in mock.draw_sites(20261205, 3)}
+    assert len(plan[city.market_type.code]) == 3 and len(plan["PT-30"]) == 2  # a type with fewer: all of it
+    assert "停用的市场" not in plan[city.market_type.code]
+    again = {t.code: [s.name for s in sites] for t, sites in mock.draw_sites(20261205, 3)}
+    assert again == plan
+    others = [{t.code: [s.name for s in sites] for t, sites in mock.draw_sites(seed, 3)}[city.market_type.code]
+              for seed in (1, 2, 3)]
+    assert any(o != plan[city.market_type.code] for o in others)  # a different seed, another sample
+
+
+def test_the_office_draws_a_mock_round_prints_its_plan_and_its_walks_count(client, city, many_sites):
+    import docx
+
+    from issues.models import PlannedSite, RoundSource
+
+    client.force_login(city.office)
+    assert "抽取模拟测评点位" in client.get("/rounds/").content.decode()
+    assert client.post("/rounds/draw/", {"name": "", "held_on": "2026-12-04", "per_type": "0"}).status_code == 400
+    answer = client.post("/rounds/draw/", {"name": "12月模拟测评", "held_on": "2026-12-04", "per_type": "2",
+                                           "seed": "777"})
+    drawn = InspectionRound.objects.get(name="12月模拟测评")
+    assert answer.status_code == 302 and (drawn.source, drawn.draw_seed, drawn.draw_per_type) == (
+        RoundSource.MOCK, 777, 2)
+    planned = list(PlannedSite.objects.filter(inspection_round=drawn).select_related("site"))
+    assert len(planned) == 4  # two markets, two schools
+    from issues.field import mock
+
+    assert [p.site for p in planned if p.site_type_id == city.market_type.pk] == dict(
+        mock.draw_sites(777, 2))[city.market_type]
+    page = client.get(f"/rounds/{drawn.pk}/").content.decode()
+    market = next(p.site for p in planned if p.site_type_id == city.market_type.pk)
+    assert market.name in page and f"/sites/{market.pk}/inspect/?round={drawn.pk}" in page
+    plan = docx.Document(io.BytesIO(client.get(f"/rounds/{drawn.pk}/plan.docx").content))
+    text = "\n".join(p.text for p in plan.paragraphs) + "\n".join(
+        c.text for t in plan.tables for r in t.rows for c in r.cells)
+    assert market.name in text and "NM-08 环境卫生" in text and "777" in text
+    # walking a drawn site in the round marks it inspected and its marks count in the field rates
+    form = client.get(f"/sites/{market.pk}/inspect/?round={drawn.pk}").content.decode()
+    assert f'<option value="{drawn.pk}" selected>' in form
+    client.post(f"/sites/{market.pk}/inspect/", {"inspection_round": drawn.pk, f"v_{city.item.pk}": "pass"})
+    assert Inspection.objects.get(site=market).inspection_round == drawn
+    assert "已检查" in client.get(f"/rounds/{drawn.pk}/").content.decode()

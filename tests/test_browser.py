@@ -429,3 +429,70 @@ def test_a_citizen_report_from_a_phone_to_closure_and_not_fixed(browser, live_se
     assert "市民反馈未整改" in office.inner_text(".bell") or office.locator(".bell .count").count() == 1
     shot(office, "report-07-office-not-fixed")
     citizen_context.close()
+
+
+def test_materials_from_a_phone_upload_to_a_green_matrix_and_a_higher_dashboard(browser, live_server, city, tmp_path):
+    """A liaison uploads on a phone, the office returns it, the liaison uploads again, the office approves:
+    the matrix turns green and the leader's dashboard's materials part goes from 0 to its whole weight."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from issues.materials import services as materials
+    from issues.models import AssessmentEdition, IndexItem, MaterialRequirement, MaterialState
+
+    today = timezone.localdate()
+    AssessmentEdition.objects.create(name="测评", assessed_on=today + dt.timedelta(days=150),
+                                     index_system=city.item.system, is_current=True)
+    IndexItem.objects.filter(pk=city.item.pk).update(points=Decimal("4"))
+    requirement = materials.create_requirement(actor=city.office, item=city.item, title="环境卫生长效管理制度",
+                                               lead_unit=city.dongmen_sq, due_on=today + dt.timedelta(days=20))
+    pdf = tmp_path / "管理制度.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n% test\ntrailer<<>>\n%%EOF\n")
+    effective = (today - dt.timedelta(days=30)).isoformat()
+
+    leader = login(browser, live_server, "leader", DESKTOP)
+    leader.goto(f"{live_server.url}/dashboard/")
+    assert "0.00" in leader.inner_text("#predicted") and "1 项指标材料未齐全" in leader.content()
+
+    liaison = login(browser, live_server, "dongmen", PHONE)
+    liaison.goto(f"{live_server.url}/materials/")
+    shot(liaison, "materials-01-unit-list")
+    liaison.click("text=环境卫生长效管理制度")
+    liaison.fill("#id_title", "东门社区环境卫生管理制度")
+    liaison.fill("#id_effective_on", effective)
+    liaison.set_input_files("#id_files", str(pdf))
+    shot(liaison, "materials-02-unit-upload")
+    liaison.click("#material-upload button.primary")
+    liaison.wait_for_load_state()
+    assert "材料已报送" in liaison.content()
+
+    office = login(browser, live_server, "clerk", DESKTOP)
+    office.goto(f"{live_server.url}/materials/review/")
+    shot(office, "materials-03-office-queue")
+    office.fill("textarea[name=reason]", "缺少单位盖章页")
+    office.click("button.danger")
+    office.wait_for_load_state()
+    assert "已退回" in office.content()
+
+    liaison.reload()
+    assert "缺少单位盖章页" in liaison.content()
+    liaison.fill("#id_title", "东门社区环境卫生管理制度（盖章版）")
+    liaison.fill("#id_effective_on", effective)
+    liaison.set_input_files("#id_files", str(pdf))
+    liaison.click("#material-upload button.primary")
+    liaison.wait_for_load_state()
+    shot(liaison, "materials-04-unit-second-upload")
+
+    office.goto(f"{live_server.url}/materials/review/")
+    office.click("text=审核通过")
+    office.wait_for_load_state()
+    assert MaterialRequirement.objects.get(pk=requirement.pk).status == MaterialState.APPROVED
+    office.goto(f"{live_server.url}/materials/matrix/?category={city.item.category_id}")
+    shot(office, "materials-05-matrix-green")
+    assert office.locator("#material-matrix td.m-approved").count() == 1
+
+    leader.reload()
+    shot(leader, "materials-06-leader-dashboard")
+    assert "39.70" in leader.inner_text("#predicted") and "材料全部齐全" in leader.content()

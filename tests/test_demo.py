@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from demo.city import DEMO_PASSWORD
 from issues.assessment.field import field_part
+from issues.materials import reads
 from issues.models import (
     AssessmentEdition,
     AuditEvent,
@@ -16,6 +17,8 @@ from issues.models import (
     Finding,
     FindingStatus,
     IndexSystem,
+    MaterialRequirement,
+    MaterialState,
     Notice,
     NoticeOutcome,
     Photo,
@@ -33,7 +36,7 @@ DEMO_LOGINS = ["office", "leader", "supervisor", "chengguan", "gongan", "dongmen
 def snapshot() -> dict:
     return {model.__name__: model.objects.count()
             for model in (Unit, Finding, Notice, Submission, Photo, TransferRequest, AuditEvent, CitizenReport,
-                          Exposure)}
+                          Exposure, MaterialRequirement)}
 
 
 def test_seed_demo_builds_the_city_and_a_second_run_adds_nothing(settings, tmp_path):
@@ -65,6 +68,10 @@ def test_seed_demo_builds_the_city_and_a_second_run_adds_nothing(settings, tmp_p
     assert Exposure.objects.filter(withdrawn_at__isnull=True).count() == 2
     edition = AssessmentEdition.current()  # the field part has marks to score
     assert edition.index_system.is_current and field_part(edition, today).score is not None
+    # materials in every state, some missed by the nightly job, and a materials score to show
+    states = {reads.state_of(s, m) for s, m in MaterialRequirement.objects.values_list("status", "miss_count")}
+    assert states == set(MaterialState.values)
+    assert reads.materials_part(edition).score is not None
 
 
 def test_demo_logins_work_with_the_documented_password(client, settings):

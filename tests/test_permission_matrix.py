@@ -94,6 +94,10 @@ MATRIX = {
     "rounds/<int:pk>/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
     "rounds/<int:pk>/publish/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
     "rounds/<int:pk>/circular.docx": ("302 302 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    # a mock-assessment draw (an empty post shows the rounds page with the draw form's errors); the
+    # plan of a round that drew no sites is 404
+    "rounds/draw/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
+    "rounds/<int:pk>/plan.docx": ("302 404 403 403 403 403 403", "302 405 403 403 403 403 403"),
     # 随手拍: the public's pages are everyone's (an empty post shows the blank form again; an
     # answer before closure is refused with a message); a photo not on the exposure board is no one's;
     # the triage and the exposure board's verbs are the office's.
@@ -120,6 +124,17 @@ MATRIX = {
     "assessment/<int:pk>/current/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
     "assessment/field/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
     "assessment/opinion/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
+    # materials: units see and upload their own, the city-wide roles read all, the office reviews and
+    # downloads the approved set (none approved here: back to the list)
+    "materials/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "materials/review/": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "materials/matrix/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "materials/matrix/export/": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "materials/package.zip": ("302 302 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "materials/<int:pk>/": ("302 200 200 200 404 200 200", "302 405 405 405 405 405 405"),
+    "materials/<int:pk>/upload/": ("302 405 405 405 405 405 405", "302 403 400 400 404 403 403"),
+    "materials/submissions/<int:pk>/review/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
+    "materials/files/<int:pk>/": ("302 200 200 200 404 200 200", "302 405 405 405 405 405 405"),
     # Open311: reading is public; posting needs an api_key (an empty post has none: 403)
     "open311/v2/discovery.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
     "open311/v2/services.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
@@ -135,7 +150,7 @@ MATRIX = {
 ADMIN_CONFIG = {
     "workcalendarday", "rankinggroup", "unit", "sitetype", "indexsystem", "indexcategory", "indexitem",
     "responsibility", "site", "inspectionround", "escalationrule", "rankingperiod", "user",
-    "replytemplate", "apiclient", "assessmentedition", "opinionscore",
+    "replytemplate", "apiclient", "assessmentedition", "opinionscore", "materialrequirement",
 }
 ADMIN_REMOVABLE = {"blockedphone"}  # configuration a row of which the office may also delete
 # an API client's change form has no required field left (name and scope are fixed once issued): an
@@ -144,7 +159,7 @@ ADMIN_EMPTY_CHANGE_SAVES = {"apiclient"}
 ADMIN_CHANGE_ONLY = {"policy"}  # one row, made by a migration
 ADMIN_READ_ONLY = {
     "finding", "photo", "notice", "submission", "transferrequest", "sanction", "rankingentry", "auditevent",
-    "extensionrequest", "inspection", "citizenreport", "exposure",
+    "extensionrequest", "inspection", "citizenreport", "exposure", "materialsubmission",
     "jobday", "notification", "outboundmessage", "group",
 }
 # django-axes' records of sign-ins: read, and a lockout lifted by deleting its attempt.

@@ -777,7 +777,7 @@ def test_every_workflow_url_is_listed_here():
         "period_results", "export_ledger", "imports", "import_template", "import_upload", "excel_job",
         "excel_job_status", "excel_job_download", "finding_acknowledge", "finding_extension", "extension_decide",
         "receipts", "sites", "site_page", "site_inspect", "inspections", "inspection_detail", "rounds",
-        "round_detail", "round_publish", "round_circular", "filter_options",
+        "round_detail", "round_publish", "round_circular", "round_draw", "round_plan", "filter_options",
         # citizen reports and Open311: tests/test_citizen_reports.py and tests/test_open311.py
         "report_form", "report_lookup", "report_sites", "report_track", "report_feedback", "exposure_board",
         "praise_board", "public_photo", "reports", "report_decline", "report_detail", "report_accept",
@@ -785,6 +785,9 @@ def test_every_workflow_url_is_listed_here():
         "open311_services", "open311_service", "open311_requests", "open311_request", "open311_token",
         # the assessment: tests/test_assessment.py
         "assessment", "assessment_current", "assessment_field", "assessment_opinion",
+        # materials: tests/test_materials.py
+        "materials", "material_review_queue", "material_matrix", "material_matrix_export", "material_package",
+        "material_detail", "material_upload", "material_review", "material_file",
     }
     assert reverse("ledger") == "/findings/"
 

@@ -84,20 +84,24 @@ class FieldPart:
         return (seen / total).quantize(Decimal("0.0001"), ROUND_HALF_UP)
 
 
-def field_part(edition: AssessmentEdition, today: dt.date, *, days: int | None = None) -> FieldPart:
-    """The edition's field part over the `days` (default: the edition's window) up to today, in two queries."""
+def field_part(edition: AssessmentEdition, today: dt.date, *, days: int | None = None, items=None) -> FieldPart:
+    """The edition's field part over the `days` (default: the edition's window) up to today, in two queries;
+    `items`: only these index items (a queryset or ids), as a unit's inbox shows the items it answers for."""
     start = today - dt.timedelta(days=(days or edition.field_window_days) - 1)
     part = FieldPart(edition=edition, start=start, end=today)
+    results, index = InspectionResult.objects.all(), IndexItem.objects.filter(system_id=edition.index_system_id)
+    if items is not None:
+        results, index = results.filter(index_item__in=items), index.filter(pk__in=items)
     marks = {
         item_id: (passed, failed)
-        for item_id, passed, failed in InspectionResult.objects.filter(
+        for item_id, passed, failed in results.filter(
             inspection__held_on__range=(start, today), index_item__system_id=edition.index_system_id,
             verdict__in=[Verdict.PASS, Verdict.FAIL],
         ).values_list("index_item_id").annotate(
             passed=Count("pk", filter=Q(verdict=Verdict.PASS)), failed=Count("pk", filter=Q(verdict=Verdict.FAIL)),
         ).order_by()
     }
-    for item in IndexItem.objects.filter(system_id=edition.index_system_id).select_related("category").order_by(
+    for item in index.select_related("category").order_by(
             "category__order", "code"):
         passed, failed = marks.get(item.pk, (0, 0))
         part.items.append(ItemRate(item=item, passed=passed, failed=failed))

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from issues.assessment import field
+from issues.materials import reads as material_reads
 from issues.models import AssessmentEdition, OpinionScore
 
 
@@ -38,9 +39,16 @@ def predicted(edition: AssessmentEdition, today: dt.date) -> dict:
                    url=reverse("assessment"), note="" if opinions else _("尚未录入"))
     if len(opinions) == 2:
         opinion.change = opinions[0].score - opinions[1].score
+    materials = material_reads.materials_part(edition, before=last_month_end)
+    short = len(materials.incomplete)
+    materials_part = Part(_("材料审核"), edition.materials_weight, materials.score, url=reverse("material_matrix"),
+                          note=(_("尚未配置材料要求") if not materials.points
+                                else _("{n} 项指标材料未齐全").format(n=short) if short else _("材料全部齐全")))
+    if materials.score is not None and materials.score_before is not None:
+        materials_part.change = materials.score - materials.score_before
     parts = [
         field_part,
-        Part(_("材料审核"), edition.materials_weight, note=_("尚未配置材料要求")),
+        materials_part,
         Part(_("问卷调查"), edition.survey_weight, note=_("尚无问卷")),
         opinion,
     ]

@@ -14,6 +14,7 @@ LEDGER_MODELS = [
     "notice", "submission", "transferrequest", "escalationrule", "sanction", "rankingperiod",
     "rankingentry", "auditevent", "jobday", "notification", "outboundmessage", "extensionrequest", "inspection",
     "inspectionresult", "exposure", "replytemplate", "assessmentedition", "opinionscore",
+    "materialrequirement", "materialdeadline", "materialsubmission", "materialfile",
 ]
 # Citizen reports carry the reporter's phone number: the office's alone (DOMAIN.md).
 CITIZEN_MODELS = ["citizenreport", "blockedphone", "apiclient"]
@@ -22,6 +23,7 @@ OFFICE_CONFIG = [
     "policy", "workcalendarday", "rankinggroup", "unit", "profile", "sitetype", "indexsystem",
     "indexcategory", "indexitem", "responsibility", "site", "inspectionround", "escalationrule",
     "rankingperiod", "replytemplate", "blockedphone", "apiclient", "assessmentedition", "opinionscore",
+    "materialrequirement",
 ]
 
 

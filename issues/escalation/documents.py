@@ -99,8 +99,10 @@ def circular_document(sanctions: Sequence[Sanction]) -> bytes:
     _paragraph(doc, (
         f"根据全国文明城市创建问题整改工作要求，{chinese_date(days[0])}"
         + (f"至{chinese_date(days[-1])}" if days[0] != days[-1] else "")
-        + f"，经逐项复核，以下{len({s.unit_id for s in sanctions})}个单位交办问题两次以上未按期整改或未达到整改要求，"
-        "影响全市创建工作进度。为严明纪律、压实责任，经研究，决定对以下单位予以全市通报批评："
+        + f"，经逐项复核，以下{len({s.unit_id for s in sanctions})}个单位"
+        + ("交办问题或申报材料两次以上未按期整改、报送或未达到要求，" if any(s.requirement_id for s in sanctions)
+           else "交办问题两次以上未按期整改或未达到整改要求，")
+        + "影响全市创建工作进度。为严明纪律、压实责任，经研究，决定对以下单位予以全市通报批评："
     ), indent=True)
     for number, sanction in enumerate(sanctions, 1):
         _paragraph(doc, f"{number}. {sanction.unit.name}：{sanction.reason}。", indent=True)
@@ -130,7 +132,8 @@ def interview_document(sanction: Sanction) -> bytes:
     _paragraph(doc, addressee)
     _paragraph(doc, (
         f"经核查，{unit.name}{sanction.reason}。根据全国文明城市创建问责有关规定，"
-        "整改通知三次未达到整改要求的，约谈单位党政主要负责人。"
+        + ("材料报送三次未达到要求的" if sanction.requirement_id else "整改通知三次未达到整改要求的")
+        + "，约谈单位党政主要负责人。"
     ), indent=True)
     _paragraph(doc, "请你们于____年__月__日__时到________（地点）接受约谈，并书面说明以下情况：", indent=True)
     for number, item in enumerate(["问题未按期整改的原因；", "已采取的整改措施和目前进展；",

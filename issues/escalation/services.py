@@ -31,6 +31,7 @@ from issues.core.links import path_maker
 from issues.core.lookups import IdList
 from issues.core.workcalendar import add_working_days
 from issues.findings import services as finding_services
+from issues.materials import services as materials
 from issues.models import (
     AuditEvent,
     Decision,
@@ -38,6 +39,8 @@ from issues.models import (
     Finding,
     FindingStatus,
     JobDay,
+    MaterialDeadline,
+    MaterialRequirement,
     MissKind,
     Notice,
     NoticeOutcome,
@@ -104,12 +107,14 @@ class RunReport:
 
 def first_day(today: dt.date) -> dt.date:
     """The day after the last completed one. The very first run (DOMAIN.md, Corrections) starts at the
-    earliest deadline of an open notice and does nothing before it: no day is processed and no period
+    earliest deadline of an open notice (or open due date of a material) and does nothing before it: no day is processed and no period
     closed before that deadline. With no open notice at all, it processes yesterday."""
     last = JobDay.objects.order_by("-date").values_list("date", flat=True).first()
     if last is not None:
         return last + dt.timedelta(days=1)
-    earliest = Notice.objects.filter(outcome=NoticeOutcome.OPEN).aggregate(d=Min("deadline"))["d"]
+    dates = [Notice.objects.filter(outcome=NoticeOutcome.OPEN).aggregate(d=Min("deadline"))["d"],
+             MaterialDeadline.objects.filter(outcome=NoticeOutcome.OPEN).aggregate(d=Min("due_on"))["d"]]
+    earliest = min((d for d in dates if d is not None), default=None)
     return earliest if earliest is not None else today - dt.timedelta(days=1)
 
 
@@ -146,6 +151,8 @@ def _run_days(start: dt.date, today: dt.date, report: RunReport) -> None:
 def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
     report = DayReport(day=day)
     report.misses = [f"{m.number} 第{m.seq}次通知（时限 {m.deadline:%Y-%m-%d}）" for m in record_misses_due(day)]
+    report.misses += [f"材料要求 {m.requirement_id} 第{m.seq}次截止（{m.due_on:%Y-%m-%d}）"
+                      for m in materials.record_material_misses(day)]
     apply_miss_rules(day, report)
     rankings.close_periods_ending(day)
     apply_ranking_rules(day, report)
@@ -224,6 +231,8 @@ def apply_sanction(
     finding=None,
     notices=(),
     entries=(),
+    requirement=None,
+    deadlines=(),
 ) -> Sanction | None:
     """One application of a rule; None when it was applied before for the same evidence."""
     effective_until = None
@@ -233,10 +242,13 @@ def apply_sanction(
         with transaction.atomic():
             sanction = Sanction.objects.create(
                 rule=rule, unit=unit, action=rule.action, evidence_key=evidence_key, reason=reason,
-                finding=finding, decided_on=decided_on, effective_from=decided_on, effective_until=effective_until,
+                finding=finding, requirement=requirement, decided_on=decided_on, effective_from=decided_on,
+                effective_until=effective_until,
             )
             if notices:
                 sanction.evidence_notices.set(notices)
+            if deadlines:
+                sanction.evidence_deadlines.set(deadlines)
             if entries:
                 sanction.evidence_entries.set(entries)
             if rule.action == SanctionAction.TITLE_REVOCATION and unit.is_civilized:
@@ -250,7 +262,8 @@ def apply_sanction(
                 unit=unit, kind=NotificationKind.SANCTION, key=f"sanction:{sanction.pk}",
                 title=f"问责：{unit.name} 被{sanction.get_action_display()}",
                 body=f"{reason}。决定日期 {decided_on.isoformat()}（{rule.code} {rule.name}）",
-                path=reverse("finding_detail", args=[finding.pk]) if finding else "/inbox/",
+                path=(reverse("finding_detail", args=[finding.pk]) if finding
+                      else reverse("material_detail", args=[requirement.pk]) if requirement else "/inbox/"),
             )
     except IntegrityError:
         return None
@@ -286,24 +299,10 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
                                                          "finding__number", "finding__description")
         ])
     finding_rules = [r for r in rules if r.trigger == RuleTrigger.FINDING_MISSES]
-    chains: dict[int, list[tuple[int, int, dt.date]]] = defaultdict(list)  # (seq, pk, date) of every missed notice
-    # A chain holds missed notices numbered up to the miss's own, so it is never longer than that
-    # number: a first notice's miss cannot reach a rule of two misses, and its chain is not read.
-    # Most of a night's misses are first notices, so most chains are never read.
-    least = min((rule.threshold for rule in finding_rules), default=None)
-    may_reach = [row for row in missed if row[1] >= least] if finding_rules else []
-    if may_reach:
-        for finding_id, seq, pk, outcome_on in (
-            # a plain IN list: with the id-list parameter SQLite chose a scan of the notices here
-            Notice.objects.filter(finding_id__in={row[2] for row in may_reach}, outcome=NoticeOutcome.MISSED)
-            .order_by("seq").values_list("finding_id", "seq", "pk", "outcome_on")
-        ):
-            chains[finding_id].append((seq, pk, outcome_on))
-    due: list[tuple[EscalationRule, Unit, int, list[tuple[int, int, dt.date]]]] = []
-    for _pk, seq, finding_id, unit_id in may_reach:
-        chain = [link for link in chains[finding_id] if link[0] <= seq]
-        due += [(rule, units[unit_id], finding_id, chain) for rule in finding_rules
-                if rule.threshold == len(chain) and rule_applies(rule, units[unit_id])]
+    due = _chains_reaching(finding_rules, missed, units, lambda ids: (
+        # a plain IN list: with the id-list parameter SQLite chose a scan of the notices here
+        Notice.objects.filter(finding_id__in=ids, outcome=NoticeOutcome.MISSED)
+        .order_by("seq").values_list("finding_id", "seq", "pk", "outcome_on")))
     findings = Finding.objects.in_bulk({finding_id for _rule, _unit, finding_id, _chain in due})
     for rule, unit, finding_id, chain in due:
         finding, ordinal = findings[finding_id], len(chain)
@@ -315,6 +314,7 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
         )
         if sanction:
             report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {unit.name}")
+    apply_material_rules(day, report, finding_rules)
     for rule in (r for r in rules if r.trigger == RuleTrigger.UNIT_MISSES):
         window_start = day - dt.timedelta(days=rule.window_days - 1)
         # each question in one query for all the day's units, not one per unit
@@ -340,6 +340,53 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
             )
             if sanction:
                 report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {unit.name}")
+
+
+def _chains_reaching(rules, missed, units, read_chains):
+    """(rule, unit, subject, chain) for every miss of the day whose chain of misses is as long as a
+    rule's threshold: the one rule of misses per finding, serving a requirement's due dates as well.
+
+    `missed`: the day's misses as (pk, seq, subject id, unit id); `read_chains(subject ids)`: every
+    miss of those subjects as (subject id, seq, pk, date) in seq order. A chain holds the misses
+    numbered up to the day's own, so a first miss cannot reach a rule of two and its chain is not
+    read: most of a night's misses are first ones."""
+    least = min((rule.threshold for rule in rules), default=None)
+    may_reach = [row for row in missed if row[1] >= least] if rules else []
+    chains: dict[int, list[tuple[int, int, dt.date]]] = defaultdict(list)  # (seq, pk, date) of every miss
+    if may_reach:
+        for subject, seq, pk, outcome_on in read_chains({row[2] for row in may_reach}):
+            chains[subject].append((seq, pk, outcome_on))
+    due = []
+    for _pk, seq, subject, unit_id in may_reach:
+        chain = [link for link in chains[subject] if link[0] <= seq]
+        due += [(rule, units[unit_id], subject, chain) for rule in rules
+                if rule.threshold == len(chain) and rule_applies(rule, units[unit_id])]
+    return due
+
+
+def apply_material_rules(day: dt.date, report: DayReport, rules: list[EscalationRule]) -> None:
+    """The day's material misses (DOMAIN.md, "Materials"): the lead units told, and the rules of misses
+    per finding (R1–R3) applied per requirement, with the same sanctions and documents."""
+    missed = list(MaterialDeadline.objects.filter(outcome=NoticeOutcome.MISSED, outcome_on=day)
+                  .order_by("pk").values_list("pk", "seq", "requirement_id", "unit_id"))
+    if not missed:
+        return
+    notify.notify_units(materials.miss_events([row[0] for row in missed]))
+    units = Unit.objects.in_bulk({row[3] for row in missed})
+    due = _chains_reaching(rules, missed, units, lambda ids: (
+        MaterialDeadline.objects.filter(requirement_id__in=ids, outcome=NoticeOutcome.MISSED)
+        .order_by("seq").values_list("requirement_id", "seq", "pk", "outcome_on")))
+    requirements = MaterialRequirement.objects.select_related("item").in_bulk({row[2] for row in due})
+    for rule, unit, requirement_id, chain in due:
+        requirement, ordinal = requirements[requirement_id], len(chain)
+        dates = "、".join(f"{outcome_on:%Y-%m-%d}" for _seq, _pk, outcome_on in chain)
+        sanction = apply_sanction(
+            rule=rule, unit=unit, evidence_key=f"requirement:{requirement.pk}:misses:{ordinal}",
+            reason=f"材料“{requirement.item.code} {requirement.title}”第{ordinal}次逾期未报送或未通过审核（{dates}）",
+            decided_on=day, requirement=requirement, deadlines=[pk for _seq, pk, _on in chain],
+        )
+        if sanction:
+            report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {unit.name}")
 
 
 def apply_ranking_rules(day: dt.date, report: DayReport) -> None:

@@ -34,6 +34,8 @@ from issues.models import (
     IndexCategory,
     IndexItem,
     IndexSystem,
+    MaterialKind,
+    MaterialRequirement,
     Policy,
     RankingGroup,
     Responsibility,
@@ -45,7 +47,10 @@ from issues.models import (
 UNIT_COLUMNS = ("序号", "单位名称", "简称", "单位类型", "上级单位", "排名分组", "文明单位", "获评日期",
                 "党组织主要负责人", "行政主要负责人", "联系人", "联系电话")
 INDEX_COLUMNS = ("序号", "指标编码", "测评项目", "测评内容", "测评标准", "分值", "关键项目", "适用点位类型",
-                 "牵头单位", "配合单位", "责任领导")
+                 "牵头单位", "配合单位", "责任领导", "材料要求", "材料截止日期")
+MATERIAL_KINDS = {str(label): value for value, label in MaterialKind.choices}
+# "创建工作实施方案（规范文件）": a title, then its kind in brackets (or after a | or a tab)
+MATERIAL_LINE = re.compile(r"^(?P<title>.+?)\s*(?:[（(](?P<kind>[^（()）]+)[）)]|[|｜\t]\s*(?P<kind2>.+))?$")
 KINDS = {str(label): value for value, label in UnitKind.choices}
 LEADER = re.compile(r"^(?P<name>[^（(\s,，]+)[\s,，]*[（(]?(?P<post>[^）)]*)[）)]?$")
 
@@ -248,9 +253,11 @@ def import_index(path: Path | str, *, actor, system_name: str = "", dry_run: boo
                 errors.append(RowError(row.number, "配合单位", text, str(exc)))
         if (co or row.text("责任领导")) and not row.text("牵头单位"):
             errors.append(RowError(row.number, "牵头单位", "", _("填写了配合单位或责任领导时，牵头单位必填")))
+        wanted = _material_lines(row, errors, has_lead=lead is not None or (
+            key in existing and Responsibility.objects.filter(item=existing[key]).exists()))
         report.errors.extend(errors)
         if not errors:
-            parsed.append((row, category[:100], values, types, lead, co))
+            parsed.append((row, category[:100], values, types, lead, co, wanted))
     if report.errors:
         report.errors.sort(key=lambda e: (e.row, e.column))
         return report
@@ -263,6 +270,66 @@ def import_index(path: Path | str, *, actor, system_name: str = "", dry_run: boo
     return report
 
 
+def _material_lines(row: Row, errors: list, *, has_lead: bool):
+    """The row's 材料要求, one per line as (title, kind), with its 材料截止日期; None when the column is empty."""
+    text = row.text("材料要求") if row.raw("材料要求") is not None else ""
+    if not text.strip():
+        if row.raw("材料截止日期") is not None:
+            errors.append(RowError(row.number, "材料要求", "", _("填写了材料截止日期，但没有材料要求")))
+        return None
+    due = None
+    raw = row.raw("材料截止日期")
+    if raw is None:
+        errors.append(RowError(row.number, "材料截止日期", "", _("有材料要求时必填")))
+    else:
+        try:
+            due = parse_date(raw)
+        except CellError as exc:
+            errors.append(RowError(row.number, "材料截止日期", raw, str(exc)))
+    if not has_lead:
+        errors.append(RowError(row.number, "牵头单位", "", _("有材料要求时，牵头单位必填（材料由牵头单位报送）")))
+    wanted, seen = [], set()
+    for line in (part.strip() for part in str(row.raw("材料要求")).splitlines()):
+        if not line:
+            continue
+        match = MATERIAL_LINE.match(line)
+        title, kind_text = match.group("title").strip(), (match.group("kind") or match.group("kind2") or "").strip()
+        kind = MaterialKind.OTHER
+        if kind_text:
+            kind = MATERIAL_KINDS.get(kind_text) or MATERIAL_KINDS.get(kind_text + "材料")
+            if kind is None:
+                errors.append(RowError(row.number, "材料要求", line, _("材料类型“{kind}”不认识，可选：{kinds}").format(
+                    kind=kind_text, kinds="、".join(MATERIAL_KINDS))))
+                continue
+        if title in seen:
+            errors.append(RowError(row.number, "材料要求", line, _("同一指标的材料名称重复")))
+            continue
+        seen.add(title)
+        wanted.append((title[:200], kind))
+    return [(title, kind, due) for title, kind in wanted]
+
+
+def _write_materials(item: IndexItem, wanted, actor) -> None:
+    """Create the requirements the row names, update the kind and due date of those that exist; the
+    responsibility matrix gives the lead and co-units. A requirement the row no longer names is kept."""
+    from issues.materials import services as materials
+
+    responsibility = Responsibility.objects.select_related("lead_unit").get(item=item)
+    co_units = list(responsibility.co_units.all())
+    existing = {r.title: r for r in MaterialRequirement.objects.filter(item=item)}
+    for order, (title, kind, due) in enumerate(wanted, 1):
+        requirement = existing.get(title)
+        if requirement is None:
+            materials.create_requirement(actor=actor, item=item, title=title, kind=kind, lead_unit=responsibility.lead_unit,
+                                         co_units=co_units, due_on=due, order=order)
+            continue
+        MaterialRequirement.objects.filter(pk=requirement.pk).update(kind=kind, order=order,
+                                                                     lead_unit=responsibility.lead_unit)
+        requirement.co_units.set([u for u in co_units if u.pk != responsibility.lead_unit_id])
+        if requirement.miss_count == 0:  # a date the nightly job has moved stays where it put it
+            materials.change_due_date(actor=actor, requirement_id=requirement.pk, due_on=due)
+
+
 @transaction.atomic
 def _write_index(parsed, system, system_name, existing, actor) -> None:
     if system is None:
@@ -270,7 +337,7 @@ def _write_index(parsed, system, system_name, existing, actor) -> None:
         system = IndexSystem.objects.create(name=system_name, year=int(year.group()) if year else timezone.localdate().year,
                                             is_current=not IndexSystem.objects.filter(is_current=True).exists())
     categories = {c.name: c for c in IndexCategory.objects.filter(system=system)}
-    for row, category_name, values, types, lead, co in parsed:
+    for row, category_name, values, types, lead, co, wanted in parsed:
         category = categories.get(category_name)
         if category is None:
             category = categories[category_name] = IndexCategory.objects.create(
@@ -288,5 +355,7 @@ def _write_index(parsed, system, system_name, existing, actor) -> None:
             responsibility, _created = Responsibility.objects.update_or_create(
                 item=item, defaults={"lead_unit": lead, "responsible_leader": row.text("责任领导")[:60]})
             responsibility.co_units.set([u for u in co if u.pk != lead.pk])
+        if wanted is not None:
+            _write_materials(item, wanted, actor)
     AuditEvent.record(actor=actor, obj=system, action="import_index",
                       message=f"导入测评指标：{system.name}，{len(parsed)} 项")

@@ -8,12 +8,13 @@ Only office staff inspect, create or publish.
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,9 +23,10 @@ from django.views.decorators.http import require_POST, require_safe
 from issues.core import access
 from issues.core.exceptions import LedgerError
 from issues.escalation import documents
+from issues.field import mock
 from issues.field import services as inspections
 from issues.findings import receipts, rounds
-from issues.forms import InspectionForm, RoundForm
+from issues.forms import InspectionForm, MockDrawForm, RoundForm
 from issues.models import FindingStatus, Inspection, InspectionRound, Policy, RoundSource, Site, SiteType, pass_rate
 from issues.views.decorators import city_wide_required, office_required
 
@@ -85,7 +87,8 @@ def site_inspect(request, pk):
     site = get_object_or_404(Site.objects.select_related("site_type", "default_unit"), pk=pk)
     items = inspections.checklist(site)
     posted = request.method == "POST"
-    form = InspectionForm(request.POST if posted else None, request.FILES if posted else None, items=items)
+    form = InspectionForm(request.POST if posted else None, request.FILES if posted else None, items=items,
+                          initial={"inspection_round": request.GET.get("round")})
     if request.method == "POST" and items and form.is_valid():
         data = form.cleaned_data
         try:
@@ -152,9 +155,9 @@ def _date(text):
 
 
 @city_wide_required
-def round_list(request):
-    form = RoundForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
+def round_list(request, draw_form=None):
+    form = RoundForm(request.POST if request.method == "POST" and draw_form is None else None)
+    if request.method == "POST" and draw_form is None:
         if not access.is_office(request.user):
             raise PermissionDenied(_("只有创文办工作人员可以执行此操作。"))
         if form.is_valid():
@@ -175,8 +178,40 @@ def round_list(request):
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "issues/round_list.html", {
         "page": page, "form": form, "is_office": access.is_office(request.user),
-        "sources": RoundSource.values,
-    }, status=400 if form.errors else 200)
+        "sources": RoundSource.values, "draw_form": draw_form or MockDrawForm(),
+    }, status=400 if form.errors or (draw_form is not None and draw_form.errors) else 200)
+
+
+@office_required
+@require_POST
+def round_draw(request):
+    """Draw a mock-assessment round (模拟测评): N sites per type at random, from a seed."""
+    form = MockDrawForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            drawn = mock.draw_mock_round(actor=request.user, name=data["name"], held_on=data["held_on"],
+                                         per_type=data["per_type"], seed=data["seed"], inspectors=data["inspectors"])
+        except LedgerError as exc:
+            form.add_error(exc.field if exc.field in form.fields else "name", exc.message)
+        else:
+            messages.success(request, _("已抽取 {n} 个点位（种子 {seed}）。").format(
+                n=drawn.planned_sites.count(), seed=drawn.draw_seed))
+            return redirect("round_detail", pk=drawn.pk)
+    return round_list(request, draw_form=form)
+
+
+@office_required
+@require_safe
+def round_plan(request, pk):
+    """The drawn plan as a Word file, to print and walk."""
+    inspection_round = get_object_or_404(InspectionRound, pk=pk)
+    if not inspection_round.planned_sites.exists():
+        raise Http404(_("这个批次没有抽取点位。"))
+    response = HttpResponse(mock.plan_document(inspection_round),
+                            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(inspection_round.name + '-抽取方案.docx')}"
+    return response
 
 
 @city_wide_required
@@ -187,6 +222,7 @@ def round_detail(request, pk):
                     .order_by("lead_unit__name", "pk"))
     return render(request, "issues/round_detail.html", {
         "round": inspection_round, "findings": findings, "is_office": access.is_office(request.user),
+        "plan": mock.plan_rows(inspection_round),
         "waiting": sum(1 for f in findings if f.status == FindingStatus.REGISTERED),
     })
 

@@ -56,6 +56,7 @@ def _context(request, sanction, **forms):
     return {
         "sanction": sanction,
         "notices": sanction.evidence_notices.select_related("finding", "unit").order_by("seq"),
+        "deadlines": sanction.evidence_deadlines.order_by("seq"),
         "entries": sanction.evidence_entries.select_related("period", "group").order_by("period__start"),
         "can_lift": access.is_office(user) and sanction.status == SanctionStatus.IN_FORCE,
         "can_outcome": (access.is_supervision(user) or access.is_office(user)) and sanction.action in svc.OUTCOME_ACTIONS,

@@ -5,23 +5,27 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from issues.assessment import field
 from issues.core import access
 from issues.core.workcalendar import WorkCalendar
 from issues.findings import photos, receipts
 from issues.forms import ExtensionDecisionForm, RejectForm, TransferDecisionForm
+from issues.materials import reads as material_reads
 from issues.models import (
+    AssessmentEdition,
     Decision,
     ExtensionRequest,
     ExtensionStatus,
     FindingStatus,
     Photo,
     PhotoKind,
+    Responsibility,
     Submission,
     TransferRequest,
     TransferStatus,
@@ -60,6 +64,7 @@ def inbox(request):
             notice.is_overdue = notice.deadline < today and not notice.waiting_review
             notice.overdue_days = (today - notice.deadline).days
     return render(request, "issues/inbox.html", {
+        **(_assessment_of(user, today) if access.is_unit_user(user) else {}),
         "notices": notices,
         "page": page,
         "today": today,
@@ -69,6 +74,19 @@ def inbox(request):
         "overdue": selectors.open_notices_for(user, statuses=[FindingStatus.ASSIGNED], hidden=hidden).filter(
             deadline__lt=today).count(),
     })
+
+
+def _assessment_of(user, today) -> dict:
+    """A unit's part in the assessment: its materials by state, and the field rates of the items it
+    answers for (lead or co-unit in the responsibility matrix)."""
+    edition = AssessmentEdition.current()
+    ids = access.visible_unit_ids(user) or frozenset()
+    field_rates = None
+    if edition is not None and ids:
+        answers = Responsibility.objects.filter(Q(lead_unit_id__in=ids) | Q(co_units__id__in=ids)).values("item_id")
+        part = field.field_part(edition, today, items=answers)
+        field_rates = part if part.items else None
+    return {"materials": material_reads.unit_summary(user, today), "field_rates": field_rates}
 
 
 INBOX_PAGE_SIZE = 50
