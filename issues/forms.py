@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from issues.core.names import AmbiguousName, CellError, UnitMatcher
+from issues.core.names import AmbiguousName, CellError, UnitMatcher, unit_labels
 from issues.models import (
     AssessmentEdition,
     Finding,
@@ -659,3 +659,24 @@ class MaterialUploadForm(forms.Form):
 
 class MaterialReturnForm(forms.Form):
     reason = forms.CharField(label=_("退回原因"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class UnitPickForm(forms.Form):
+    """One unit picked by name from a search box (the ledger's picker), for the materials pages' filter."""
+
+    unit = PickField(label=_("单位"), required=False)
+
+    def __init__(self, data=None, *, units):
+        super().__init__(data)
+        field = self.fields["unit"]
+        field.widget = Picker("units", lambda pk: unit_labels(units.filter(pk=pk)).get(pk),
+                              attrs={"placeholder": _("输入单位名称或简称")})
+        field.widget.attrs["id"] = "f-unit"
+        field.resolve = lambda text: _unit_by_name(units, text)
+
+
+def _unit_by_name(units, text: str) -> int:
+    try:
+        return UnitMatcher(units).get(text).pk
+    except (CellError, AmbiguousName) as exc:
+        raise forms.ValidationError(str(exc)) from None

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from issues.core.access import Role
+from issues.field import mock
 from issues.findings import services as svc
+from issues.materials import services as materials
 from issues.models import AssessmentEdition
 from issues.reports import services as reports
 from tests.conftest import ROOT, jpeg, make_user
@@ -53,9 +55,11 @@ PAGES = {
     "clerk": ["/findings/", "/findings/new/", "/findings/{finding}/", "/review/", "/dashboard/", "/imports/",
               "/sites/", "/rounds/", "/sanctions/", "/periods/", "/notifications/", "/accounts/password/",
               "/reports/", "/reports/{report}/", "/reports/{report}/accept/", "/assessment/",
-              "/assessment/field/"],
-    "leader": ["/dashboard/", "/rankings/", "/findings/{finding}/"],
-    "dongmen": ["/inbox/", "/findings/{finding}/", "/findings/", "/dashboard/", "/notifications/"],
+              "/assessment/field/", "/materials/", "/materials/{requirement}/", "/materials/review/",
+              "/materials/matrix/", "/rounds/{round}/"],
+    "leader": ["/dashboard/", "/rankings/", "/findings/{finding}/", "/materials/matrix/"],
+    "dongmen": ["/inbox/", "/findings/{finding}/", "/findings/", "/dashboard/", "/notifications/", "/materials/",
+                "/materials/{requirement}/"],
 }
 
 
@@ -73,6 +77,12 @@ def test_the_main_pages_of_each_role_pass_axe(browser, live_server, city, ledger
     report = reports.submit_report(description="井盖破损", photos=[jpeg()], address="东门路 12 号", phone="13912345678")
     reports.expose_finding(actor=city.office, finding_id=ledger_with_everything.pk,
                            photo_ids=[p.pk for p in ledger_with_everything.photos.all()])
+    # a requirement with an upload waiting for review (the upload form, the queue, the matrix), a mock draw
+    requirement = materials.create_requirement(actor=city.office, item=city.item, title="长效管理制度",
+                                               lead_unit=city.dongmen_sq, due_on=dt.date(2027, 3, 1))
+    materials.submit_material(actor=city.dongmen_liaison, requirement_id=requirement.pk, title="管理制度",
+                              effective_on=dt.date(2026, 9, 1), uploads=[("制度.pdf", b"%PDF-1.4 test")])
+    drawn = mock.draw_mock_round(actor=city.office, name="模拟测评", held_on=dt.date(2026, 12, 4), per_type=2, seed=7)
     anonymous = browser.new_context(viewport=viewport, locale="zh-CN", bypass_csp=True)
     page = anonymous.new_page()
     for path in ("/accounts/login/", "/report/", f"/report/{report.code}/", "/public/exposure/", "/public/praise/"):
@@ -83,7 +93,8 @@ def test_the_main_pages_of_each_role_pass_axe(browser, live_server, city, ledger
         # bypass_csp: axe-core is injected as a script the page's own policy would refuse
         page = login(browser, live_server, username, viewport, bypass_csp=True)
         for path in paths:
-            page.goto(live_server.url + path.format(finding=ledger_with_everything.pk, report=report.pk))
+            page.goto(live_server.url + path.format(finding=ledger_with_everything.pk, report=report.pk,
+                                                    requirement=requirement.pk, round=drawn.pk))
             assert page.title() and "没有找到" not in page.title(), path
             found[f"{username} {path}"] = axe_violations(page)
         page.context.close()

@@ -205,6 +205,20 @@ def test_a_due_date_passed_with_nothing_approved_is_a_miss_and_the_second_brings
     assert before == (MaterialDeadline.objects.count(), Sanction.objects.count(), AuditEvent.objects.count())
 
 
+def test_the_list_shows_a_units_overdue_requirements_first_to_it_and_all_to_the_office(client, city, requirement):
+    other = materials.create_requirement(actor=city.office, item=city.item2, title="公厕保洁台账",
+                                         lead_unit=city.chengguan, due_on=dt.date(2027, 1, 8))
+    run_escalations(today=dt.date(2026, 12, 8))
+    client.force_login(city.dongmen_liaison)
+    page = client.get("/materials/").content.decode()
+    assert "环境卫生长效管理制度" in page and "公厕保洁台账" not in page and "逾期 1 次" in page
+    assert "环境卫生长效管理制度" in client.get("/materials/?state=overdue").content.decode()
+    assert "环境卫生长效管理制度" not in client.get("/materials/?state=missing").content.decode()
+    client.force_login(city.office)
+    page = client.get(f"/materials/?unit={city.chengguan.pk}").content.decode()
+    assert other.title in page and requirement.title not in page
+
+
 def test_an_upload_in_time_holds_the_due_date_and_a_late_return_is_a_miss_dated_on_the_review(city, requirement):
     with time_machine.travel(dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)):  # on the due date
         sub = upload(city, requirement)

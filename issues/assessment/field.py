@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.db.models import Count, Q
 
@@ -50,7 +51,7 @@ class FieldPart:
     end: dt.date
     items: list[ItemRate] = field(default_factory=list)
 
-    @property
+    @cached_property
     def observed(self) -> list[ItemRate]:
         """The items with a rate, the most points lost first."""
         return sorted((r for r in self.items if r.rate is not None),
@@ -64,7 +65,7 @@ class FieldPart:
     def observations(self) -> int:
         return sum(r.observations for r in self.items)
 
-    @property
+    @cached_property
     def score(self) -> Decimal | None:
         """The predicted field score, to two decimals; None when no item was observed."""
         observed = [r for r in self.items if r.rate is not None]
@@ -74,7 +75,7 @@ class FieldPart:
         earned = sum((r.points * r.rate for r in observed), Decimal("0"))
         return (self.edition.field_weight * earned / points).quantize(CENT, ROUND_HALF_UP)
 
-    @property
+    @cached_property
     def coverage(self) -> Decimal | None:
         """The share of the items' points that were observed, 0 to 1, to four places."""
         total = sum((r.points for r in self.items), Decimal("0"))
@@ -87,22 +88,32 @@ class FieldPart:
 def field_part(edition: AssessmentEdition, today: dt.date, *, days: int | None = None, items=None) -> FieldPart:
     """The edition's field part over the `days` (default: the edition's window) up to today, in two queries;
     `items`: only these index items (a queryset or ids), as a unit's inbox shows the items it answers for."""
-    start = today - dt.timedelta(days=(days or edition.field_window_days) - 1)
-    part = FieldPart(edition=edition, start=start, end=today)
+    return field_parts(edition, [today], days=days, items=items)[0]
+
+
+def field_parts(edition: AssessmentEdition, ends: list[dt.date], *, days: int | None = None,
+                items=None) -> list[FieldPart]:
+    """The field part as of each day in `ends` (today and last month's end, for the dashboard), still in two
+    queries: the items are read once, and each window's marks are counted in one pass over them all."""
+    span = dt.timedelta(days=(days or edition.field_window_days) - 1)
+    parts = [FieldPart(edition=edition, start=end - span, end=end) for end in ends]
     results, index = InspectionResult.objects.all(), IndexItem.objects.filter(system_id=edition.index_system_id)
     if items is not None:
         results, index = results.filter(index_item__in=items), index.filter(pk__in=items)
+    counts = {}
+    for n, part in enumerate(parts):
+        window = Q(inspection__held_on__range=(part.start, part.end))
+        counts[f"passed{n}"] = Count("pk", filter=window & Q(verdict=Verdict.PASS))
+        counts[f"failed{n}"] = Count("pk", filter=window & Q(verdict=Verdict.FAIL))
     marks = {
-        item_id: (passed, failed)
-        for item_id, passed, failed in results.filter(
-            inspection__held_on__range=(start, today), index_item__system_id=edition.index_system_id,
-            verdict__in=[Verdict.PASS, Verdict.FAIL],
-        ).values_list("index_item_id").annotate(
-            passed=Count("pk", filter=Q(verdict=Verdict.PASS)), failed=Count("pk", filter=Q(verdict=Verdict.FAIL)),
-        ).order_by()
+        row[0]: row[1:]
+        for row in results.filter(
+            inspection__held_on__range=(min(p.start for p in parts), max(p.end for p in parts)),
+            index_item__system_id=edition.index_system_id, verdict__in=[Verdict.PASS, Verdict.FAIL],
+        ).values_list("index_item_id").annotate(**counts).values_list("index_item_id", *counts).order_by()
     }
-    for item in index.select_related("category").order_by(
-            "category__order", "code"):
-        passed, failed = marks.get(item.pk, (0, 0))
-        part.items.append(ItemRate(item=item, passed=passed, failed=failed))
-    return part
+    for item in index.select_related("category").order_by("category__order", "code"):
+        row = marks.get(item.pk, (0,) * (2 * len(parts)))
+        for n, part in enumerate(parts):
+            part.items.append(ItemRate(item=item, passed=row[2 * n], failed=row[2 * n + 1]))
+    return parts

@@ -18,8 +18,7 @@ def write_matrix(table: Matrix, out) -> int:
     workbook = Workbook(write_only=True)
     sheet = _Sheet(workbook, "材料齐全情况", headers, widths)
     for row in table.rows:
-        cells = ["" if cell is None else (cell.label if cell.total == 1 else f"{cell.label} {cell.done}/{cell.total}")
-                 for cell in row.cells]
+        cells = [cell.text for cell in row.cells]  # the matrix by item: 已通过, or 待审核 1/2
         share = None if row.share is None else float(row.share)
         sheet.append([row.unit.name, *cells, float(row.points), float(row.covered), share])
     sheet.append(["合计", *("" if c.share is None else f"{(c.share * 100).quantize(Decimal('0.1'))}%"

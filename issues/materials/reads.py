@@ -86,7 +86,8 @@ class Ledger:
     units_of: dict[int, set[int]]  # requirement → its lead and co-units
 
     @classmethod
-    def read(cls, system: IndexSystem | None, *, category_id: int | None = None) -> Ledger:
+    def read(cls, system: IndexSystem | None, *, category_id: int | None = None, units: bool = True) -> Ledger:
+        """`units`: also read who owes each requirement (the matrix needs it, the score does not)."""
         if system is None:
             return cls({}, [], {})
         qs = MaterialRequirement.objects.filter(item__system=system)
@@ -95,9 +96,10 @@ class Ledger:
         requirements = list(qs.order_by("pk").values_list("pk", "item_id", "status", "miss_count", "approved_on",
                                                           "lead_unit_id"))
         units_of: dict[int, set[int]] = {pk: {lead} for pk, *_rest, lead in requirements}
-        for requirement_id, unit_id in MaterialRequirement.co_units.through.objects.filter(
-                materialrequirement__in=qs).values_list("materialrequirement_id", "unit_id"):
-            units_of[requirement_id].add(unit_id)
+        if units:
+            for requirement_id, unit_id in MaterialRequirement.co_units.through.objects.filter(
+                    materialrequirement__in=qs).values_list("materialrequirement_id", "unit_id"):
+                units_of[requirement_id].add(unit_id)
         items = {
             pk: (code, name, points or Decimal("0"), cat, cat_name, cat_order)
             for pk, code, name, points, cat, cat_name, cat_order in IndexItem.objects.filter(
@@ -113,8 +115,9 @@ class Ledger:
         """unit → item → the states of the item's requirements the unit answers for."""
         cells: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
         for pk, item_id, status, misses, _approved_on, _lead in self.requirements:
+            state = state_of(status, misses)
             for unit_id in self.units_of[pk]:
-                cells[unit_id][item_id].append(state_of(status, misses))
+                cells[unit_id][item_id].append(state)
         return cells
 
 
@@ -128,19 +131,23 @@ def _code_key(code: str) -> list:
 
 @dataclass
 class Cell:
-    state: str
+    state: str  # "none": the unit owes nothing there
     done: int = 1  # items (or requirements) approved, of
     total: int = 1
+    text: str = ""  # what the page shows in it
 
     @property
     def label(self) -> str:
-        return str(MaterialState(self.state).label)
+        return "" if self.state == "none" else str(MaterialState(self.state).label)
+
+
+EMPTY = Cell("none", 0, 0)
 
 
 @dataclass
 class Row:
     unit: Unit
-    cells: list[Cell | None]
+    cells: list[Cell]
     points: Decimal = Decimal("0")  # points of the items the unit answers for
     covered: Decimal = Decimal("0")  # of them, items whose every requirement is approved
 
@@ -193,39 +200,49 @@ def matrix(system: IndexSystem | None, *, category_id: int | None = None, unit_i
     else:
         seen: dict[int, Column] = {}
         for pk in order:
-            code, _name, points, cat, cat_name, _cat_order = ledger.items[pk]
+            _code, _name, points, cat, cat_name, _cat_order = ledger.items[pk]
             column = seen.setdefault(cat, Column(cat, "", cat_name, Decimal("0")))
             column.points += points
         columns = list(seen.values())
         key_of = {pk: ledger.items[pk][3] for pk in order}
     position = {column.key: n for n, column in enumerate(columns)}
+    points_of = {pk: item[2] for pk, item in ledger.items.items()}
     wanted = None if unit_ids is None else set(unit_ids)
-    units = Unit.objects.in_bulk([u for u in cells if wanted is None or u in wanted])
-    column_points = [[Decimal("0"), Decimal("0")] for _ in columns]  # owed, covered
+    units = Unit.objects.only("pk", "name").in_bulk([u for u in cells if wanted is None or u in wanted])
+    owed = [Decimal("0")] * len(columns)
+    complete = [Decimal("0")] * len(columns)
+    labels = {state: str(MaterialState(state).label) for state in WORST_FIRST}
     rows = []
     for unit_id, unit in units.items():
-        row = Row(unit, [None] * len(columns))
+        # per column: the worst state, items (or requirements) approved, of how many
+        found: dict[int, list] = {}
+        points = covered = Decimal("0")
         for item_id, states in cells[unit_id].items():
-            points = ledger.items[item_id][2]
-            covered = all(s == MaterialState.APPROVED for s in states)
+            item_points = points_of[item_id]
+            approved = states.count(MaterialState.APPROVED)
+            done = approved == len(states)
             n = position[key_of[item_id]]
-            row.points += points
-            column_points[n][0] += points
-            if covered:
-                row.covered += points
-                column_points[n][1] += points
-            state = worst(states)
-            cell = row.cells[n]
+            points += item_points
+            owed[n] += item_points
+            if done:
+                covered += item_points
+                complete[n] += item_points
+            state = states[0] if len(states) == 1 else worst(states)
             if by_item:
-                row.cells[n] = Cell(state, sum(s == MaterialState.APPROVED for s in states), len(states))
-            elif cell is None:
-                row.cells[n] = Cell(state, int(covered), 1)
+                found[n] = [state, approved, len(states)]
+            elif n in found:
+                cell = found[n]
+                cell[0], cell[1], cell[2] = worst([cell[0], state]), cell[1] + done, cell[2] + 1
             else:
-                row.cells[n] = Cell(worst([cell.state, state]), cell.done + int(covered), cell.total + 1)
-        rows.append(row)
-    for column, (owed, covered) in zip(columns, column_points, strict=True):
-        column.share = (covered / owed).quantize(Decimal("0.0001")) if owed else None
-    rows.sort(key=lambda r: (-r.missing, r.unit.name))
+                found[n] = [state, int(done), 1]
+        row_cells = [EMPTY] * len(columns)
+        for n, (state, done, total) in found.items():
+            text = (labels[state] if total == 1 else f"{labels[state]} {done}/{total}") if by_item else f"{done}/{total}"
+            row_cells[n] = Cell(state, done, total, text)
+        rows.append(Row(unit, row_cells, points, covered))
+    for n, column in enumerate(columns):
+        column.share = (complete[n] / owed[n]).quantize(Decimal("0.0001")) if owed[n] else None
+    rows.sort(key=lambda r: (r.covered - r.points, r.unit.name))
     return Matrix(by_item, columns, rows, dict(counts))
 
 
@@ -284,7 +301,7 @@ class MaterialsPart:
 
 
 def materials_part(edition: AssessmentEdition, *, before: dt.date | None = None) -> MaterialsPart:
-    ledger = Ledger.read(edition.index_system)
+    ledger = Ledger.read(edition.index_system, units=False)
     states: dict[int, list[str]] = defaultdict(list)
     approved_by: dict[int, list[dt.date | None]] = defaultdict(list)
     for _pk, item_id, status, misses, approved_on, _lead in ledger.requirements:

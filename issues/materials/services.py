@@ -156,9 +156,10 @@ def acting_unit(actor, requirement: MaterialRequirement) -> Unit:
     ids = requirement.unit_ids()
     if own is not None and own.pk in ids:
         return own
-    for unit_id in sorted(ids & set(below)):
-        return Unit.objects.get(pk=unit_id)
-    raise PermissionDenied(_("您的单位不是这项材料的牵头或配合单位。"))
+    mine = sorted(ids & set(below))
+    if not mine:
+        raise PermissionDenied(_("您的单位不是这项材料的牵头或配合单位。"))
+    return Unit.objects.get(pk=mine[0])
 
 
 @dataclass
@@ -236,8 +237,8 @@ def review_material(*, actor, submission_id: int, approve: bool, reason: str = "
             requirement.approved_on = today
     elif (deadline is not None and deadline.pk == sub.deadline_id and deadline.due_on < today
           and sub.submitted_on <= deadline.due_on and before != MaterialState.APPROVED
-          and not sub.requirement.submissions.filter(decision=MaterialDecision.PENDING,
-                                                     deadline=deadline).exclude(pk=sub.pk).exists()):
+          and not MaterialSubmission.objects.filter(deadline=deadline, decision=MaterialDecision.PENDING,
+                                                    submitted_on__lte=deadline.due_on).exclude(pk=sub.pk).exists()):
         # sent in time, held the due date, and returned after it: a miss dated on the review
         _miss(deadline, on=today, kind=MissKind.REJECTED, next_from=today)
         requirement.refresh_from_db()

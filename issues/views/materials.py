@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 from issues.core import access
 from issues.core.exceptions import LedgerError
 from issues.excel.materials_export import write_matrix
-from issues.forms import MaterialReturnForm, MaterialUploadForm
+from issues.forms import MaterialReturnForm, MaterialUploadForm, UnitPickForm
 from issues.materials import package, reads
 from issues.materials import services as materials
 from issues.models import (
@@ -54,6 +54,14 @@ def _int(value) -> int | None:
         return None
 
 
+def _unit_filter(request) -> tuple[UnitPickForm | None, int | None]:
+    """The unit picked by name (city-wide roles only: a unit sees its own rows anyway), and its id."""
+    if not access.sees_everything(request.user):
+        return None, None
+    form = UnitPickForm(request.GET or None, units=Unit.objects.all())
+    return form, form.cleaned_data["unit"] if form.is_bound and form.is_valid() else None
+
+
 def _categories(system):
     return list(IndexCategory.objects.filter(system=system).order_by("order", "pk").values_list("pk", "name")) \
         if system else []
@@ -65,10 +73,11 @@ def material_list(request):
     """Requirements by category and item, with their due date, state and files: a unit's own, or all."""
     system = reads.current_system()
     qs = reads.requirements_for(request.user).filter(item__system=system) if system else MaterialRequirement.objects.none()
-    category, unit_id, state = _int(request.GET.get("category")), _int(request.GET.get("unit")), request.GET.get("state")
+    category, state = _int(request.GET.get("category")), request.GET.get("state")
+    unit_form, unit_id = _unit_filter(request)
     if category:
         qs = qs.filter(item__category_id=category)
-    if unit_id and access.sees_everything(request.user):
+    if unit_id:
         qs = qs.filter(Q(lead_unit_id=unit_id) | Q(co_units__id=unit_id)).distinct()
     if state in STATE_FILTER:
         qs = qs.filter(STATE_FILTER[state])
@@ -86,10 +95,8 @@ def material_list(request):
     query.pop("page", None)
     return render(request, "issues/material_list.html", {
         "page": page, "rows": rows, "query": query.urlencode(),
-        "categories": _categories(system), "category": category, "state": state, "unit_id": unit_id,
+        "categories": _categories(system), "category": category, "state": state, "unit_form": unit_form,
         "states": [(s.value, s.label) for s in [MaterialState(v) for v in reads.WORST_FIRST]],
-        "units": Unit.objects.filter(pk__in=MaterialRequirement.objects.values("lead_unit")).order_by("name")
-        .values_list("pk", "name") if access.sees_everything(request.user) else [],
         "summary": reads.unit_summary(request.user, timezone.localdate()),
         "office": access.is_office(request.user), "system": system,
     })
@@ -225,26 +232,22 @@ def material_file(request, pk):
 def _matrix(request):
     system = reads.current_system()
     category = _int(request.GET.get("category"))
-    unit_ids = access.visible_unit_ids(request.user)
-    unit = _int(request.GET.get("unit"))
-    if unit and (unit_ids is None or unit in unit_ids):
-        unit_ids = {unit}
-    return system, category, reads.matrix(system, category_id=category, unit_ids=unit_ids)
+    unit_form, unit = _unit_filter(request)
+    unit_ids = {unit} if unit else access.visible_unit_ids(request.user)
+    return system, category, unit_form, reads.matrix(system, category_id=category, unit_ids=unit_ids)
 
 
 @login_required
 @require_safe
 def material_matrix(request):
     """The completeness matrix: units × items of a category (or × categories), most points missing first."""
-    system, category, table = _matrix(request)
+    system, category, unit_form, table = _matrix(request)
     page = Paginator(table.rows, MATRIX_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "issues/material_matrix.html", {
         "table": table, "page": page, "rows": page.object_list, "query": query.urlencode(),
-        "categories": _categories(system), "category": category, "unit_id": _int(request.GET.get("unit")),
-        "units": [(r.unit.pk, r.unit.name) for r in sorted(table.rows, key=lambda r: r.unit.name)]
-        if access.sees_everything(request.user) else [],
+        "categories": _categories(system), "category": category, "unit_form": unit_form,
         "counts": [(MaterialState(s).label, s, table.counts.get(s, 0)) for s in reads.WORST_FIRST],
         "office": access.is_office(request.user),
     })
