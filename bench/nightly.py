@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from issues.escalation.services import process_day
 from issues.excel.ledger_import import COLUMNS, import_ledger
-from issues.models import IndexItem, Notice, NoticeOutcome, Site, Unit
+from issues.models import IndexItem, MaterialDeadline, Notice, NoticeOutcome, Site, Unit
 
 
 def build_due_file(path: Path, n: int, *, found_on: dt.date, deadline: dt.date, spread_days: int = 1) -> None:
@@ -54,8 +54,11 @@ class StatementCounter:
 
 
 def _load_due(path: Path, today: dt.date) -> None:
-    """Inside the caller's transaction: the city's open notices moved a year out, the due list imported."""
+    """Inside the caller's transaction: the city's open notices (and materials) moved a year out, the due list
+    imported."""
     Notice.objects.filter(outcome=NoticeOutcome.OPEN).update(deadline=F("deadline") + dt.timedelta(days=365))
+    # and the materials' due dates, so the night judges the list alone
+    MaterialDeadline.objects.filter(outcome=NoticeOutcome.OPEN).update(due_on=F("due_on") + dt.timedelta(days=365))
     report = import_ledger(path, actor=None, today=today)
     if report.errors:
         raise RuntimeError(f"the nightly benchmark's list did not import: {report.errors[:3]}")

@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from issues.filters import FindingFilter
-from issues.models import Finding, FindingStatus, Unit, UnitKind
+from issues.models import Finding, FindingStatus, IndexCategory, Unit, UnitKind
 
 PER_PAGE = 50
 
@@ -92,4 +92,9 @@ def measure_pages(runs: int = 20) -> dict:
     out["unit inbox"] = figures(*timed(lambda: unit.get("/inbox/"), runs))
     out["review queue"] = figures(*timed(lambda: office.get("/review/"), runs))
     out["dashboard"] = figures(*timed(lambda: leader.get("/dashboard/"), runs))
+    # the completeness matrix: every unit against the categories, then against one category's items
+    out["materials matrix"] = figures(*timed(lambda: leader.get("/materials/matrix/"), runs))
+    category = IndexCategory.objects.filter(system__is_current=True).order_by("order").first()
+    out["materials matrix, one category"] = figures(
+        *timed(lambda: leader.get(f"/materials/matrix/?category={category.pk}"), runs))
     return out

@@ -40,6 +40,7 @@ from issues.models import (
     IndexSystem,
     Inspection,
     InspectionRound,
+    MaterialRequirement,
     MissKind,
     Notice,
     NoticeOutcome,
@@ -522,6 +523,58 @@ def build_citizen_reports(today: dt.date, users: list[User], sites: list[Site]) 
                                photo_ids=list(finding.photos.values_list("pk", flat=True)[:2]))
 
 
+MATERIAL_TITLES = [("工作实施方案", "regulation"), ("工作情况说明", "statement"), ("现场实景照片", "photos"),
+                   ("工作台账", "records")]
+
+
+def demo_pdf(title: str) -> bytes:
+    """A one-page PDF naming the material in a comment: enough for the demo's uploads and downloads."""
+    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+            b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n% " + title.encode()
+            + b"\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def build_materials(today: dt.date, users: list[User], items: list[IndexItem]) -> None:
+    """Material requirements for every third item, in every state: approved, waiting, returned, not yet sent,
+    and a few due last week that the nightly job finds missed."""
+    from issues.materials import services as materials
+
+    if MaterialRequirement.objects.exists():
+        return
+    office = next(u for u in users if u.username == "office")
+    by_unit = {u.profile.unit_id: u for u in users if getattr(u, "profile", None) and u.profile.unit_id}
+    rnd = random.Random(25)
+    # the states in turn among requirements whose lead unit has a login to upload with; the others
+    # are not yet sent (every fifth of them due last week, so the nightly job finds it missed)
+    outcomes = ["approved", "pending", "approved", "returned", "missing", "overdue"]
+    sent = unsent = 0
+    for n, item in enumerate(items[::3]):
+        responsibility = Responsibility.objects.filter(item=item).select_related("lead_unit").first()
+        if responsibility is None:
+            continue
+        actor = by_unit.get(responsibility.lead_unit_id)
+        for title, kind in MATERIAL_TITLES[n % 2: n % 2 + 1 + n % 3 % 2]:
+            if actor is not None:
+                outcome, sent = outcomes[sent % len(outcomes)], sent + 1
+            else:
+                outcome, unsent = ("overdue" if unsent % 5 == 0 else "missing"), unsent + 1
+            due = today - dt.timedelta(days=6) if outcome == "overdue" else today + dt.timedelta(days=rnd.randint(5, 40))
+            requirement = materials.create_requirement(
+                actor=office, item=item, title=f"{item.name[:20]}{title}", kind=kind,
+                lead_unit=responsibility.lead_unit, co_units=responsibility.co_units.all(), due_on=due)
+            if outcome in ("missing", "overdue"):
+                continue
+            sub = materials.submit_material(
+                actor=actor, requirement_id=requirement.pk, title=f"{responsibility.lead_unit.name}{title}",
+                effective_on=today - dt.timedelta(days=rnd.randint(10, 200)),
+                uploads=[(f"{title}.pdf", demo_pdf(f"{item.code} {title}"))])
+            if outcome == "approved":
+                materials.review_material(actor=office, submission_id=sub.pk, approve=True)
+            elif outcome == "returned":
+                materials.review_material(actor=office, submission_id=sub.pk, approve=False,
+                                          reason="材料未加盖单位公章，请补充后重新报送。")
+
+
 def seed_demo(*, today: dt.date | None = None) -> DemoSummary:
     today = today or timezone.localdate()
     ensure_roles()
@@ -540,6 +593,7 @@ def seed_demo(*, today: dt.date | None = None) -> DemoSummary:
             AssessmentEdition.objects.create(name="全国文明城市测评（演示）", assessed_on=policy.next_assessment_date,
                                              index_system=items[0].system, is_current=True)
     created = build_findings(today, units, items, sites, rounds, users)
+    build_materials(today, users, items)
     # what the nightly job would have decided over those months: sanctions on the misses
     from issues.escalation.services import run_escalations
 
