@@ -107,9 +107,10 @@ def field_parts(edition: AssessmentEdition, ends: list[dt.date], *, days: int | 
         counts[f"failed{n}"] = Count("pk", filter=window & Q(verdict=Verdict.FAIL))
     marks = {
         row[0]: row[1:]
+        # no filter on the index system: marks of another system's items are counted and never looked up
         for row in results.filter(
             inspection__held_on__range=(min(p.start for p in parts), max(p.end for p in parts)),
-            index_item__system_id=edition.index_system_id, verdict__in=[Verdict.PASS, Verdict.FAIL],
+            verdict__in=[Verdict.PASS, Verdict.FAIL],
         ).values_list("index_item_id").annotate(**counts).values_list("index_item_id", *counts).order_by()
     }
     for item in index.select_related("category").order_by("category__order", "code"):
