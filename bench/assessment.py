@@ -84,6 +84,15 @@ def build_assessment(*, today: dt.date, seed: int = 25) -> dict:
             "material_co_units": len(rows)}
 
 
+def count_field_windows(today: dt.date) -> None:
+    """What last night's job left: the field marks of the window ending yesterday and of last month's end."""
+    from issues.assessment.services import count_field_window
+
+    edition = AssessmentEdition.current()
+    for end in (today - dt.timedelta(days=1), today.replace(day=1) - dt.timedelta(days=1)):
+        count_field_window(end, edition.field_window_days)
+
+
 def _stream_peak(storage, entries) -> tuple[float, float, int]:
     """(seconds, peak traced memory in MB, archive bytes) of streaming the zip of `entries`."""
     tracemalloc.start()

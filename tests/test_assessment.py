@@ -58,7 +58,7 @@ def worked(city):
 
 
 def test_the_worked_example_gives_the_field_score_by_hand(worked, django_assert_max_num_queries):
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):  # no nightly count kept: the items and their marks, counted live
         part = field.field_part(worked, TODAY)
         rates = {r.item.code: r.rate for r in part.items}
     assert part.observations == 40
@@ -211,3 +211,41 @@ def test_the_office_draws_a_mock_round_prints_its_plan_and_its_walks_count(clien
     client.post(f"/sites/{market.pk}/inspect/", {"inspection_round": drawn.pk, f"v_{city.item.pk}": "pass"})
     assert Inspection.objects.get(site=market).inspection_round == drawn
     assert "已检查" in client.get(f"/rounds/{drawn.pk}/").content.decode()
+
+
+def test_the_nightly_count_of_the_window_gives_the_same_part_as_counting_live(city, worked,
+                                                                              django_assert_max_num_queries):
+    """The dashboard reads the nightly job's count of the window ending yesterday, with today's marks added
+    and those of the day that left the window (the old walk 90 days back) taken away."""
+    from issues.models import FieldWindow
+
+    live = field.field_part(worked, TODAY)
+    editions.count_field_window(TODAY - dt.timedelta(days=1), 90)
+    with django_assert_max_num_queries(4):
+        kept = field.field_part(worked, TODAY)
+        rates = {r.item.code: (r.passed, r.failed) for r in kept.items}
+    assert rates == {r.item.code: (r.passed, r.failed) for r in live.items}
+    assert kept.score == live.score == Decimal("35.34") and kept.coverage == live.coverage
+    # the window of yesterday itself holds the old walk's marks and not today's
+    yesterday = {r.item.code: (r.passed, r.failed) for r in field.field_part(worked, TODAY - dt.timedelta(days=1)).items}
+    assert yesterday["F"] == (0, 1) and yesterday["A"] == (7, 3)
+    # a walk recorded for a past day drops the counts that would have held it: read live again, and right
+    from issues.field import services as inspections
+
+    city.item.site_types.add(city.market_type)
+    with time_machine.travel(dt.datetime(2026, 12, 4, 4, 0, tzinfo=dt.UTC)):
+        assert FieldWindow.objects.exists()
+        inspections.record_inspection(actor=city.office, site=city.market, marks=[
+            inspections.Mark(item=item, verdict=Verdict.PASS)
+            for item in inspections.checklist(city.market)], held_at=dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC))
+    assert not FieldWindow.objects.exists()
+
+
+def test_the_nightly_job_keeps_yesterdays_window_and_month_ends_only(city, worked):
+    from issues.escalation.services import run_escalations
+    from issues.models import FieldWindow, JobDay
+
+    JobDay.objects.create(date=dt.date(2026, 11, 27))
+    run_escalations(today=TODAY)  # processes 11-28 … 12-03
+    assert sorted(FieldWindow.objects.values_list("end", flat=True)) == [dt.date(2026, 11, 30), dt.date(2026, 12, 3)]
+    assert field.field_part(worked, TODAY).score == Decimal("35.34")

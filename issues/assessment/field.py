@@ -15,7 +15,7 @@ from functools import cached_property
 
 from django.db.models import Count, Q
 
-from issues.models import AssessmentEdition, IndexItem, InspectionResult, Verdict
+from issues.models import AssessmentEdition, FieldMarks, FieldWindow, IndexItem, InspectionResult, Verdict
 
 CENT = Decimal("0.01")
 
@@ -86,35 +86,72 @@ class FieldPart:
 
 
 def field_part(edition: AssessmentEdition, today: dt.date, *, days: int | None = None, items=None) -> FieldPart:
-    """The edition's field part over the `days` (default: the edition's window) up to today, in two queries;
+    """The edition's field part over the `days` (default: the edition's window) up to today, in a few queries;
     `items`: only these index items (a queryset or ids), as a unit's inbox shows the items it answers for."""
     return field_parts(edition, [today], days=days, items=items)[0]
 
 
+def count_marks(results, windows: list[tuple[dt.date, dt.date]]) -> list[dict[int, list[int]]]:
+    """Each window's marks by item, [合格, 不合格], in one pass over the marks of all the windows."""
+    counts = {}
+    for n, (start, end) in enumerate(windows):
+        window = Q(inspection__held_on__range=(start, end))
+        counts[f"passed{n}"] = Count("pk", filter=window & Q(verdict=Verdict.PASS))
+        counts[f"failed{n}"] = Count("pk", filter=window & Q(verdict=Verdict.FAIL))
+    out: list[dict[int, list[int]]] = [{} for _ in windows]
+    # no filter on the index system: marks of another system's items are counted and never looked up
+    for item_id, *row in results.filter(
+        inspection__held_on__range=(min(w[0] for w in windows), max(w[1] for w in windows)),
+        verdict__in=[Verdict.PASS, Verdict.FAIL],
+    ).values_list("index_item_id").annotate(**counts).values_list("index_item_id", *counts).order_by():
+        for n in range(len(windows)):
+            if row[2 * n] or row[2 * n + 1]:
+                out[n][item_id] = [row[2 * n], row[2 * n + 1]]
+    return out
+
+
+def kept_marks(end: dt.date, days: int) -> dict[int, list[int]] | None:
+    """The marks of the window of `days` ending on `end` from the nightly job's count (FieldWindow): its own
+    window, or the one ending the day before with `end`'s marks added and those of the day that left the
+    window taken away. None when neither is kept (the reads then count live)."""
+    window = FieldWindow.objects.filter(end__in=[end, end - dt.timedelta(days=1)], days=days).order_by("-end").first()
+    if window is None:
+        return None
+    marks = {item_id: [passed, failed] for item_id, passed, failed in
+             FieldMarks.objects.filter(window=window).values_list("index_item_id", "passed", "failed")}
+    if window.end == end:
+        return marks
+    left = end - dt.timedelta(days=days)
+    for item_id, day, verdict, n in (
+        InspectionResult.objects.filter(inspection__held_on__in=[left, end], verdict__in=[Verdict.PASS, Verdict.FAIL])
+        .values_list("index_item_id", "inspection__held_on", "verdict").annotate(n=Count("pk"))
+        .values_list("index_item_id", "inspection__held_on", "verdict", "n").order_by()
+    ):
+        row = marks.setdefault(item_id, [0, 0])
+        row[verdict == Verdict.FAIL] += n if day == end else -n
+    return marks
+
+
 def field_parts(edition: AssessmentEdition, ends: list[dt.date], *, days: int | None = None,
-                items=None) -> list[FieldPart]:
-    """The field part as of each day in `ends` (today and last month's end, for the dashboard), still in two
-    queries: the items are read once, and each window's marks are counted in one pass over them all."""
-    span = dt.timedelta(days=(days or edition.field_window_days) - 1)
+                items=None, names: bool = True) -> list[FieldPart]:
+    """The field part as of each day in `ends` (today and last month's end, for the dashboard). The marks
+    come from the nightly job's count of the window where it kept one, else are counted live, every such
+    window in one pass; `items`: only these index items (a queryset or ids), counted live; `names`: read the
+    items' names and categories (the pages list them; the dashboard's scores need only their points)."""
+    length = days or edition.field_window_days
+    span = dt.timedelta(days=length - 1)
     parts = [FieldPart(edition=edition, start=end - span, end=end) for end in ends]
     results, index = InspectionResult.objects.all(), IndexItem.objects.filter(system_id=edition.index_system_id)
     if items is not None:
         results, index = results.filter(index_item__in=items), index.filter(pk__in=items)
-    counts = {}
-    for n, part in enumerate(parts):
-        window = Q(inspection__held_on__range=(part.start, part.end))
-        counts[f"passed{n}"] = Count("pk", filter=window & Q(verdict=Verdict.PASS))
-        counts[f"failed{n}"] = Count("pk", filter=window & Q(verdict=Verdict.FAIL))
-    marks = {
-        row[0]: row[1:]
-        # no filter on the index system: marks of another system's items are counted and never looked up
-        for row in results.filter(
-            inspection__held_on__range=(min(p.start for p in parts), max(p.end for p in parts)),
-            verdict__in=[Verdict.PASS, Verdict.FAIL],
-        ).values_list("index_item_id").annotate(**counts).values_list("index_item_id", *counts).order_by()
-    }
-    for item in index.select_related("category").order_by("category__order", "code"):
-        row = marks.get(item.pk, (0,) * (2 * len(parts)))
-        for n, part in enumerate(parts):
-            part.items.append(ItemRate(item=item, passed=row[2 * n], failed=row[2 * n + 1]))
+    marks = [None if items is not None else kept_marks(part.end, length) for part in parts]
+    live = [n for n, kept in enumerate(marks) if kept is None]
+    if live:
+        for n, counted in zip(live, count_marks(results, [(parts[n].start, parts[n].end) for n in live]), strict=True):
+            marks[n] = counted
+    index = index.select_related("category") if names else index.only("pk", "code", "points")
+    for item in index.order_by("category__order", "code"):
+        for part, counted in zip(parts, marks, strict=True):
+            passed, failed = counted.get(item.pk, (0, 0))
+            part.items.append(ItemRate(item=item, passed=passed, failed=failed))
     return parts

@@ -29,7 +29,7 @@ def predicted(edition: AssessmentEdition, today: dt.date) -> dict:
     """The parts of the current edition with their predicted scores, and the total of those known."""
     month_start = today.replace(day=1)
     last_month_end = month_start - dt.timedelta(days=1)
-    now, before = field.field_parts(edition, [today, last_month_end])
+    now, before = field.field_parts(edition, [today, last_month_end], names=False)
     field_part = Part(_("实地考察"), edition.field_weight, now.score, coverage=now.coverage,
                       url=reverse("assessment_field"),
                       change=None if now.score is None or before.score is None else now.score - before.score,

@@ -8,9 +8,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from issues.assessment.field import count_marks
 from issues.core import access
 from issues.core.exceptions import LedgerError
-from issues.models import AssessmentEdition, AuditEvent, OpinionScore
+from issues.models import AssessmentEdition, AuditEvent, FieldMarks, FieldWindow, InspectionResult, OpinionScore
 
 
 @transaction.atomic
@@ -54,3 +55,18 @@ def record_opinion(*, actor, edition_id: int, month: dt.date, score: Decimal, no
     AuditEvent.record(actor=actor, obj=entry, action="opinion_recorded",
                       message=f"征求意见得分 {entry.month:%Y-%m}：{score}（{edition.name}）" + ("" if created else "，已更正"))
     return entry
+
+
+@transaction.atomic
+def count_field_window(end: dt.date, days: int) -> FieldWindow:
+    """The nightly job's count of each item's marks in the window of `days` ending on `end` (a processed
+    day: its marks are all in). Keeps month ends (last month's figure) and the latest day only."""
+    FieldWindow.objects.filter(end=end, days=days).delete()
+    window = FieldWindow.objects.create(end=end, days=days)
+    marks = count_marks(InspectionResult.objects.all(), [(end - dt.timedelta(days=days - 1), end)])[0]
+    FieldMarks.objects.bulk_create([FieldMarks(window=window, index_item_id=item_id, passed=passed, failed=failed)
+                                    for item_id, (passed, failed) in marks.items()])
+    stale = [pk for pk, day in FieldWindow.objects.filter(end__lt=end).values_list("pk", "end")
+             if (day + dt.timedelta(days=1)).day != 1]
+    FieldWindow.objects.filter(pk__in=stale).delete()
+    return window

@@ -27,12 +27,14 @@ from django.db.models import Exists, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from issues.assessment import services as editions
 from issues.core.links import path_maker
 from issues.core.lookups import IdList
 from issues.core.workcalendar import add_working_days
 from issues.findings import services as finding_services
 from issues.materials import services as materials
 from issues.models import (
+    AssessmentEdition,
     AuditEvent,
     Decision,
     EscalationRule,
@@ -157,12 +159,25 @@ def process_day(day: dt.date, *, today: dt.date | None = None) -> DayReport:
     rankings.close_periods_ending(day)
     apply_ranking_rules(day, report)
     expire_sanctions(day, report)
+    count_field_marks(day, today)
     if today is not None and day == today - dt.timedelta(days=1):
         send_reminders(today, report)  # after an outage, only the last day's reminders still matter
     with transaction.atomic():
         JobDay.objects.update_or_create(date=day, defaults={"completed_at": timezone.now(), "summary": report.as_dict()})
     log.debug("nightly job: %s done (%d misses, %d sanctions)", day, len(report.misses), len(report.sanctions))
     return report
+
+
+def count_field_marks(day: dt.date, today: dt.date | None) -> None:
+    """The field part's marks of the current edition's window ending on `day`, for the dashboard: kept for
+    the last day before today (today's window is it plus today's walks) and for each month's last day
+    (the change since last month); the days between, caught up after an outage, are not kept."""
+    last = today is None or day == today - dt.timedelta(days=1)
+    if not last and (day + dt.timedelta(days=1)).day != 1:
+        return
+    edition = AssessmentEdition.current()
+    if edition is not None:
+        editions.count_field_window(day, edition.field_window_days)
 
 
 # --- misses ----------------------------------------------------------------------------------

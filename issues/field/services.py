@@ -25,6 +25,7 @@ from issues.core.exceptions import LedgerError
 from issues.findings.services import default_units, issue_notice, register_finding
 from issues.models import (
     AuditEvent,
+    FieldWindow,
     IndexItem,
     IndexSystem,
     Inspection,
@@ -125,6 +126,9 @@ def record_inspection(
         results.append(InspectionResult(inspection=inspection, index_item=mark.item, verdict=mark.verdict,
                                         note=(mark.note or "").strip(), finding=finding))
     InspectionResult.objects.bulk_create(results)
+    if held_on < timezone.localdate():
+        # a walk dated in the past: the nightly counts that would have held it are no longer whole
+        FieldWindow.objects.filter(end__gte=held_on).delete()
     AuditEvent.record(
         actor=actor, obj=inspection, action="inspection",
         message=(f"检查点位“{site.name}”：合格{inspection.passed}项，不合格{inspection.failed}项，"

@@ -121,4 +121,39 @@ class PlannedSite(models.Model):
         return f"{self.inspection_round} {self.site}"
 
 
-__all__ = ["Inspection", "pass_rate", "InspectionResult", "PlannedSite"]
+class FieldWindow(models.Model):
+    """The marks of a window of `days` days ending on `end`, counted by the nightly job when it processed
+    `end` (yesterday, and each month's last day), so the dashboard's field part does not group every
+    mark of the window. Derived rows: a walk recorded for a past day removes the windows that would have
+    counted it, and the reads count live where no window is kept."""
+
+    end = models.DateField(_("截止日期"))
+    days = models.PositiveSmallIntegerField(_("天数"))
+    counted_at = models.DateTimeField(_("统计时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("实地考察统计")
+        verbose_name_plural = _("实地考察统计")
+        constraints = [models.UniqueConstraint(fields=["end", "days"], name="field_window_once")]
+
+    def __str__(self) -> str:
+        return f"{self.end:%Y-%m-%d} ({self.days})"
+
+
+class FieldMarks(models.Model):
+    """One index item's 合格 and 不合格 marks in a FieldWindow (items with none are left out)."""
+
+    window = models.ForeignKey(  # the unique (window, index_item) serves it
+        FieldWindow, on_delete=models.CASCADE, related_name="marks", db_index=False)
+    index_item = models.ForeignKey(IndexItem, on_delete=models.CASCADE, related_name="+", db_index=False)
+    passed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["window", "index_item"], name="field_marks_once")]
+
+    def __str__(self) -> str:
+        return f"{self.window} {self.index_item_id}: {self.passed}/{self.failed}"
+
+
+__all__ = ["Inspection", "pass_rate", "InspectionResult", "PlannedSite", "FieldWindow", "FieldMarks"]

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils import timezone
 
-from bench.assessment import build_assessment, measure_package
+from bench.assessment import build_assessment, count_field_windows, measure_package
 from bench.city import build_city
 from bench.pages import p95
 from issues.models import Finding, PeriodStatus, RankingPeriod
@@ -66,6 +66,7 @@ class Command(BaseCommand):
         else:
             counts = build_city(scale=scale, today=today)
         counts.update(build_assessment(today=today))  # also into a reused city built before it existed
+        count_field_windows(today)
         build_seconds = time.perf_counter() - start
         self.stdout.write(f"{connection.vendor}, scale {scale}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         # every month of the three years, oldest first, as the nightly job would have closed them
