@@ -319,16 +319,10 @@ def apply_miss_rules(day: dt.date, report: DayReport) -> None:
         Notice.objects.filter(finding_id__in=ids, outcome=NoticeOutcome.MISSED)
         .order_by("seq").values_list("finding_id", "seq", "pk", "outcome_on")))
     findings = Finding.objects.in_bulk({finding_id for _rule, _unit, finding_id, _chain in due})
-    for rule, unit, finding_id, chain in due:
-        finding, ordinal = findings[finding_id], len(chain)
-        dates = "、".join(f"{outcome_on:%Y-%m-%d}" for _seq, _pk, outcome_on in chain)
-        sanction = apply_sanction(
-            rule=rule, unit=unit, evidence_key=f"finding:{finding.pk}:misses:{ordinal}",
-            reason=f"问题 {finding.display_number} 第{ordinal}次未按期整改或未达到整改要求（{dates}）",
-            decided_on=day, finding=finding, notices=[pk for _seq, pk, _on in chain],
-        )
-        if sanction:
-            report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {unit.name}")
+    _sanction_chains(day, report, due, lambda finding_id, ordinal, dates, missed: {
+        "evidence_key": f"finding:{finding_id}:misses:{ordinal}", "finding": findings[finding_id], "notices": missed,
+        "reason": f"问题 {findings[finding_id].display_number} 第{ordinal}次未按期整改或未达到整改要求（{dates}）",
+    })
     apply_material_rules(day, report, finding_rules)
     for rule in (r for r in rules if r.trigger == RuleTrigger.UNIT_MISSES):
         window_start = day - dt.timedelta(days=rule.window_days - 1)
@@ -392,14 +386,21 @@ def apply_material_rules(day: dt.date, report: DayReport, rules: list[Escalation
         MaterialDeadline.objects.filter(requirement_id__in=ids, outcome=NoticeOutcome.MISSED)
         .order_by("seq").values_list("requirement_id", "seq", "pk", "outcome_on")))
     requirements = MaterialRequirement.objects.select_related("item").in_bulk({row[2] for row in due})
-    for rule, unit, requirement_id, chain in due:
-        requirement, ordinal = requirements[requirement_id], len(chain)
+    _sanction_chains(day, report, due, lambda requirement_id, ordinal, dates, missed: {
+        "evidence_key": f"requirement:{requirement_id}:misses:{ordinal}", "requirement": requirements[requirement_id],
+        "deadlines": missed,
+        "reason": (f"材料“{requirements[requirement_id].item.code} {requirements[requirement_id].title}”"
+                   f"第{ordinal}次逾期未报送或未通过审核（{dates}）"),
+    })
+
+
+def _sanction_chains(day: dt.date, report: DayReport, due, evidence) -> None:
+    """Apply each (rule, unit, subject, chain) of `_chains_reaching`; `evidence(subject, ordinal, dates,
+    missed ids)` gives what the sanction names: its evidence key, reason, subject and missed rows."""
+    for rule, unit, subject, chain in due:
         dates = "、".join(f"{outcome_on:%Y-%m-%d}" for _seq, _pk, outcome_on in chain)
-        sanction = apply_sanction(
-            rule=rule, unit=unit, evidence_key=f"requirement:{requirement.pk}:misses:{ordinal}",
-            reason=f"材料“{requirement.item.code} {requirement.title}”第{ordinal}次逾期未报送或未通过审核（{dates}）",
-            decided_on=day, requirement=requirement, deadlines=[pk for _seq, pk, _on in chain],
-        )
+        sanction = apply_sanction(rule=rule, unit=unit, decided_on=day,
+                                  **evidence(subject, len(chain), dates, [pk for _seq, pk, _on in chain]))
         if sanction:
             report.sanctions.append(f"{rule.code} {sanction.get_action_display()} {unit.name}")
 

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -147,8 +148,6 @@ def submit_material(*, actor, requirement_id: int, title: str, effective_on: dt.
 def acting_unit(actor, requirement: MaterialRequirement) -> Unit:
     """The unit an upload is made for: the user's own unit when it is the requirement's lead or a co-unit,
     else the lead or co-unit below it; PermissionDenied for anyone else, office staff included."""
-    from django.core.exceptions import PermissionDenied
-
     if not access.is_unit_user(actor):
         raise PermissionDenied(_("材料由责任单位的负责人或联络员报送。"))
     own = access.unit_of(actor)
@@ -165,10 +164,8 @@ def acting_unit(actor, requirement: MaterialRequirement) -> Unit:
 @dataclass
 class MaterialMiss:
     requirement_id: int
-    deadline_id: int
     seq: int
     due_on: dt.date
-    next_due_on: dt.date
 
 
 def _miss(deadline: MaterialDeadline, *, on: dt.date, kind: str, next_from: dt.date) -> MaterialMiss | None:
@@ -188,7 +185,7 @@ def _miss(deadline: MaterialDeadline, *, on: dt.date, kind: str, next_from: dt.d
                       message=(f"材料“{requirement.title}”第{deadline.seq}次截止（{deadline.due_on.isoformat()}）"
                                f"{MissKind(kind).label}，记于 {on.isoformat()}；下一次截止 {next_due.isoformat()}"),
                       data={"deadline": deadline.pk, "seq": deadline.seq, "on": on.isoformat()})
-    return MaterialMiss(requirement.pk, deadline.pk, deadline.seq, deadline.due_on, next_due)
+    return MaterialMiss(requirement.pk, deadline.seq, deadline.due_on)
 
 
 def record_material_misses(day: dt.date) -> list[MaterialMiss]:

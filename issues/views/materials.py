@@ -31,7 +31,6 @@ from issues.models import (
     MaterialRequirement,
     MaterialState,
     MaterialSubmission,
-    NoticeOutcome,
     Unit,
 )
 from issues.views.decorators import office_required
@@ -82,10 +81,8 @@ def material_list(request):
     if state in STATE_FILTER:
         qs = qs.filter(STATE_FILTER[state])
     page = Paginator(
-        qs.select_related("item", "item__category", "lead_unit").annotate(
-            files=Count("submissions__files", distinct=True),
-            approved=Count("submissions", filter=Q(submissions__decision=MaterialDecision.APPROVED), distinct=True),
-        ).order_by("item__category__order", "item__code", "order", "pk"),
+        qs.select_related("item", "item__category", "lead_unit").annotate(files=Count("submissions__files", distinct=True))
+        .order_by("item__category__order", "item__code", "order", "pk"),
         PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     rows = list(page.object_list)
@@ -134,7 +131,7 @@ def _detail(request, requirement, *, upload_form=None, return_forms=None, status
         "deadlines": list(requirement.deadlines.order_by("seq")),
         "submissions": submissions, "window": (start, end),
         "upload_form": (upload_form or MaterialUploadForm()) if can_upload else None,
-        "office": office, "open_outcome": NoticeOutcome.OPEN,
+        "office": office,
     }, status=status)
 
 
