@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
+from typing import NamedTuple
 
 from django.db.models import Count, Q
 
@@ -20,9 +21,17 @@ from issues.models import AssessmentEdition, FieldMarks, FieldWindow, IndexItem,
 CENT = Decimal("0.01")
 
 
+class ItemPoints(NamedTuple):
+    """What the scores need of an item (the dashboard reads no more)."""
+
+    pk: int
+    code: str
+    points: Decimal | None
+
+
 @dataclass
 class ItemRate:
-    item: IndexItem
+    item: IndexItem | ItemPoints
     passed: int = 0
     failed: int = 0
 
@@ -34,7 +43,7 @@ class ItemRate:
     def points(self) -> Decimal:
         return self.item.points or Decimal("0")  # an item without points weighs nothing
 
-    @property
+    @cached_property
     def rate(self) -> Decimal | None:
         """得分率, 0 to 1, or None when the item was never marked 合格 or 不合格."""
         return None if not self.observations else Decimal(self.passed) / Decimal(self.observations)
@@ -149,8 +158,11 @@ def field_parts(edition: AssessmentEdition, ends: list[dt.date], *, days: int | 
     if live:
         for n, counted in zip(live, count_marks(results, [(parts[n].start, parts[n].end) for n in live]), strict=True):
             marks[n] = counted
-    index = index.select_related("category") if names else index.only("pk", "code", "points")
-    for item in index.order_by("category__order", "code"):
+    if names:
+        rows = index.select_related("category").order_by("category__order", "code")
+    else:
+        rows = [ItemPoints(*row) for row in index.values_list("pk", "code", "points")]
+    for item in rows:
         for part, counted in zip(parts, marks, strict=True):
             passed, failed = counted.get(item.pk, (0, 0))
             part.items.append(ItemRate(item=item, passed=passed, failed=failed))

@@ -78,33 +78,32 @@ def current_system() -> IndexSystem | None:
 
 @dataclass
 class Ledger:
-    """The requirements of one index system as plain rows: enough for the matrix, the materials part and
-    a unit's summary, read in three queries whatever the number of units."""
+    """The requirements of one index system as plain rows with who owes each: what the matrix counts,
+    read in three queries whatever the number of units."""
 
     items: dict[int, tuple]  # item id → (code, name, points, category id, category name, category order)
-    requirements: list[tuple]  # (pk, item id, status, miss_count, approved_on, lead unit id)
+    requirements: list[tuple]  # (pk, item id, status, miss_count, lead unit id)
     units_of: dict[int, set[int]]  # requirement → its lead and co-units
 
     @classmethod
-    def read(cls, system: IndexSystem | None, *, category_id: int | None = None, units: bool = True) -> Ledger:
-        """`units`: also read who owes each requirement (the matrix needs it, the score does not)."""
+    def read(cls, system: IndexSystem | None, *, category_id: int | None = None) -> Ledger:
         if system is None:
             return cls({}, [], {})
         qs = MaterialRequirement.objects.filter(item__system=system)
         if category_id:
             qs = qs.filter(item__category_id=category_id)
-        requirements = list(qs.order_by("pk").values_list("pk", "item_id", "status", "miss_count", "approved_on",
-                                                          "lead_unit_id"))
+        requirements = list(qs.order_by("pk").values_list("pk", "item_id", "status", "miss_count", "lead_unit_id"))
         units_of: dict[int, set[int]] = {pk: {lead} for pk, *_rest, lead in requirements}
-        if units:
-            for requirement_id, unit_id in MaterialRequirement.co_units.through.objects.filter(
-                    materialrequirement__in=qs).values_list("materialrequirement_id", "unit_id"):
-                units_of[requirement_id].add(unit_id)
+        for requirement_id, unit_id in MaterialRequirement.co_units.through.objects.filter(
+                materialrequirement__in=qs).values_list("materialrequirement_id", "unit_id"):
+            units_of[requirement_id].add(unit_id)
+        owed = {r[1] for r in requirements}
+        # the system's items kept where owed, not `pk__in` the ids (hundreds of parameters cost more to send)
         items = {
             pk: (code, name, points or Decimal("0"), cat, cat_name, cat_order)
-            for pk, code, name, points, cat, cat_name, cat_order in IndexItem.objects.filter(
-                pk__in={r[1] for r in requirements}).values_list(
+            for pk, code, name, points, cat, cat_name, cat_order in IndexItem.objects.filter(system=system).values_list(
                 "pk", "code", "name", "points", "category_id", "category__name", "category__order")
+            if pk in owed
         }
         return cls(items, requirements, units_of)
 
@@ -114,7 +113,7 @@ class Ledger:
     def by_unit_item(self) -> dict[int, dict[int, list[str]]]:
         """unit → item → the states of the item's requirements the unit answers for."""
         cells: dict[int, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for pk, item_id, status, misses, _approved_on, _lead in self.requirements:
+        for pk, item_id, status, misses, _lead in self.requirements:
             state = state_of(status, misses)
             for unit_id in self.units_of[pk]:
                 cells[unit_id][item_id].append(state)
@@ -249,50 +248,41 @@ def matrix(system: IndexSystem | None, *, category_id: int | None = None, unit_i
 # --- the materials part of the predicted score ----------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemMaterials:
     item_id: int
     code: str
-    name: str
     points: Decimal
-    states: list[str]
-
-    @property
-    def approved(self) -> int:
-        return sum(s == MaterialState.APPROVED for s in self.states)
-
-    @property
-    def complete(self) -> bool:
-        return self.approved == len(self.states)
+    complete: bool = True  # every requirement of the item approved
+    complete_before: bool = True  # ... and approved by the day `materials_part` was given
 
 
 @dataclass
 class MaterialsPart:
     weight: Decimal
     items: list[ItemMaterials]
-    covered_before: Decimal | None = None  # points complete at the end of last month
+    before: dt.date | None = None
 
     @property
     def points(self) -> Decimal:
         return sum((i.points for i in self.items), Decimal("0"))
 
-    @property
-    def covered(self) -> Decimal:
-        return sum((i.points for i in self.items if i.complete), Decimal("0"))
-
-    def _score(self, covered: Decimal) -> Decimal | None:
-        if not self.points:
+    def _score(self, complete) -> Decimal | None:
+        points = self.points
+        if not points:
             return None
-        return (self.weight * covered / self.points).quantize(CENT, ROUND_HALF_UP)
+        covered = sum((i.points for i in self.items if complete(i)), Decimal("0"))
+        return (self.weight * covered / points).quantize(CENT, ROUND_HALF_UP)
 
     @property
     def score(self) -> Decimal | None:
         """weight × Σ(points of items whose every requirement is approved) / Σ(points of items with any)."""
-        return self._score(self.covered)
+        return self._score(lambda i: i.complete)
 
     @property
     def score_before(self) -> Decimal | None:
-        return None if self.covered_before is None else self._score(self.covered_before)
+        """The same as it stood at the end of `before` (approvals dated later not counted)."""
+        return None if self.before is None else self._score(lambda i: i.complete_before)
 
     @property
     def incomplete(self) -> list[ItemMaterials]:
@@ -301,19 +291,23 @@ class MaterialsPart:
 
 
 def materials_part(edition: AssessmentEdition, *, before: dt.date | None = None) -> MaterialsPart:
-    ledger = Ledger.read(edition.index_system, units=False)
-    states: dict[int, list[str]] = defaultdict(list)
-    approved_by: dict[int, list[dt.date | None]] = defaultdict(list)
-    for _pk, item_id, status, misses, approved_on, _lead in ledger.requirements:
-        states[item_id].append(state_of(status, misses))
-        approved_by[item_id].append(approved_on if status == MaterialState.APPROVED else None)
-    items = [ItemMaterials(pk, ledger.items[pk][0], ledger.items[pk][1], ledger.items[pk][2], states[pk])
-             for pk in ledger.item_order()]
-    part = MaterialsPart(edition.materials_weight, items)
-    if before is not None:
-        part.covered_before = sum((ledger.items[pk][2] for pk, days in approved_by.items()
-                                   if all(d is not None and d <= before for d in days)), Decimal("0"))
-    return part
+    """The part from the requirements and their items' points as plain rows, in two queries (the
+    dashboard reads it on every view)."""
+    items: dict[int, ItemMaterials] = {}
+    rows = MaterialRequirement.objects.filter(item__system_id=edition.index_system_id).values_list(
+        "item_id", "status", "approved_on").order_by()
+    for item_id, status, approved_on in rows:
+        item = items.get(item_id) or items.setdefault(item_id, ItemMaterials(item_id, "", Decimal("0")))
+        approved = status == MaterialState.APPROVED
+        item.complete = item.complete and approved
+        item.complete_before = (item.complete_before and approved and before is not None
+                                and approved_on is not None and approved_on <= before)
+    # the system's items, not `pk__in` the ids (as Ledger.read)
+    for pk, code, points in IndexItem.objects.filter(system_id=edition.index_system_id).values_list(
+            "pk", "code", "points"):
+        if pk in items:
+            items[pk].code, items[pk].points = code, points or Decimal("0")
+    return MaterialsPart(edition.materials_weight, list(items.values()), before)
 
 
 # --- the approved set, in index order -------------------------------------------------------------

@@ -16,14 +16,12 @@ from issues.models import (
     ExtensionRequest,
     ExtensionStatus,
     FindingStatus,
-    IndexItem,
     MonthEndStock,
     Notice,
     NoticeOutcome,
     Policy,
     RankingGroup,
     RankingScheme,
-    SiteType,
     UnitMonth,
     overdue_q,
 )
@@ -183,27 +181,25 @@ def stored_weak_areas(since) -> dict:
     """The same as weak_areas for city-wide roles, from the monthly figures (since is a month's first day).
 
     AreaMonth keeps per-item and per-site-type rows apart, so two GROUP BYs over a few hundred
-    rows and the names looked up after."""
+    rows, each with the names joined (not looked up after by a list of a few hundred ids)."""
     rows = AreaMonth.objects.filter(month__gte=since)
     sums = {"deduction": Sum("deductions"), "n": Sum("found"), "open": Sum("open")}
-    by_item = {r["key"]: r for r in rows.filter(index_item__isnull=False).values(key=F("index_item_id"))
-               .annotate(**sums).order_by()}
-    by_type = {r["key"]: r for r in rows.filter(site_type__isnull=False).values(key=F("site_type_id"))
-               .annotate(**sums).order_by()}
-    items = {i["pk"]: i for i in IndexItem.objects.filter(pk__in=by_item).values(
-        "pk", "code", "name", "is_key", "category_id", "category__name")}
+    by_item = list(rows.filter(index_item__isnull=False).values(
+        key=F("index_item_id"), code=F("index_item__code"), item_name=F("index_item__name"),
+        is_key=F("index_item__is_key"), category=F("index_item__category_id"),
+        category_name=F("index_item__category__name")).annotate(**sums).order_by())
     categories: dict[int, dict] = {}
-    for pk, row in by_item.items():
-        item = items[pk]
-        total = categories.setdefault(item["category_id"], {"key": item["category_id"], "name": item["category__name"],
-                                                            "deduction": 0, "n": 0, "open": 0})
+    for row in by_item:
+        total = categories.setdefault(row["category"], {"key": row["category"], "name": row["category_name"],
+                                                        "deduction": 0, "n": 0, "open": 0})
         for name in ("deduction", "n", "open"):
             total[name] += row[name] or 0
-    key_items = [{"key": pk, "name": items[pk]["name"], "code": items[pk]["code"], "deduction": row["deduction"],
-                  "n": row["n"], "open": row["open"]} for pk, row in by_item.items() if items[pk]["is_key"]]
-    names = dict(SiteType.objects.filter(pk__in=by_type).values_list("pk", "name"))
-    site_types = [{"key": pk, "name": names[pk], "deduction": row["deduction"], "n": row["n"], "open": row["open"]}
-                  for pk, row in by_type.items()]
+    key_items = [{"key": row["key"], "name": row["item_name"], "code": row["code"], "deduction": row["deduction"],
+                  "n": row["n"], "open": row["open"]} for row in by_item if row["is_key"]]
+    site_types = [{"key": row["key"], "name": row["type_name"], "deduction": row["deduction"], "n": row["n"],
+                   "open": row["open"]}
+                  for row in rows.filter(site_type__isnull=False).values(
+                      key=F("site_type_id"), type_name=F("site_type__name")).annotate(**sums).order_by()]
 
     def top(rows):
         return sorted(rows, key=lambda r: (-(r["deduction"] or 0), -(r["n"] or 0), r["key"]))[:8]
@@ -212,10 +208,10 @@ def stored_weak_areas(since) -> dict:
             "site_types": top(site_types)}
 
 
-def dashboard_figures(user, today) -> dict:
+def dashboard_figures(user, today, policy: Policy | None = None) -> dict:
     """Everything the dashboard counts. City-wide roles read closed months from the monthly
     figures (services/aggregates.py) and count only the current month live; a unit's own scope
-    is small and is counted live."""
+    is small and is counted live. `policy`: the office's settings, when the caller has read them."""
 
     start = today.replace(day=1)
     last = start - relativedelta(months=1)
@@ -258,7 +254,7 @@ def dashboard_figures(user, today) -> dict:
         open_total, overdue = open_count(user), overdue_count(user, today)
     return {"now": now, "before": before, "trend": trend, "weak": weak, "open": open_total, "overdue": overdue,
             "rankings": live_rankings(today, unit_ids=unit_ids, figures=live, stock=stock, rates=False,
-                                      groups=groups)}
+                                      groups=groups, policy=policy)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,14 +264,15 @@ class RankedUnit:
     is_civilized: bool
 
 
-def live_rankings(today, *, unit_ids=None, figures=None, stock=None, rates=True, groups=None) -> list[dict]:
+def live_rankings(today, *, unit_ids=None, figures=None, stock=None, rates=True, groups=None,
+                  policy=None) -> list[dict]:
     """Every group's ranking for the current (open) month, computed now, with bottom-K streaks.
-    `figures`, `stock` (month to date, `stock_by_unit`) and `groups` when the caller has them; `rates`:
+    `figures`, `stock` (month to date, `stock_by_unit`), `groups` and `policy` when the caller has them; `rates`:
     each row's on-time and extension rates (the rankings page shows them, the dashboard does not)."""
     from issues.models import PeriodKind, Unit
 
     start = today.replace(day=1)
-    k = Policy.current().bottom_k
+    k = (policy or Policy.current()).bottom_k
     groups = list(RankingGroup.objects.all()) if groups is None else groups
     members = {}
     # plain rows, not model instances: a city has a thousand units and the page shows a few dozen

@@ -68,7 +68,8 @@ def dashboard(request):
     today = timezone.localdate()
     start = today.replace(day=1)
     unit_ids = access.visible_unit_ids(user)
-    figures = selectors.dashboard_figures(user, today)
+    policy = Policy.current()
+    figures = selectors.dashboard_figures(user, today, policy)
     unit_url = path_maker("unit_page")
     for table in figures["rankings"]:
         table["shown"] = _trimmed(table["rows"], unit_ids is None)
@@ -81,7 +82,6 @@ def dashboard(request):
     span = selectors.span_counts(user, span_start, span_end)
     stock_before = selectors.stock_last_month(user, start - relativedelta(months=1))
     open_total, overdue = figures["open"], figures["overdue"]
-    policy = Policy.current()
     # the countdown's target: the current assessment edition's date, else the office's setting
     edition = AssessmentEdition.current()
     assessment_date = edition.assessed_on if edition is not None else policy.next_assessment_date
