@@ -284,7 +284,7 @@ def live_rankings(today, *, unit_ids=None, figures=None, stock=None, rates=True,
         figures = figures_for(None, start, today)
     if stock is None:
         stock = stock_by_unit(today)
-    nothing = {"open": 0, "overdue": 0}
+    nothing, no_figures = {"open": 0, "overdue": 0}, Figures()  # for the units with neither, read only
     streaks = bottom_streaks(closed_run_before(start, PeriodKind.MONTH, limit=12),
                                       [u.pk for units in members.values() for u in units])
     out = []
@@ -292,16 +292,17 @@ def live_rankings(today, *, unit_ids=None, figures=None, stock=None, rates=True,
         units = members.get(group.pk, [])
         if not units:
             continue
-        scores = {u.pk: score(group, figures.get(u.pk) or Figures()) for u in units}
+        unit_figures = {u.pk: figures.get(u.pk) or no_figures for u in units}
+        scores = {pk: score(group, fig) for pk, fig in unit_figures.items()}
         judged = len(scores) >= group.min_units_factor * k
         marks = rank_and_mark(scores, k=k, judged=judged)
         rows = []
         for unit in units:
             rank, bottom = marks[unit.pk]
-            fig = figures.get(unit.pk) or Figures()
+            fig, held = unit_figures[unit.pk], stock.get(unit.pk, nothing)
             rows.append({"unit": unit, "score": scores[unit.pk], "rank": rank, "bottom": bottom,
                          "streak": streaks[unit.pk] + (1 if bottom else 0), "misses": fig.misses, "findings": fig.findings,
-                         "open": stock.get(unit.pk, nothing)["open"], "overdue": stock.get(unit.pk, nothing)["overdue"],
+                         "open": held["open"], "overdue": held["overdue"],
                          "extensions": fig.extensions, "visible": unit_ids is None or unit.pk in unit_ids,
                          **({"on_time_rate": fig.on_time_rate, "extension_rate": fig.extension_rate} if rates else {})})
         rows.sort(key=lambda r: (r["rank"], r["unit"].name))
