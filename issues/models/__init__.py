@@ -19,4 +19,5 @@ from issues.models.policy import *  # noqa: F403
 from issues.models.rankings import *  # noqa: F403
 from issues.models.reports import *  # noqa: F403
 from issues.models.sanctions import *  # noqa: F403
+from issues.models.surveys import *  # noqa: F403
 from issues.models.units import *  # noqa: F403

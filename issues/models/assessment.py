@@ -31,6 +31,11 @@ class AssessmentEdition(models.Model):
     materials_weight = _weight(_("材料审核分值"), "39.7")
     survey_weight = _weight(_("问卷调查分值"), "10")
     opinion_weight = _weight(_("征求意见分值"), "10")
+    # the survey part is its weight × the weighted mean of the current survey's four rates
+    awareness_weight = _weight(_("知晓率权重"), "25")
+    support_weight = _weight(_("支持率权重"), "25")
+    participation_weight = _weight(_("参与率权重"), "25")
+    satisfaction_weight = _weight(_("满意度权重"), "25")
     field_window_days = models.PositiveSmallIntegerField(
         _("实地考察统计天数"), default=90, help_text=_("实地考察得分率按最近这么多天的点位检查计算。"))
     is_current = models.BooleanField(_("当前方案"), default=False)
@@ -50,6 +55,11 @@ class AssessmentEdition(models.Model):
     @property
     def max_score(self) -> Decimal:
         return self.field_weight + self.materials_weight + self.survey_weight + self.opinion_weight
+
+    def rate_weights(self) -> dict[str, Decimal]:
+        """The survey part's weight of each rate, by SurveyRate value."""
+        return {"awareness": self.awareness_weight, "support": self.support_weight,
+                "participation": self.participation_weight, "satisfaction": self.satisfaction_weight}
 
     @classmethod
     def current(cls) -> AssessmentEdition | None:
