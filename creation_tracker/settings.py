@@ -202,6 +202,10 @@ REPORTS_PER_HOUR = int(os.environ.get("REPORTS_PER_HOUR", "5"))
 REPORT_MAX_PHOTOS = int(os.environ.get("REPORT_MAX_PHOTOS", "6"))
 REPORT_MAX_BYTES = int(os.environ.get("REPORT_MAX_BYTES", str(40 * 1024 * 1024)))
 REPORT_FEEDBACK_DAYS = int(os.environ.get("REPORT_FEEDBACK_DAYS", "7"))
+# Surveys (问卷调查) answered by the public: answers an hour from one network address (a school's or a
+# company's network shares one), and from how many in the hour the form asks a captcha.
+SURVEY_ANSWERS_PER_HOUR = int(os.environ.get("SURVEY_ANSWERS_PER_HOUR", "30"))
+SURVEY_CAPTCHA_AFTER = int(os.environ.get("SURVEY_CAPTCHA_AFTER", "3"))
 # Open311's discovery: whom other systems' developers ask, and how they get an api_key
 OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "市创文办")
 OPEN311_KEY_SERVICE = os.environ.get("OPEN311_KEY_SERVICE", "向市创文办申请，由工作人员在配置后台签发")

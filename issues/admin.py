@@ -7,6 +7,7 @@ so here they are read-only; the audit log can be read by all who may see it and 
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt
 from axes.utils import reset
+from django import forms as djforms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import User
@@ -486,3 +487,70 @@ class MaterialRequirementAdmin(NoDeleteAdmin):
 class MaterialSubmissionAdmin(ReadOnlyAdmin):
     list_display = ["requirement", "title", "unit", "effective_on", "submitted_at", "decision"]
     list_filter = ["decision"]
+
+
+class QuestionAdminForm(djforms.ModelForm):
+    """The bank's options one a line and the yes-options as numbers, checked as the surveys check them."""
+
+    options_text = djforms.CharField(label=_("选项"), required=False, widget=djforms.Textarea(attrs={"rows": 4}),
+                                     help_text=_("每个选项一行；填空题不填。"))
+    yes_text = djforms.CharField(label=_("计为“是”的选项"), required=False,
+                                 help_text=_("选项序号，从 1 开始，多个用逗号分开，如“1,2”。"))
+
+    class Meta:
+        model = m.Question
+        fields = ["text", "kind", "rate", "index_item", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["options_text"].initial = "\n".join(self.instance.options)
+            self.fields["yes_text"].initial = ",".join(map(str, self.instance.yes_options))
+
+    def clean(self):
+        from issues.core.exceptions import LedgerError
+        from issues.surveys.services import check_question
+
+        data = super().clean()
+        self.instance.options = [line.strip() for line in data.get("options_text", "").splitlines() if line.strip()]
+        try:
+            self.instance.yes_options = sorted({int(n) for n in data.get("yes_text", "").replace("，", ",").split(",")
+                                                if n.strip()})
+        except ValueError:
+            raise djforms.ValidationError({"yes_text": _("请填写选项序号，如“1,2”。")}) from None
+        self.instance.kind, self.instance.rate = data.get("kind"), data.get("rate") or ""
+        if self.instance.pk and m.SurveyAnswer.objects.filter(question__question=self.instance).exists():
+            stored = m.Question.objects.get(pk=self.instance.pk)
+            if (stored.options, stored.yes_options, stored.rate) != (self.instance.options, self.instance.yes_options,
+                                                                    self.instance.rate):
+                raise djforms.ValidationError(_("这道题已有答卷，选项和计入方式不能再改；请新建一道题。"))
+        try:
+            check_question(self.instance)
+        except LedgerError as exc:
+            raise djforms.ValidationError(exc.message) from None
+        return data
+
+
+@admin.register(m.Question)
+class QuestionAdmin(NoDeleteAdmin):
+    """The question bank: surveys pick from it on /surveys/<id>/ or import questions into it from Excel."""
+
+    form = QuestionAdminForm
+    list_display = ["text", "kind", "rate", "index_item", "is_active"]
+    list_filter = ["kind", "rate", "is_active"]
+    search_fields = ["text"]
+    autocomplete_fields = ["index_item"]
+
+
+@admin.register(m.Survey)
+class SurveyAdmin(ReadOnlyAdmin):
+    """Surveys are set up on /surveys/ (versions, questions, quotas, links)."""
+
+    list_display = ["name", "starts_on", "ends_on", "edition", "is_current"]
+
+
+@admin.register(m.SurveyResponse)
+class SurveyResponseAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "survey", "version", "district", "street", "source", "answered_at"]
+    list_filter = ["survey", "source"]
+    exclude = ["address_key"]

@@ -21,6 +21,8 @@ from issues.models import (
     IndexItem,
     IndexSystem,
     InspectionRound,
+    Question,
+    QuestionKind,
     RankingGroup,
     ReplyTemplate,
     RoundSource,
@@ -28,6 +30,7 @@ from issues.models import (
     Site,
     SiteType,
     Unit,
+    UnitKind,
     Verdict,
 )
 
@@ -609,7 +612,8 @@ class EditionForm(forms.ModelForm):
     class Meta:
         model = AssessmentEdition
         fields = ["name", "assessed_on", "index_system", "field_weight", "materials_weight", "survey_weight",
-                  "opinion_weight", "field_window_days", "note"]
+                  "opinion_weight", "awareness_weight", "support_weight", "participation_weight",
+                  "satisfaction_weight", "field_window_days", "note"]
         widgets = {"assessed_on": DateInput, "note": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
@@ -619,6 +623,17 @@ class EditionForm(forms.ModelForm):
         current = systems.filter(is_current=True).first()
         if current is not None:
             self.fields["index_system"].initial = current.pk
+        for name in self.RATE_WEIGHTS:  # left empty: the default weight
+            self.fields[name].required = False
+
+    RATE_WEIGHTS = ("awareness_weight", "support_weight", "participation_weight", "satisfaction_weight")
+
+    def clean(self):
+        data = super().clean()
+        for name in self.RATE_WEIGHTS:
+            if data.get(name) is None and name not in self.errors:
+                data[name] = AssessmentEdition._meta.get_field(name).default
+        return data
 
 
 class OpinionForm(forms.Form):
@@ -680,3 +695,131 @@ def _unit_by_name(units, text: str) -> int:
         return UnitMatcher(units).get(text).pk
     except (CellError, AmbiguousName) as exc:
         raise forms.ValidationError(str(exc)) from None
+
+
+# --- questionnaire surveys (问卷调查) ---------------------------------------------------------------
+
+
+def _districts():
+    return Unit.objects.filter(kind=UnitKind.DISTRICT, is_active=True).order_by("name")
+
+
+def _streets():
+    return Unit.objects.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN], is_active=True,
+                               parent__kind=UnitKind.DISTRICT).order_by("parent__name", "name")
+
+
+def _street_choices() -> list:
+    """Streets grouped under their district, for a <select> with optgroups."""
+    groups: dict[str, list] = {}
+    for pk, name, district in _streets().values_list("pk", "name", "parent__name"):
+        groups.setdefault(district, []).append((pk, name))
+    return [("", _("不填")), *groups.items()]
+
+
+class SurveyForm(forms.Form):
+    name = forms.CharField(label=_("问卷名称"), max_length=100)
+    starts_on = forms.DateField(label=_("开始日期"), widget=DateInput)
+    ends_on = forms.DateField(label=_("结束日期"), widget=DateInput)
+    versions = forms.CharField(label=_("版本"), initial="A 居民\nB 学生\nC 商户\nD 外来人员",
+                               widget=forms.Textarea(attrs={"rows": 4}),
+                               help_text=_("每行一个版本：代号和调查对象，如“A 居民”。"))
+    edition = forms.ModelChoiceField(label=_("测评方案"), required=False, queryset=AssessmentEdition.objects.all())
+    current = forms.BooleanField(label=_("设为当前问卷"), required=False,
+                                 help_text=_("概况页的问卷调查得分读当前问卷的结果。"))
+    note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_versions(self):
+        pairs = []
+        for line in self.cleaned_data["versions"].splitlines():
+            parts = line.strip().replace("\u3000", " ").split(None, 1)
+            if parts:
+                pairs.append((parts[0], parts[1] if len(parts) > 1 else parts[0]))
+        if not pairs:
+            raise forms.ValidationError(_("问卷至少要有一个版本。"))
+        return pairs
+
+
+class SurveyQuestionForm(forms.Form):
+    version = forms.ModelChoiceField(label=_("版本"), queryset=None)
+    question = forms.ModelChoiceField(label=_("题库题目"), queryset=None)
+    order = forms.IntegerField(label=_("序号"), required=False, min_value=1, help_text=_("不填时排在最后。"))
+
+    def __init__(self, *args, survey, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].queryset = survey.versions.all()
+        self.fields["question"].queryset = Question.objects.filter(is_active=True).order_by("pk")
+
+
+class SurveyQuotaForm(forms.Form):
+    district = forms.ModelChoiceField(label=_("区县"), queryset=None)
+    street = forms.TypedChoiceField(label=_("街道（选填）"), required=False, coerce=int, empty_value=None)
+    target = forms.IntegerField(label=_("样本量"), min_value=0, help_text=_("填 0 删除这条配额。"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = _districts()
+        self.fields["street"].choices = _street_choices()
+
+    def clean_street(self):
+        pk = self.cleaned_data["street"]
+        return None if pk is None else Unit.objects.get(pk=pk)
+
+
+class SurveyLinkForm(forms.Form):
+    label = forms.CharField(label=_("名称"), max_length=100, help_text=_("如：海报·人民公园，便于区分来源。"))
+    version = forms.ModelChoiceField(label=_("版本"), required=False, queryset=None,
+                                     empty_label=_("由答卷人选择"))
+    district = forms.ModelChoiceField(label=_("区县"), required=False, queryset=None,
+                                      empty_label=_("由答卷人选择"))
+    single_use = forms.BooleanField(label=_("一次性链接"), required=False, help_text=_("只能提交一份答卷，用于定向邀请。"))
+
+    def __init__(self, *args, survey, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].queryset = survey.versions.all()
+        self.fields["district"].queryset = _districts()
+
+
+class AnswerForm(forms.Form):
+    """One respondent's answers to a version: a field per question (q<id>), the district unless the
+    link fixes it, the street if they wish, and an offline captcha when the address looks abused."""
+
+    def __init__(self, *args, questions, district=None, with_captcha: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        if district is None:
+            self.fields["district"] = forms.ModelChoiceField(label=_("您所在的区县"), queryset=_districts(),
+                                                             empty_label=_("请选择"))
+        self.fields["street"] = forms.TypedChoiceField(label=_("您所在的街道（选填）"), required=False, coerce=int,
+                                                       empty_value=None, choices=_street_choices())
+        for placed in questions:
+            question = placed.question
+            label = f"{placed.order}. {question.text}"
+            choices = [(n, option) for n, option in enumerate(question.options, 1)]
+            if question.kind == QuestionKind.SINGLE:
+                field = forms.TypedChoiceField(label=label, choices=choices, coerce=int, widget=forms.RadioSelect,
+                                               error_messages={"required": _("请回答这一题。")})
+            elif question.kind == QuestionKind.MULTIPLE:
+                field = forms.TypedMultipleChoiceField(label=label, choices=choices, coerce=int,
+                                                       widget=forms.CheckboxSelectMultiple,
+                                                       error_messages={"required": _("请至少选一项。")})
+            else:
+                field = forms.CharField(label=label, required=False, max_length=500,
+                                        widget=forms.Textarea(attrs={"rows": 2}),
+                                        help_text=_("请勿填写姓名、电话等个人信息。"))
+            self.fields[f"q{placed.pk}"] = field
+        if with_captcha:
+            from captcha.fields import CaptchaField
+
+            self.fields["captcha"] = CaptchaField(label=_("验证码（请计算结果）"),
+                                                  error_messages={"invalid": _("验证码不对，请重新计算。")})
+
+    def question_fields(self):
+        return [self[f"q{placed.pk}"] for placed in self.questions]
+
+    def answers(self) -> dict[int, object]:
+        return {placed.pk: self.cleaned_data.get(f"q{placed.pk}") for placed in self.questions}
+
+    def street(self):
+        pk = self.cleaned_data.get("street")
+        return None if pk is None else Unit.objects.filter(pk=pk).first()

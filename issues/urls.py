@@ -16,6 +16,7 @@ from issues.views import (
     rankings,
     reports,
     sanctions,
+    surveys,
     work,
 )
 
@@ -106,6 +107,23 @@ urlpatterns = [
     path("assessment/<int:pk>/current/", assessment.edition_current, name="assessment_current"),
     path("assessment/field/", assessment.field_rates, name="assessment_field"),
     path("assessment/opinion/", assessment.opinion_record, name="assessment_opinion"),
+    # questionnaire surveys (问卷调查)
+    path("surveys/", surveys.survey_list, name="surveys"),
+    path("surveys/<int:pk>/", surveys.survey_detail, name="survey_detail"),
+    path("surveys/<int:pk>/questions/", surveys.survey_add_question, name="survey_add_question"),
+    path("surveys/<int:pk>/questions/<int:question_pk>/remove/", surveys.survey_remove_question,
+         name="survey_remove_question"),
+    path("surveys/<int:pk>/questions/import/", surveys.survey_import_questions, name="survey_import_questions"),
+    path("surveys/<int:pk>/quotas/", surveys.survey_quota, name="survey_quota"),
+    path("surveys/<int:pk>/links/", surveys.survey_link, name="survey_link"),
+    path("surveys/<int:pk>/current/", surveys.survey_make_current, name="survey_make_current"),
+    path("surveys/<int:pk>/paper/", surveys.survey_paper, name="survey_paper"),
+    path("surveys/<int:pk>/results/", surveys.survey_results, name="survey_results"),
+    path("surveys/<int:pk>/results/export/", surveys.survey_rates_export, name="survey_rates_export"),
+    path("surveys/<int:pk>/answers/export/", surveys.survey_answers_export, name="survey_answers_export"),
+    path("surveys/links/<int:pk>/poster.docx", surveys.survey_poster, name="survey_poster"),
+    path("s/<str:token>/", surveys.survey_answer, name="survey_answer"),
+    path("s/<str:token>/thanks/", surveys.survey_thanks, name="survey_thanks"),
     # materials (材料申报)
     path("materials/", materials.material_list, name="materials"),
     path("materials/review/", materials.material_review_queue, name="material_review_queue"),

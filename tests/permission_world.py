@@ -36,14 +36,17 @@ from issues.models import (
     OpinionScore,
     OutboundMessage,
     PeriodKind,
+    Question,
     RankingEntry,
     RankingGroup,
     RankingPeriod,
     Responsibility,
     Sanction,
+    SurveyRate,
     Verdict,
 )
 from issues.reports import services as reports
+from issues.surveys import services as surveys
 from tests.conftest import jpeg
 
 ROLES = ("anonymous", "office", "head_A", "liaison_A", "other_district", "leader", "supervision")
@@ -132,6 +135,16 @@ class World:
             actor=city.dongmen_liaison, requirement_id=self.requirement.pk, title="管理制度",
             effective_on=dt.date(2026, 9, 1), uploads=[("制度.pdf", b"%PDF-1.4 test")])
         self.material_file = self.material.files.get()
+        self.survey = surveys.create_survey(actor=city.office, name="群众满意度调查", starts_on=dt.date(2026, 1, 1),
+                                            ends_on=dt.date(2030, 12, 31), versions=[("A", "居民")])
+        question = Question.objects.create(text="您是否知道本市正在创建全国文明城市？", options=["知道", "不知道"],
+                                           rate=SurveyRate.AWARENESS, yes_options=[1])
+        self.survey_question = surveys.add_question(actor=city.office, version=self.survey.versions.get(),
+                                                    question=question)
+        self.survey_link = surveys.create_link(actor=city.office, survey=self.survey, label="海报")
+        surveys.submit_response(survey=self.survey, version=self.survey.versions.get(),
+                                respondent=surveys.Respondent(district=city.east),
+                                answers={self.survey_question.pk: 1})
         CaptchaStore.generate_key()
         self._clients: dict[str, Client] = {}
         self.users = {
@@ -144,7 +157,8 @@ class World:
         if "content_type_id" in route.params:  # the admin's "view on site" of a finding
             return {"content_type_id": ContentType.objects.get_for_model(Finding).pk, "object_id": self.finding.pk}
         fixed = {"kind": "ledger", "size": "display", "app_label": "issues", "url": "no-such-page/", "fmt": "json",
-                 "key": CaptchaStore.objects.order_by("pk").values_list("hashkey", flat=True).first()}
+                 "key": CaptchaStore.objects.order_by("pk").values_list("hashkey", flat=True).first(),
+                 "token": self.survey_link.token, "question_pk": self.survey_question.pk}
         values = {}
         for param in route.params:
             if param == "pk":
@@ -168,7 +182,8 @@ class World:
             return self.report_photo if t.startswith("reports/") else self.photo  # not exposed: 404 to all
         if t.startswith("reports/"):
             return self.report
-        for prefix, obj in (("materials/submissions/", self.material), ("materials/files/", self.material_file),
+        for prefix, obj in (("surveys/links/", self.survey_link), ("surveys/", self.survey),
+                            ("materials/submissions/", self.material), ("materials/files/", self.material_file),
                             ("materials/", self.requirement), ("submissions/", self.submission), ("transfers/", self.transfer),
                             ("photos/", self.photo), ("sanctions/", self.sanction), ("periods/", self.period),
                             ("jobs/", self.job), ("units/", self.city.dongmen_sq), ("extensions/", self.extension),

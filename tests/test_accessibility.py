@@ -5,6 +5,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.utils import timezone
 
 from issues.core.access import Role
 from issues.field import mock
@@ -12,8 +13,10 @@ from issues.findings import services as svc
 from issues.materials import services as materials
 from issues.models import AssessmentEdition
 from issues.reports import services as reports
+from issues.surveys import services as surveys
 from tests.conftest import ROOT, jpeg, make_user
 from tests.test_browser import DESKTOP, PHONE, browser, login  # noqa: F401 - browser is a fixture
+from tests.test_surveys import bank as survey_bank
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -56,8 +59,9 @@ PAGES = {
               "/sites/", "/rounds/", "/sanctions/", "/periods/", "/notifications/", "/accounts/password/",
               "/reports/", "/reports/{report}/", "/reports/{report}/accept/", "/assessment/",
               "/assessment/field/", "/materials/", "/materials/{requirement}/", "/materials/review/",
-              "/materials/matrix/", "/rounds/{round}/"],
-    "leader": ["/dashboard/", "/rankings/", "/findings/{finding}/", "/materials/matrix/"],
+              "/materials/matrix/", "/rounds/{round}/", "/surveys/", "/surveys/{survey}/",
+              "/surveys/{survey}/paper/", "/surveys/{survey}/results/"],
+    "leader": ["/dashboard/", "/rankings/", "/findings/{finding}/", "/materials/matrix/", "/surveys/{survey}/results/"],
     "dongmen": ["/inbox/", "/findings/{finding}/", "/findings/", "/dashboard/", "/notifications/", "/materials/",
                 "/materials/{requirement}/"],
 }
@@ -83,9 +87,21 @@ def test_the_main_pages_of_each_role_pass_axe(browser, live_server, city, ledger
     materials.submit_material(actor=city.dongmen_liaison, requirement_id=requirement.pk, title="管理制度",
                               effective_on=dt.date(2026, 9, 1), uploads=[("制度.pdf", b"%PDF-1.4 test")])
     drawn = mock.draw_mock_round(actor=city.office, name="模拟测评", held_on=dt.date(2026, 12, 4), per_type=2, seed=7)
+    # a survey open today with its questions, a link and an answer (the public form, paper entry, results)
+    today = timezone.localdate()
+    survey = surveys.create_survey(actor=city.office, name="群众满意度调查", starts_on=today - dt.timedelta(days=5),
+                                   ends_on=today + dt.timedelta(days=5), versions=[("A", "居民"), ("B", "学生")])
+    for question in survey_bank():
+        for version in survey.versions.all():
+            surveys.add_question(actor=city.office, version=version, question=question)
+    link = surveys.create_link(actor=city.office, survey=survey, label="海报")
+    version = survey.versions.get(code="A")
+    surveys.submit_response(survey=survey, version=version, respondent=surveys.Respondent(district=city.east),
+                            answers={p.pk: [1] for p in version.questions.all()})
     anonymous = browser.new_context(viewport=viewport, locale="zh-CN", bypass_csp=True)
     page = anonymous.new_page()
-    for path in ("/accounts/login/", "/report/", f"/report/{report.code}/", "/public/exposure/", "/public/praise/"):
+    for path in ("/accounts/login/", "/report/", f"/report/{report.code}/", "/public/exposure/", "/public/praise/",
+                 f"/s/{link.token}/", f"/s/{link.token}/?v=A", f"/s/{link.token}/thanks/"):
         page.goto(live_server.url + path)
         found[f"anonymous {path}"] = axe_violations(page)
     anonymous.close()
@@ -94,7 +110,7 @@ def test_the_main_pages_of_each_role_pass_axe(browser, live_server, city, ledger
         page = login(browser, live_server, username, viewport, bypass_csp=True)
         for path in paths:
             page.goto(live_server.url + path.format(finding=ledger_with_everything.pk, report=report.pk,
-                                                    requirement=requirement.pk, round=drawn.pk))
+                                                    requirement=requirement.pk, round=drawn.pk, survey=survey.pk))
             assert page.title() and "没有找到" not in page.title(), path
             found[f"{username} {path}"] = axe_violations(page)
         page.context.close()

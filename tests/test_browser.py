@@ -496,3 +496,71 @@ def test_materials_from_a_phone_upload_to_a_green_matrix_and_a_higher_dashboard(
     leader.reload()
     shot(leader, "materials-06-leader-dashboard")
     assert "39.70" in leader.inner_text("#predicted") and "材料全部齐全" in leader.content()
+
+
+def test_a_survey_answered_on_a_phone_from_its_qr_link(browser, live_server, city):
+    """问卷 at 390×844: the office makes a poster link; its QR code is the link's address; a resident opens
+    it on a phone, picks 居民 and the district, answers (the progress bar follows), and the leader's
+    results count the answer."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from issues.models import SurveyResponse
+    from issues.surveys import services as surveys
+    from issues.views.public import qr_image
+    from tests.test_surveys import bank
+
+    today = timezone.localdate()
+    survey = surveys.create_survey(actor=city.office, name="本月群众满意度调查", starts_on=today - dt.timedelta(days=10),
+                                   ends_on=today + dt.timedelta(days=20), versions=[("A", "居民"), ("B", "学生")],
+                                   current=True)
+    for question in bank():
+        for version in survey.versions.all():
+            surveys.add_question(actor=city.office, version=version, question=question)
+    office = login(browser, live_server, "clerk", PHONE)
+    office.goto(f"{live_server.url}/surveys/{survey.pk}/")
+    office.fill("#link-form #id_label", "海报·东门菜市场")
+    office.click("#link-form button.primary")
+    office.wait_for_load_state()
+    card = office.locator(".link-card").first
+    url = card.locator("a.break").inner_text()
+    assert card.locator("img").get_attribute("src") == qr_image(url)  # the QR code is this address, drawn here
+    assert card.locator("img").evaluate("img => img.complete && img.naturalWidth") > 0
+    shot(office, "survey-01-office-link")
+
+    resident = browser.new_context(viewport=PHONE, locale="zh-CN").new_page()
+    resident.csp_blocked = []
+    resident.on("console", lambda m: resident.csp_blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    resident.goto(url)
+    resident.click("text=居民")
+    resident.wait_for_load_state()
+    resident.select_option("#id_district", label="城东区")
+    assert resident.locator("#survey-progress").evaluate("p => p.value") == 0
+    fieldsets = resident.locator("fieldset.question")
+    assert fieldsets.count() == 5
+    fieldsets.nth(0).locator("label.option", has_text="知道").first.click()
+    fieldsets.nth(1).locator("label.option", has_text="支持").first.click()
+    fieldsets.nth(2).locator("label.option", has_text="志愿服务").click()
+    fieldsets.nth(2).locator("label.option", has_text="文明劝导").click()
+    assert resident.locator("#survey-progress").evaluate("p => p.value") == 3
+    fieldsets.nth(3).locator("label.option", has_text="比较满意").click()
+    fieldsets.nth(4).locator("textarea").fill("菜市场门口希望多设垃圾桶")
+    assert resident.inner_text("#survey-progress-text") == "5 / 5"
+    width = resident.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the survey is {width} px wide on a 390 px phone"
+    shot(resident, "survey-02-resident-form")
+    resident.click("#survey-form button.primary")
+    resident.wait_for_load_state()
+    assert "提交成功" in resident.content()
+    shot(resident, "survey-03-resident-thanks")
+    resident.goto(url)
+    assert "已经提交过" in resident.content()  # once per phone
+
+    response = SurveyResponse.objects.get()
+    assert response.district == city.east and response.version.code == "A"
+    leader = login(browser, live_server, "leader", PHONE)
+    leader.goto(f"{live_server.url}/surveys/{survey.pk}/results/")
+    assert leader.inner_text("#rates .tile b >> nth=0") == "1"
+    assert "100.0%" in leader.inner_text("#rates")
+    shot(leader, "survey-04-leader-results")

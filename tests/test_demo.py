@@ -72,6 +72,13 @@ def test_seed_demo_builds_the_city_and_a_second_run_adds_nothing(settings, tmp_p
     states = {reads.state_of(s, m) for s, m in MaterialRequirement.objects.values_list("status", "miss_count")}
     assert states == set(MaterialState.values)
     assert reads.materials_part(edition).score is not None
+    # a current survey answered online and on paper, with quotas still short somewhere
+    from issues.surveys import reads as survey_reads
+
+    part = survey_reads.survey_part(edition)
+    assert part.score is not None and part.responses == 90
+    assert {line.key for line in survey_reads.results(part.survey).by_source} == {"online", "paper"}
+    assert any(line.still_needed for line in survey_reads.quota_progress(part.survey))
 
 
 def test_demo_logins_work_with_the_documented_password(client, settings):

@@ -135,6 +135,24 @@ MATRIX = {
     "materials/<int:pk>/upload/": ("302 405 405 405 405 405 405", "302 403 400 400 404 403 403"),
     "materials/submissions/<int:pk>/review/": ("302 405 403 403 403 403 403", "302 400 403 403 403 403 403"),
     "materials/files/<int:pk>/": ("302 200 200 200 404 200 200", "302 405 405 405 405 405 405"),
+    # surveys: the office sets them up and enters paper answers, the city-wide roles read the results,
+    # units see none; the public answers by a link's token, no login
+    "surveys/": ("302 200 403 403 403 200 200", "302 400 403 403 403 403 403"),
+    "surveys/<int:pk>/": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "surveys/<int:pk>/questions/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "surveys/<int:pk>/questions/<int:question_pk>/remove/": ("302 405 403 403 403 403 403",
+                                                             "302 302 403 403 403 403 403"),
+    "surveys/<int:pk>/questions/import/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "surveys/<int:pk>/quotas/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "surveys/<int:pk>/links/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "surveys/<int:pk>/current/": ("302 405 403 403 403 403 403", "302 302 403 403 403 403 403"),
+    "surveys/<int:pk>/paper/": ("302 200 403 403 403 403 403", "302 400 403 403 403 403 403"),
+    "surveys/<int:pk>/results/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
+    "surveys/<int:pk>/results/export/": ("302 200 403 403 403 200 200", "302 405 403 403 403 405 405"),
+    "surveys/<int:pk>/answers/export/": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "surveys/links/<int:pk>/poster.docx": ("302 200 403 403 403 403 403", "302 405 403 403 403 403 403"),
+    "s/<str:token>/": ("200 200 200 200 200 200 200", "200 200 200 200 200 200 200"),
+    "s/<str:token>/thanks/": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
     # Open311: reading is public; posting needs an api_key (an empty post has none: 403)
     "open311/v2/discovery.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
     "open311/v2/services.<fmt:fmt>": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
@@ -150,7 +168,7 @@ MATRIX = {
 ADMIN_CONFIG = {
     "workcalendarday", "rankinggroup", "unit", "sitetype", "indexsystem", "indexcategory", "indexitem",
     "responsibility", "site", "inspectionround", "escalationrule", "rankingperiod", "user",
-    "replytemplate", "apiclient", "assessmentedition", "opinionscore", "materialrequirement",
+    "replytemplate", "apiclient", "assessmentedition", "opinionscore", "materialrequirement", "question",
 }
 ADMIN_REMOVABLE = {"blockedphone"}  # configuration a row of which the office may also delete
 # an API client's change form has no required field left (name and scope are fixed once issued): an
@@ -159,7 +177,7 @@ ADMIN_EMPTY_CHANGE_SAVES = {"apiclient"}
 ADMIN_CHANGE_ONLY = {"policy"}  # one row, made by a migration
 ADMIN_READ_ONLY = {
     "finding", "photo", "notice", "submission", "transferrequest", "sanction", "rankingentry", "auditevent",
-    "extensionrequest", "inspection", "citizenreport", "exposure", "materialsubmission",
+    "extensionrequest", "inspection", "citizenreport", "exposure", "materialsubmission", "survey", "surveyresponse",
     "jobday", "notification", "outboundmessage", "group",
 }
 # django-axes' records of sign-ins: read, and a lockout lifted by deleting its attempt.

@@ -788,6 +788,10 @@ def test_every_workflow_url_is_listed_here():
         # materials: tests/test_materials.py
         "materials", "material_review_queue", "material_matrix", "material_matrix_export", "material_package",
         "material_detail", "material_upload", "material_review", "material_file",
+        # surveys: tests/test_surveys.py
+        "surveys", "survey_detail", "survey_add_question", "survey_remove_question", "survey_import_questions",
+        "survey_quota", "survey_link", "survey_make_current", "survey_paper", "survey_results",
+        "survey_rates_export", "survey_answers_export", "survey_poster", "survey_answer", "survey_thanks",
     }
     assert reverse("ledger") == "/findings/"
 

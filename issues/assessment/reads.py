@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from issues.assessment import field
 from issues.materials import reads as material_reads
 from issues.models import AssessmentEdition, OpinionScore
+from issues.surveys import reads as survey_reads
 
 
 @dataclass
@@ -46,10 +47,17 @@ def predicted(edition: AssessmentEdition, today: dt.date) -> dict:
                                 else _("{n} 项指标材料未齐全").format(n=short) if short else _("材料全部齐全")))
     if materials.score is not None and materials.score_before is not None:
         materials_part.change = materials.score - materials.score_before
+    surveyed = survey_reads.survey_part(edition, before=last_month_end)
+    survey_part = Part(_("问卷调查"), edition.survey_weight, surveyed.score,
+                       url=reverse("survey_results", args=[surveyed.survey.pk]) if surveyed.survey else "",
+                       note=(_("尚无问卷") if surveyed.survey is None else _("尚无答卷") if surveyed.score is None
+                             else _("{n} 份答卷").format(n=surveyed.responses)))
+    if surveyed.score is not None and surveyed.score_before is not None:
+        survey_part.change = surveyed.score - surveyed.score_before
     parts = [
         field_part,
         materials_part,
-        Part(_("问卷调查"), edition.survey_weight, note=_("尚无问卷")),
+        survey_part,
         opinion,
     ]
     known = [p for p in parts if p.score is not None]

@@ -15,6 +15,7 @@ LEDGER_MODELS = [
     "rankingentry", "auditevent", "jobday", "notification", "outboundmessage", "extensionrequest", "inspection",
     "inspectionresult", "exposure", "replytemplate", "assessmentedition", "opinionscore",
     "materialrequirement", "materialdeadline", "materialsubmission", "materialfile",
+    "question", "survey", "surveyresponse",
 ]
 # Citizen reports carry the reporter's phone number: the office's alone (DOMAIN.md).
 CITIZEN_MODELS = ["citizenreport", "blockedphone", "apiclient"]
@@ -23,7 +24,7 @@ OFFICE_CONFIG = [
     "policy", "workcalendarday", "rankinggroup", "unit", "profile", "sitetype", "indexsystem",
     "indexcategory", "indexitem", "responsibility", "site", "inspectionround", "escalationrule",
     "rankingperiod", "replytemplate", "blockedphone", "apiclient", "assessmentedition", "opinionscore",
-    "materialrequirement",
+    "materialrequirement", "question",
 ]
 
 
