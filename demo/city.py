@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
@@ -47,6 +48,7 @@ from issues.models import (
     Notification,
     Policy,
     Profile,
+    Question,
     RankingGroup,
     RankingScheme,
     Responsibility,
@@ -54,6 +56,7 @@ from issues.models import (
     Severity,
     Site,
     SiteType,
+    Survey,
     Unit,
     UnitKind,
 )
@@ -575,6 +578,57 @@ def build_materials(today: dt.date, users: list[User], items: list[IndexItem]) -
                                           reason="材料未加盖单位公章，请补充后重新报送。")
 
 
+SURVEY_QUESTIONS = [
+    ("您是否知道本市正在创建全国文明城市？", "single", ["知道", "听说过", "不知道"], "awareness", [1, 2]),
+    ("您是否支持本市创建全国文明城市？", "single", ["支持", "无所谓", "不支持"], "support", [1]),
+    ("近一年您参加过哪些创建活动？", "multiple", ["志愿服务", "文明劝导", "环境整治", "都没有参加"], "participation",
+     [1, 2, 3]),
+    ("您对城市公共环境卫生满意吗？", "single", ["满意", "比较满意", "不太满意", "不满意"], "satisfaction", [1, 2]),
+    ("您对公共秩序（交通、市场）满意吗？", "single", ["满意", "比较满意", "不太满意", "不满意"], "satisfaction", [1, 2]),
+    ("您对创建工作还有什么建议？", "text", [], "", []),
+]
+
+
+def build_survey(today: dt.date, users: list[User]) -> None:
+    """The month's survey in two versions with quotas per district, a poster link, and answers from the
+    public and from paper (more of them in the first district, so the quotas differ)."""
+    from issues.surveys import services as surveys
+
+    if Survey.objects.exists():
+        return
+    office = next(u for u in users if u.username == "office")
+    start = today.replace(day=1) - relativedelta(months=1)
+    survey = surveys.create_survey(actor=office, name=f"{start.year}年群众满意度调查（演示）", starts_on=start,
+                                   ends_on=today + dt.timedelta(days=30), versions=[("A", "居民"), ("B", "学生")],
+                                   edition=AssessmentEdition.current(), current=True)
+    for text, kind, options, rate, yes in SURVEY_QUESTIONS:
+        question = Question.objects.create(text=text, kind=kind, options=options, rate=rate, yes_options=yes)
+        for version in survey.versions.all():
+            surveys.add_question(actor=office, version=version, question=question)
+    districts = list(Unit.objects.filter(kind=UnitKind.DISTRICT).order_by("name"))
+    for district in districts:
+        surveys.set_quota(actor=office, survey=survey, district=district, target=40)
+    surveys.create_link(actor=office, survey=survey, label="海报·市民广场")
+    rnd = random.Random(26)
+    for n in range(90):
+        version = survey.versions.get(code="A" if n % 3 else "B")
+        placed = list(version.questions.select_related("question"))
+        district = districts[0] if n % 2 else rnd.choice(districts)
+        given = {}
+        for p in placed:
+            q = p.question
+            if q.kind == "text":
+                given[p.pk] = rnd.choice(["", "", "希望多建公共厕所", "夜市油烟扰民，请加强管理"])
+            elif q.kind == "multiple":
+                given[p.pk] = sorted(rnd.sample(range(1, len(q.options) + 1), rnd.randint(1, 2)))
+            else:
+                given[p.pk] = rnd.choices(range(1, len(q.options) + 1), weights=[6, 3, 1, 1][:len(q.options)])[0]
+        day = start + dt.timedelta(days=n % max((today - start).days, 1))
+        moment = timezone.make_aware(dt.datetime.combine(day, dt.time(10)))
+        surveys.submit_response(survey=survey, version=version, answers=given, now=moment, respondent=surveys.Respondent(
+            district=district, source="paper" if n % 5 == 0 else "online", entered_by=office if n % 5 == 0 else None))
+
+
 def seed_demo(*, today: dt.date | None = None) -> DemoSummary:
     today = today or timezone.localdate()
     ensure_roles()
@@ -600,6 +654,7 @@ def seed_demo(*, today: dt.date | None = None) -> DemoSummary:
     run_escalations(today=today)
     build_field_practice(today, users, sites)
     build_citizen_reports(today, users, sites)
+    build_survey(today, users)
     # the months before the demo began are history: only the last week's misses and sanctions stay unread
     week_ago = today - dt.timedelta(days=7)
     recent = {f"miss:{pk}" for pk in Notice.objects.filter(outcome_on__gte=week_ago).values_list("pk", flat=True)}

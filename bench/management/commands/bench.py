@@ -17,6 +17,7 @@ from django.utils import timezone
 from bench.assessment import build_assessment, count_field_windows, measure_package
 from bench.city import build_city
 from bench.pages import p95
+from bench.surveys import build_survey, measure_surveys
 from issues.models import Finding, PeriodStatus, RankingPeriod
 from issues.rankings import services as rankings
 
@@ -66,6 +67,7 @@ class Command(BaseCommand):
         else:
             counts = build_city(scale=scale, today=today)
         counts.update(build_assessment(today=today))  # also into a reused city built before it existed
+        counts.update(build_survey(today=today, answers=max(1_000, int(100_000 * scale))))
         count_field_windows(today)
         build_seconds = time.perf_counter() - start
         self.stdout.write(f"{connection.vendor}, scale {scale}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -100,12 +102,13 @@ class Command(BaseCommand):
                 cursor.execute("CHECKPOINT")
         load = None if options["skip_load"] else measure_load(seconds=seconds)
         zipped = None if options["skip_excel"] else measure_package(500 if small else 5_000)
+        surveyed = None if options["skip_pages"] else measure_surveys(runs, export_runs=1 if small else 3)
         return {
             "vendor": connection.vendor, "scale": scale, "debug": settings.DEBUG, "measured_at": timezone.now(),
             "counts": counts, "build_seconds": build_seconds,
             "close_period_ms": {"median": statistics.median(close_ms), "p95": p95(close_ms)} if close_ms else None,
             "pages": pages, "nightly": nightly, "catch_up": catch_up, "export": export, "import": imported,
-            "load": load, "package": zipped,
+            "load": load, "package": zipped, "surveys": surveyed,
         }
 
 
@@ -162,6 +165,11 @@ def table(scale: float) -> str:
     row("materials zip, streamed", "memory flat (no file held)", lambda r: (
         f"{r['package']['files']:,} files, {r['package']['archive_mb']} MB in {r['package']['seconds']} s, "
         f"peak {r['package']['peak_mb']} MB (a tenth of the files: {r['package']['peak_mb_tenth']} MB)"))
+    row("survey results, all answers", "median < 300 ms", lambda r: page(r["surveys"]["results"]))
+    row("survey results, one district", "median < 300 ms", lambda r: page(r["surveys"]["results_by_district"]))
+    row("survey answers export", "≤ 2 × bare", lambda r: (
+        f"{r['surveys']['export']['rows']:,} answers {r['surveys']['export']['export_s']:.1f} s = "
+        f"{r['surveys']['export']['ratio']:.2f} × bare ({r['surveys']['export']['bare_s']:.1f} s)"))
     head = ["measure", *(label for _vendor, label in columns), "target"]
     lines = [f"scale {scale:g}", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, values, target in rows:
