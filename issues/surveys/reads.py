@@ -226,15 +226,16 @@ def _weighted(edition: AssessmentEdition, rates: list[Rate]) -> Decimal | None:
 
 def survey_part(edition: AssessmentEdition, *, before: dt.date | None = None) -> SurveyPart:
     """weight × the edition's weighted mean of the current survey's rates (the rates with answers);
-    `before`: also the score from the months up to that day (the change since last month)."""
+    `before`: also the score from the months up to that day (the change since last month). One query:
+    the tallies summed by month (a survey's few months), added up here."""
     survey = Survey.current()
     if survey is None:
         return SurveyPart(None)
-    tallies = SurveyTally.objects.filter(survey=survey)
-    now = _line(None, "", tallies.aggregate(**{name: Sum(name) for name in TALLY_FIELDS}))
+    months = _grouped(SurveyTally.objects.filter(survey=survey), "month")
+    now = _line(None, "", {name: sum(row[name] or 0 for row in months.values()) for name in TALLY_FIELDS})
     part = SurveyPart(survey, _weighted(edition, now.rates), responses=now.responses, rates=now.rates)
     if before is not None:
-        earlier = _line(None, "", tallies.filter(month__lte=before).aggregate(
-            **{name: Sum(name) for name in TALLY_FIELDS}))
-        part.score_before = _weighted(edition, earlier.rates)
+        earlier = [row for month, row in months.items() if month <= before]
+        part.score_before = _weighted(edition, _line(None, "", {
+            name: sum(row[name] or 0 for row in earlier) for name in TALLY_FIELDS}).rates)
     return part

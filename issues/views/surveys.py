@@ -106,8 +106,18 @@ def survey_detail(request, pk):
     })
 
 
-def _refused(request, survey, exc: LedgerError):
-    messages.error(request, exc.message)
+def _back(request, survey, act, done, *, form=None, invalid: str = ""):
+    """A setup step posted from the survey's page: the form checked, the service asked, the outcome said
+    in a message, and back to the page."""
+    if form is not None and not form.is_valid():
+        messages.error(request, invalid)
+        return redirect("survey_detail", pk=survey.pk)
+    try:
+        result = act(form.cleaned_data if form is not None else None)
+    except LedgerError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done(result) if callable(done) else done)
     return redirect("survey_detail", pk=survey.pk)
 
 
@@ -115,17 +125,9 @@ def _refused(request, survey, exc: LedgerError):
 @require_POST
 def survey_add_question(request, pk):
     survey = _survey(pk)
-    form = SurveyQuestionForm(request.POST, survey=survey)
-    if not form.is_valid():
-        messages.error(request, _("请选择版本和题目。"))
-        return redirect("survey_detail", pk=survey.pk)
-    try:
-        placed = surveys.add_question(actor=request.user, version=form.cleaned_data["version"],
-                                      question=form.cleaned_data["question"], order=form.cleaned_data["order"])
-    except LedgerError as exc:
-        return _refused(request, survey, exc)
-    messages.success(request, _("已加入 {v} 版第 {n} 题。").format(v=placed.version.code, n=placed.order))
-    return redirect("survey_detail", pk=survey.pk)
+    return _back(request, survey, lambda data: surveys.add_question(actor=request.user, **data),
+                 lambda placed: _("已加入 {v} 版第 {n} 题。").format(v=placed.version.code, n=placed.order),
+                 form=SurveyQuestionForm(request.POST, survey=survey), invalid=_("请选择版本和题目。"))
 
 
 @office_required
@@ -134,12 +136,8 @@ def survey_remove_question(request, pk, question_pk):
     survey = _survey(pk)
     placed = get_object_or_404(SurveyQuestion.objects.select_related("version", "question"), pk=question_pk,
                                version__survey=survey)
-    try:
-        surveys.remove_question(actor=request.user, placed=placed)
-    except LedgerError as exc:
-        return _refused(request, survey, exc)
-    messages.success(request, _("已删去这道题。"))
-    return redirect("survey_detail", pk=survey.pk)
+    return _back(request, survey, lambda _data: surveys.remove_question(actor=request.user, placed=placed),
+                 _("已删去这道题。"))
 
 
 @office_required
@@ -174,33 +172,17 @@ def survey_import_questions(request, pk):
 @require_POST
 def survey_quota(request, pk):
     survey = _survey(pk)
-    form = SurveyQuotaForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("请选择区县并填写样本量。"))
-        return redirect("survey_detail", pk=survey.pk)
-    try:
-        surveys.set_quota(actor=request.user, survey=survey, district=form.cleaned_data["district"],
-                          street=form.cleaned_data["street"], target=form.cleaned_data["target"])
-    except LedgerError as exc:
-        return _refused(request, survey, exc)
-    messages.success(request, _("样本配额已保存。"))
-    return redirect("survey_detail", pk=survey.pk)
+    return _back(request, survey, lambda data: surveys.set_quota(actor=request.user, survey=survey, **data),
+                 _("样本配额已保存。"), form=SurveyQuotaForm(request.POST), invalid=_("请选择区县并填写样本量。"))
 
 
 @office_required
 @require_POST
 def survey_link(request, pk):
     survey = _survey(pk)
-    form = SurveyLinkForm(request.POST, survey=survey)
-    if not form.is_valid():
-        messages.error(request, _("请填写链接名称。"))
-        return redirect("survey_detail", pk=survey.pk)
-    try:
-        surveys.create_link(actor=request.user, survey=survey, **form.cleaned_data)
-    except LedgerError as exc:
-        return _refused(request, survey, exc)
-    messages.success(request, _("答卷链接已生成，可下载海报打印张贴。"))
-    return redirect("survey_detail", pk=survey.pk)
+    return _back(request, survey, lambda data: surveys.create_link(actor=request.user, survey=survey, **data),
+                 _("答卷链接已生成，可下载海报打印张贴。"), form=SurveyLinkForm(request.POST, survey=survey),
+                 invalid=_("请填写链接名称。"))
 
 
 @office_required
