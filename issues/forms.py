@@ -704,16 +704,18 @@ def _districts():
     return Unit.objects.filter(kind=UnitKind.DISTRICT, is_active=True).order_by("name")
 
 
-def _streets():
-    return Unit.objects.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN], is_active=True,
-                               parent__kind=UnitKind.DISTRICT).order_by("parent__name", "name")
+def _streets(district=None):
+    streets = Unit.objects.filter(kind__in=[UnitKind.STREET, UnitKind.TOWN], is_active=True,
+                                  parent__kind=UnitKind.DISTRICT).order_by("parent__name", "name")
+    return streets if district is None else streets.filter(parent=district)
 
 
-def _street_choices() -> list:
-    """Streets grouped under their district, for a <select> with optgroups."""
+def _street_choices(district=None) -> list:
+    """Streets grouped under their district, for a <select> with optgroups (one district's alone when
+    the district is known)."""
     groups: dict[str, list] = {}
-    for pk, name, district in _streets().values_list("pk", "name", "parent__name"):
-        groups.setdefault(district, []).append((pk, name))
+    for pk, name, parent in _streets(district).values_list("pk", "name", "parent__name"):
+        groups.setdefault(parent, []).append((pk, name))
     return [("", _("不填")), *groups.items()]
 
 
@@ -791,7 +793,7 @@ class AnswerForm(forms.Form):
             self.fields["district"] = forms.ModelChoiceField(label=_("您所在的区县"), queryset=_districts(),
                                                              empty_label=_("请选择"))
         self.fields["street"] = forms.TypedChoiceField(label=_("您所在的街道（选填）"), required=False, coerce=int,
-                                                       empty_value=None, choices=_street_choices())
+                                                       empty_value=None, choices=_street_choices(district))
         for placed in questions:
             question = placed.question
             label = f"{placed.order}. {question.text}"

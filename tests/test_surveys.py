@@ -238,6 +238,7 @@ def test_a_missing_answer_shows_the_form_again_with_what_is_missing(survey, city
         page = client.post(f"/s/{link.token}/", given)
     assert page.status_code == 400 and "请回答这一题" in page.content.decode()
     assert 'name="district"' not in page.content.decode()  # the link fixes the district
+    assert "东门街道" in page.content.decode() and "西湖街道" not in page.content.decode()  # and its streets
     assert not SurveyResponse.objects.exists()
 
 
