@@ -76,12 +76,13 @@ def build_survey(*, today: dt.date, answers: int, seed: int = 26) -> dict:
             at = now - dt.timedelta(minutes=rnd.randrange(180 * 24 * 60))
             source = AnswerSource.ONLINE if rnd.random() < 0.8 else AnswerSource.PAPER
             rows.append(SurveyResponse(survey=survey, version=version, district_id=district, street_id=street,
-                                       source=source, answered_at=at, month=timezone.localdate(at).replace(day=1),
+                                       source=source, answered_at=at,
                                        entered_by=office if source == AnswerSource.PAPER else None))
         SurveyResponse.objects.bulk_create(rows, batch_size=BATCH)
         answer_rows = []
         for response in rows:
-            key = (response.version_id, response.district_id, response.street_id, response.month, response.source)
+            key = (response.version_id, response.district_id, response.street_id,
+                   timezone.localdate(response.answered_at).replace(day=1), response.source)
             tallies[key + ("responses",)] += 1
             for sq in placed[response.version_id]:
                 question = sq.question

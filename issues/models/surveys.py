@@ -206,7 +206,6 @@ class SurveyResponse(models.Model):
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     answered_at = models.DateTimeField(_("答卷时间"), default=timezone.now)
-    month = models.DateField(_("月份"), help_text=_("答卷所在月的第一天。"))
     # set only for a single-use link: one to one, so the database holds "once" even for two posts at a time
     used_link = models.OneToOneField(SurveyLink, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="used_by", editable=False)

@@ -12,10 +12,12 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.db.models import Sum
 
 from issues.models import (
+    AnswerSource,
     AssessmentEdition,
     OptionTally,
     QuestionKind,
@@ -59,7 +61,7 @@ class Rate:
     def value(self) -> float | None:
         return None if not self.n else self.yes / self.n
 
-    @property
+    @cached_property
     def interval(self) -> tuple[float, float] | None:
         return wilson(self.yes, self.n)
 
@@ -145,7 +147,6 @@ def results(survey: Survey, *, district_id: int | None = None, version_id: int |
     versions = {v.pk: v for v in SurveyVersion.objects.filter(survey=survey)}
     by_district = _grouped(tallies, "district_id")
     names = dict(Unit.objects.filter(pk__in=list(by_district)).values_list("pk", "name"))
-    source_labels = dict(SurveyTally._meta.get_field("source").choices)
     return Results(
         survey=survey,
         total=_line(None, "", total),
@@ -153,10 +154,10 @@ def results(survey: Survey, *, district_id: int | None = None, version_id: int |
         by_version=[_line(pk, str(versions[pk]), row) for pk, row in sorted(_grouped(tallies, "version_id").items(),
                                                                             key=lambda kv: versions[kv[0]].code)],
         by_month=[_line(month, f"{month:%Y-%m}", row) for month, row in sorted(_grouped(tallies, "month").items())],
-        by_source=[_line(source, str(source_labels[source]), row)
+        by_source=[_line(source, str(AnswerSource(source).label), row)
                    for source, row in sorted(_grouped(tallies, "source").items())],
         quotas=quota_progress(survey),
-        questions=distributions(survey, version_id=version_id, district_id=district_id),
+        questions=distributions(survey, version_id=version_id),
     )
 
 
@@ -177,8 +178,7 @@ def quota_progress(survey: Survey) -> list[QuotaLine]:
     return sorted(lines, key=lambda line: (-line.still_needed, line.label))
 
 
-def distributions(survey: Survey, *, version_id: int | None = None, district_id: int | None = None
-                  ) -> list[QuestionLine]:
+def distributions(survey: Survey, *, version_id: int | None = None) -> list[QuestionLine]:
     """Each choice question's options with how many answers chose them (over the whole survey: the
     option counts are kept per question, not per district)."""
     placed = SurveyQuestion.objects.filter(version__survey=survey).select_related("question", "version").order_by(

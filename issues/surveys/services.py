@@ -36,7 +36,6 @@ from issues.models import (
     SurveyLink,
     SurveyQuestion,
     SurveyQuota,
-    SurveyRate,
     SurveyResponse,
     SurveyTally,
     SurveyVersion,
@@ -278,17 +277,13 @@ def submit_response(*, survey: Survey, version: SurveyVersion, respondent: Respo
     checked = clean_answers(version, answers)
     if not checked:
         raise LedgerError(_("这个版本还没有题目。"))
-    if link is not None and link.single_use:
-        # read under a lock so two posts of one invitation cannot both pass; the one-to-one field holds it too
-        if SurveyLink.objects.select_for_update().filter(pk=link.pk, used_by__isnull=False).exists():
-            raise LedgerError(_("这个链接已经提交过答卷，每个链接只能提交一次。"))
-    try:
+    try:  # a single-use link's one-to-one column refuses its second response, two posts at once included
         with transaction.atomic():
             response = SurveyResponse.objects.create(
                 survey=survey, version=version, district=respondent.district, street=respondent.street,
                 source=respondent.source, link=link, used_link=link if link is not None and link.single_use else None,
                 entered_by=respondent.entered_by if respondent.source == AnswerSource.PAPER else None,
-                answered_at=now, month=today.replace(day=1), address_key=address_key(respondent.address))
+                answered_at=now, address_key=address_key(respondent.address))
     except IntegrityError:
         raise LedgerError(_("这个链接已经提交过答卷，每个链接只能提交一次。")) from None
     SurveyAnswer.objects.bulk_create([SurveyAnswer(response=response, question=placed, choices=chosen, text=text)
@@ -310,7 +305,8 @@ def _count(response: SurveyResponse, checked) -> None:
             if counts_yes(placed.question, chosen):
                 increments[f"{rate}_yes"] = increments.get(f"{rate}_yes", 0) + 1
     key = {"survey_id": response.survey_id, "version_id": response.version_id, "district_id": response.district_id,
-           "street_id": response.street_id, "month": response.month, "source": response.source}
+           "street_id": response.street_id, "month": timezone.localdate(response.answered_at).replace(day=1),
+           "source": response.source}
     _add(SurveyTally, key, increments)
     for placed, chosen, _text in checked:
         for option in chosen:
@@ -329,5 +325,3 @@ def _add(model, key: dict, increments: dict) -> None:
     except IntegrityError:
         model.objects.filter(**key).update(**updates)
 
-
-RATES = [value for value, _label in SurveyRate.choices]

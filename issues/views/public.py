@@ -33,7 +33,7 @@ PUBLIC_MAX_AGE = 300  # seconds a board may be kept by a browser or proxy
 EXPOSURE_PAGE_SIZE = 20
 
 
-def _client_ip(request) -> str | None:
+def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -48,7 +48,7 @@ def report_form(request):
             report = report_services.submit_report(
                 description=data["description"], photos=data["photos"], site=form.site,
                 address=data["address"], latitude=data["latitude"], longitude=data["longitude"],
-                phone=data["phone"], client_ip=_client_ip(request), **reads.resolve_category(data["category"]),
+                phone=data["phone"], client_ip=client_ip(request), **reads.resolve_category(data["category"]),
             )
         except report_services.ReportRefused as exc:
             return render(request, "public/refused.html", {"message": exc.message}, status=exc.status)

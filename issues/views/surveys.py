@@ -41,7 +41,7 @@ from issues.models import Survey as SurveyModel
 from issues.surveys import documents, exports, questions_import, reads
 from issues.surveys import services as surveys
 from issues.views.decorators import city_wide_required, office_required
-from issues.views.public import _client_ip, qr_image
+from issues.views.public import client_ip, qr_image
 
 ANSWERED_COOKIE = "survey-answered-{pk}"
 COOKIE_SALT = "survey-answered"
@@ -314,7 +314,7 @@ def survey_answer(request, token):
             return render(request, "public/survey_pick.html", {"survey": survey, "link": link,
                                                                 "versions": survey.versions.all()})
     questions = list(version.questions.select_related("question"))
-    address = _client_ip(request)
+    address = client_ip(request)
     abuse = surveys.answers_from(address, timezone.now()) >= settings.SURVEY_CAPTCHA_AFTER
     form = AnswerForm(request.POST if request.method == "POST" else None, questions=questions,
                       district=link.district, with_captcha=abuse)
